@@ -1,0 +1,66 @@
+'use strict';
+// The demo application: uses express-observability exactly as the README tells users to.
+const express = require('express');
+const { createObservability } = require('express-observability');
+
+/**
+ * Build the demo app and its observability instance (no listening here, so tests can reuse it).
+ * @param {object} [overrides] extra createObservability options (tests use it)
+ */
+function createDemo(overrides = {}) {
+  const obs = createObservability({
+    // The demo contract: OTEL_SERVICE_NAME overrides the demo's own name.
+    serviceName: process.env.OTEL_SERVICE_NAME || 'demo-shop',
+    serviceVersion: '1.0.0',
+    ...overrides,
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(obs.middleware);
+  app.use(obs.router);
+
+  app.get('/', (_req, res) => {
+    res.json({
+      service: obs.options.serviceName,
+      try: ['/users/42', '/slow', '/error', '/api/orders/7', '/shops/3/items/9', '/metrics', '/health'],
+    });
+  });
+
+  app.get('/users/:id', (req, res) => {
+    res.json({ id: req.params.id, name: `user ${req.params.id}` });
+  });
+
+  app.get('/slow', async (_req, res) => {
+    const ms = 50 + Math.floor(Math.random() * 450);
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    res.json({ sleptMs: ms });
+  });
+
+  app.get('/error', () => {
+    throw new Error('demo failure: /error always fails');
+  });
+
+  const orders = express.Router();
+  orders.get('/:orderId', (req, res) => {
+    res.json({ orderId: req.params.orderId, status: 'shipped' });
+  });
+  app.use('/api/orders', orders);
+
+  // A parameterised mount: the route label stays /shops/:shopId/items/:itemId.
+  const items = express.Router({ mergeParams: true });
+  items.get('/:itemId', (req, res) => {
+    res.json({ shopId: req.params.shopId, itemId: req.params.itemId });
+  });
+  app.use('/shops/:shopId/items', items);
+
+  app.use(obs.errorHandler);
+  // eslint-disable-next-line no-unused-vars
+  app.use((err, _req, res, _next) => {
+    res.status(500).json({ error: 'internal error' });
+  });
+
+  return { app, obs };
+}
+
+module.exports = { createDemo };

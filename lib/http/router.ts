@@ -1,0 +1,61 @@
+import express, { type Request, type Response, type Router } from 'express';
+import type { HealthProvider, HealthReport } from '../health/health';
+import { httpStatusOf } from '../health/health';
+import { Exposition, negotiate } from '../metrics/exposition';
+
+/** Content type of health responses. */
+export const HEALTH_CONTENT_TYPE = 'application/health+json; charset=utf-8';
+
+/** What the router needs from the instance. */
+export interface RouterParts {
+  readonly exposition: Exposition;
+  readonly health: HealthProvider;
+  /** Marks a request as served by this router so the middleware does not measure it. */
+  readonly routerKey: symbol;
+  readonly reportError: (component: string, err: unknown) => void;
+}
+
+/** Build the observability router: `/metrics` and the health endpoints. */
+export function createRouter(parts: RouterParts): Router {
+  const router = express.Router();
+  const mark = (req: Request): void => {
+    (req as unknown as Record<symbol, unknown>)[parts.routerKey] = true;
+  };
+
+  router.get('/metrics', (req: Request, res: Response) => {
+    mark(req);
+    const format = negotiate(req.get('accept'));
+    parts.exposition.render(format).then(
+      ({ body, contentType }) => {
+        res.setHeader('Content-Type', contentType);
+        res.setHeader('Cache-Control', 'no-store');
+        res.end(body);
+      },
+      (err: unknown) => {
+        parts.reportError('metrics-exposition', err);
+        res.status(500).type('text/plain').end('# metrics collection failed\n');
+      },
+    );
+  });
+
+  const health = (pick: (h: HealthProvider) => Promise<HealthReport>) => (req: Request, res: Response) => {
+    mark(req);
+    pick(parts.health).then(
+      (report) => {
+        res.status(httpStatusOf(report));
+        res.setHeader('Content-Type', HEALTH_CONTENT_TYPE);
+        res.setHeader('Cache-Control', 'no-store');
+        res.end(JSON.stringify(report));
+      },
+      (err: unknown) => {
+        parts.reportError('health', err);
+        res.status(503).setHeader('Content-Type', HEALTH_CONTENT_TYPE);
+        res.end(JSON.stringify({ status: 'fail', output: 'health evaluation failed' }));
+      },
+    );
+  };
+  router.get('/health', health((h) => h.report()));
+  router.get('/health/live', health((h) => h.live()));
+  router.get('/health/ready', health((h) => h.ready()));
+  return router;
+}

@@ -1,0 +1,21 @@
+/**
+ * express-observability: Prometheus metrics, OpenTelemetry traces, structured
+ * logs, health, alerts and a dashboard for Express and Connect, from one instance.
+ * This file only re-exports.
+ */
+export { createObservability } from './observability';
+export type { Observability } from './observability';
+export type { ObservabilityOptions, MetricsOptions, ResolvedOptions, ResolvedMetricsOptions } from './options';
+export { DEFAULT_EXCLUDED_PATHS } from './options';
+export { MetricsCollector } from './metrics/collector';
+export type { LabelValues, MetricKind, HistogramExtras } from './metrics/collector';
+export {
+  OTEL_HTTP_DURATION_BUCKETS,
+  BODY_SIZE_BUCKETS,
+  UNMATCHED_ROUTE,
+  OVERFLOW_ROUTE,
+  ABORTED_STATUS,
+} from './metrics/http-metrics';
+export { normalizePath } from './metrics/normalize';
+export type { Middleware, ErrorMiddleware, CompletedRequest, RequestState } from './middleware';
+export type { HealthReport, HealthStatus } from './health/health';

@@ -1,0 +1,222 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { ABORTED_STATUS, HttpMetrics, normalizeMethod, UNMATCHED_ROUTE } from './metrics/http-metrics';
+import { normalizePath as builtinNormalize } from './metrics/normalize';
+import { RouteResolver, type RoutableRequest } from './metrics/route-label';
+
+/** Per-request state, kept under an instance-private Symbol on the request. */
+export interface RequestState {
+  /** `performance.now()` at the start of the request. */
+  readonly start: number;
+  /** Error thrown by a handler or passed to `next(err)`, recorded by `errorHandler`. */
+  error: unknown;
+  /** Trace id of the request's span, when tracing is on. */
+  traceId: string | undefined;
+  /** Span id of the request's span, when tracing is on. */
+  spanId: string | undefined;
+  /** Participant-private data (e.g. the span object), keyed by participant. */
+  readonly slots: Map<symbol, unknown>;
+  /** Set once the request has been recorded. */
+  done: boolean;
+}
+
+/** A request as the middleware sees it. */
+export type ObservedRequest = IncomingMessage & RoutableRequest;
+
+/** A finished (or aborted) request, as handed to each participant once. */
+export interface CompletedRequest {
+  readonly req: ObservedRequest;
+  readonly res: ServerResponse;
+  readonly state: RequestState;
+  /** Normalised method (`_OTHER` for unknown methods). */
+  readonly method: string;
+  /** Route label after the cardinality cap (`/users/:id`, `unmatched`, `other`). */
+  readonly route: string;
+  /** The matched route template, when a route matched. */
+  readonly routeTemplate: string | undefined;
+  /** Request path without the query string. */
+  readonly path: string;
+  /** HTTP status code sent (or set, for aborted requests). */
+  readonly statusCode: number;
+  /** `status_code` label value: the code, or `aborted`. */
+  readonly status: string;
+  /** True when the connection closed before the response finished. */
+  readonly aborted: boolean;
+  /** Wall time from middleware entry to finish/close, in milliseconds. */
+  readonly durationMs: number;
+}
+
+/** A subsystem that takes part in each request (tracing, access log, ...). */
+export interface RequestParticipant {
+  /** Called when the request enters the middleware. */
+  start?(req: ObservedRequest, res: ServerResponse, state: RequestState): void;
+  /** Runs the rest of the middleware chain (tracing enters the span's context here). */
+  run?(state: RequestState, next: () => void): void;
+  /** Called exactly once when the response finished or the connection closed. */
+  finish(done: CompletedRequest): void;
+}
+
+/** Settings of the request middleware. */
+export interface MiddlewareSettings {
+  readonly excludePaths: readonly (string | RegExp)[];
+  readonly normalizePath: ((req: IncomingMessage) => string) | undefined;
+  /** Report a failure of a participant or user callback without breaking the request. */
+  readonly reportError: (component: string, err: unknown) => void;
+}
+
+/** Connect-style middleware function. */
+export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+/** Connect-style error-handling middleware function. */
+export type ErrorMiddleware = (err: unknown, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+/** Path of a request URL without its query string. */
+export function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/** The pieces the middleware factory needs. */
+export interface MiddlewareParts {
+  readonly stateKey: symbol;
+  /** Marks requests served by the observability router itself (never measured). */
+  readonly routerKey: symbol;
+  readonly http: HttpMetrics;
+  readonly participants: readonly RequestParticipant[];
+  readonly settings: MiddlewareSettings;
+}
+
+/** Build the per-request middleware and its companion error handler. */
+export function createMiddleware(parts: MiddlewareParts): { middleware: Middleware; errorHandler: ErrorMiddleware } {
+  const { stateKey, routerKey, http, participants, settings } = parts;
+  const exactExcludes = new Set(settings.excludePaths.filter((p): p is string => typeof p === 'string'));
+  const regexExcludes = settings.excludePaths.filter((p): p is RegExp => p instanceof RegExp);
+  const resolver = new RouteResolver();
+  const runner = participants.find((p) => p.run);
+  const userNormalize = settings.normalizePath;
+
+  function excluded(path: string): boolean {
+    if (exactExcludes.has(path)) return true;
+    for (const re of regexExcludes) if (re.test(path)) return true;
+    return false;
+  }
+
+  function routeOf(req: ObservedRequest, statusCode: number): { route: string; template: string | undefined } {
+    let template: string | undefined;
+    try {
+      template = resolver.resolve(req);
+    } catch (err) {
+      settings.reportError('route-label', err);
+    }
+    if (template !== undefined) return { route: template, template };
+    if (statusCode === 404) return { route: UNMATCHED_ROUTE, template: undefined };
+    if (userNormalize) {
+      try {
+        const r = userNormalize(req);
+        if (typeof r === 'string' && r.length > 0) return { route: r, template: undefined };
+      } catch (err) {
+        settings.reportError('normalizePath', err);
+      }
+      return { route: UNMATCHED_ROUTE, template: undefined };
+    }
+    // Express sets req.app; Connect does not. Express requests without a route stay "unmatched".
+    if (req.app !== undefined) return { route: UNMATCHED_ROUTE, template: undefined };
+    return { route: builtinNormalize(req.originalUrl ?? req.url ?? '/'), template: undefined };
+  }
+
+  function complete(req: ObservedRequest, res: ServerResponse, state: RequestState, aborted: boolean): void {
+    http.active.dec();
+    if ((req as unknown as Record<symbol, unknown>)[routerKey] === true) return;
+    const durationMs = performance.now() - state.start;
+    const statusCode = res.statusCode;
+    const method = normalizeMethod(req.method);
+    const { route: rawRoute, template } = routeOf(req, statusCode);
+    const status = aborted ? ABORTED_STATUS : String(statusCode);
+    const lengthHeader = res.getHeader('content-length');
+    const route = http.record({
+      method,
+      route: rawRoute,
+      status,
+      seconds: durationMs / 1000,
+      aborted,
+      requestBytes: numberOf(req.headers['content-length']),
+      responseBytes: numberOf(lengthHeader),
+      traceId: state.traceId,
+    });
+    const done: CompletedRequest = {
+      req,
+      res,
+      state,
+      method,
+      route,
+      routeTemplate: template,
+      path: pathOf(req.originalUrl ?? req.url),
+      statusCode,
+      status,
+      aborted,
+      durationMs,
+    };
+    for (const p of participants) {
+      try {
+        p.finish(done);
+      } catch (err) {
+        settings.reportError('participant', err);
+      }
+    }
+  }
+
+  const middleware: Middleware = (rawReq, res, next) => {
+    const req = rawReq as ObservedRequest;
+    const bag = req as unknown as Record<symbol, unknown>;
+    if (bag[stateKey] !== undefined || excluded(pathOf(req.url))) {
+      next();
+      return;
+    }
+    const state: RequestState = {
+      start: performance.now(),
+      error: undefined,
+      traceId: undefined,
+      spanId: undefined,
+      slots: new Map(),
+      done: false,
+    };
+    bag[stateKey] = state;
+    http.active.inc();
+    const onDone = (): void => {
+      if (state.done) return;
+      state.done = true;
+      res.removeListener('finish', onDone);
+      res.removeListener('close', onDone);
+      complete(req, res, state, !res.writableFinished);
+    };
+    res.on('finish', onDone);
+    res.on('close', onDone);
+    for (const p of participants) {
+      if (!p.start) continue;
+      try {
+        p.start(req, res, state);
+      } catch (err) {
+        settings.reportError('participant', err);
+      }
+    }
+    if (runner?.run) runner.run(state, next);
+    else next();
+  };
+
+  const errorHandler: ErrorMiddleware = (err, req, _res, next) => {
+    const state = (req as unknown as Record<symbol, unknown>)[stateKey] as RequestState | undefined;
+    if (state && state.error === undefined) state.error = err;
+    next(err);
+  };
+
+  return { middleware, errorHandler };
+}
+
+function numberOf(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.length > 0 && v.length < 16) {
+    const n = Number(v);
+    return Number.isFinite(n) && n >= 0 ? n : undefined;
+  }
+  return undefined;
+}

@@ -1,0 +1,156 @@
+import type { IncomingMessage } from 'node:http';
+import { Registry } from 'prom-client';
+import type { AnyRegistry } from './metrics/registry';
+import { assertBuckets } from './metrics/collector';
+import { OTEL_HTTP_DURATION_BUCKETS } from './metrics/http-metrics';
+import {
+  readBool,
+  readFunction,
+  readNumber,
+  readOptionalString,
+  readPatterns,
+  readSection,
+  readString,
+  readStringRecord,
+  typeError,
+} from './util/validate';
+
+/** Options of the HTTP and process metrics. */
+export interface MetricsOptions {
+  /** Register prom-client's default process metrics on the instance's registry. Default `true`. */
+  readonly defaultMetrics?: boolean;
+  /** Name prefix for prom-client's default process metrics. Default `''`. */
+  readonly prefix?: string;
+  /** Labels added to every series of the registry (e.g. `{ env: 'prod' }`). Default `{}`. */
+  readonly defaultLabels?: Readonly<Record<string, string>>;
+  /** Buckets of `http_server_request_duration_seconds`, in seconds. Default: the OpenTelemetry HTTP semconv buckets. */
+  readonly buckets?: readonly number[];
+  /** Also record request and response body size histograms. Default `false`. */
+  readonly bodySizes?: boolean;
+  /** Hard cap on distinct (method, route, status_code) label sets; the excess folds into `route="other"`. Default `2500`. */
+  readonly maxLabelSets?: number;
+  /**
+   * Requests to these paths are not measured, traced or access-logged (exact strings, or RegExps tested
+   * against the path without query). Default: the router's own endpoints at the root
+   * (`/metrics`, `/health`, `/health/live`, `/health/ready`, `/dashboard...`, `/alerts...`, `/favicon.ico`).
+   */
+  readonly excludePaths?: readonly (string | RegExp)[];
+  /**
+   * Route label for requests with no `req.route` (Connect apps, middleware-only responses).
+   * Default: Express requests get `"unmatched"`, Connect requests the built-in id-folding normalizer.
+   */
+  readonly normalizePath?: (req: IncomingMessage) => string;
+}
+
+/** Options of `createObservability()`. Every option is optional. */
+export interface ObservabilityOptions {
+  /**
+   * `service.name` of traces, logs and metrics. Options win over the environment; when omitted:
+   * `OTEL_SERVICE_NAME`, else `"unknown_service:node"`. (The demo app passes `OTEL_SERVICE_NAME` first, so
+   * there the variable overrides its built-in name.)
+   */
+  readonly serviceName?: string;
+  /** `service.version`. Default: `OTEL_RESOURCE_ATTRIBUTES`'s `service.version`, else `"0.0.0"`. */
+  readonly serviceVersion?: string;
+  /** Registry to register every metric on. Default: a new private prom-client `Registry` (OpenMetrics-capable). */
+  readonly registry?: AnyRegistry;
+  /** HTTP and process metrics. */
+  readonly metrics?: MetricsOptions;
+}
+
+/** Metric options with every default filled in. */
+export interface ResolvedMetricsOptions {
+  readonly defaultMetrics: boolean;
+  readonly prefix: string;
+  readonly defaultLabels: Readonly<Record<string, string>>;
+  readonly buckets: readonly number[];
+  readonly bodySizes: boolean;
+  readonly maxLabelSets: number;
+  readonly excludePaths: readonly (string | RegExp)[];
+  readonly normalizePath: ((req: IncomingMessage) => string) | undefined;
+}
+
+/** All options with defaults resolved; frozen, never the caller's object. */
+export interface ResolvedOptions {
+  readonly serviceName: string;
+  readonly serviceVersion: string;
+  readonly registry: AnyRegistry | undefined;
+  readonly metrics: ResolvedMetricsOptions;
+}
+
+/** Paths of the router's own endpoints, excluded from measurement by default. */
+export const DEFAULT_EXCLUDED_PATHS: readonly (string | RegExp)[] = Object.freeze([
+  '/metrics',
+  '/health',
+  '/health/live',
+  '/health/ready',
+  '/favicon.ico',
+  /^\/dashboard(?:\/|$)/,
+  /^\/alerts(?:\/|$)/,
+]);
+
+const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics'] as const;
+const METRIC_KEYS = [
+  'defaultMetrics',
+  'prefix',
+  'defaultLabels',
+  'buckets',
+  'bodySizes',
+  'maxLabelSets',
+  'excludePaths',
+  'normalizePath',
+] as const;
+
+function resourceAttribute(env: NodeJS.ProcessEnv, key: string): string | undefined {
+  const raw = env.OTEL_RESOURCE_ATTRIBUTES;
+  if (!raw) return undefined;
+  for (const pair of raw.split(',')) {
+    const i = pair.indexOf('=');
+    if (i > 0 && pair.slice(0, i).trim() === key) return decodeURIComponent(pair.slice(i + 1).trim());
+  }
+  return undefined;
+}
+
+/** Validate `options` and resolve every default (environment read once, here). */
+export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  const top = readSection(options, '', TOP_KEYS);
+  const m = readSection(top.metrics, 'metrics', METRIC_KEYS);
+  const registry = top.registry;
+  if (registry !== undefined && !(registry instanceof Registry)) typeError('registry', 'a prom-client Registry', registry);
+
+  const buckets = m.buckets === undefined ? OTEL_HTTP_DURATION_BUCKETS : m.buckets;
+  try {
+    assertBuckets('metrics.buckets', buckets);
+  } catch (err) {
+    const e = err as Error;
+    const msg = e.message.replace(/^express-observability: /, '');
+    throw new (e instanceof RangeError ? RangeError : TypeError)(`express-observability: option "metrics.buckets" is invalid: ${msg}`);
+  }
+
+  const defaultLabels = readStringRecord(m, 'defaultLabels', 'metrics');
+  for (const k of Object.keys(defaultLabels)) {
+    if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k) || k.startsWith('__')) typeError(`metrics.defaultLabels.${k}`, 'a valid label name', k);
+  }
+  const prefix = readString(m, 'prefix', 'metrics', '', true);
+  if (prefix !== '' && !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) typeError('metrics.prefix', 'a valid metric name prefix', prefix);
+
+  const serviceName = readOptionalString(top, 'serviceName', '') ?? env.OTEL_SERVICE_NAME ?? 'unknown_service:node';
+  const serviceVersion =
+    readOptionalString(top, 'serviceVersion', '') ?? resourceAttribute(env, 'service.version') ?? '0.0.0';
+
+  return Object.freeze({
+    serviceName,
+    serviceVersion,
+    registry: registry as AnyRegistry | undefined,
+    metrics: Object.freeze({
+      defaultMetrics: readBool(m, 'defaultMetrics', 'metrics', true),
+      prefix,
+      defaultLabels,
+      buckets: Object.freeze([...(buckets as number[])]),
+      bodySizes: readBool(m, 'bodySizes', 'metrics', false),
+      maxLabelSets: readNumber(m, 'maxLabelSets', 'metrics', 2500, { min: 1, integer: true }),
+      excludePaths: readPatterns(m, 'excludePaths', 'metrics', DEFAULT_EXCLUDED_PATHS),
+      normalizePath: readFunction<(req: IncomingMessage) => string>(m, 'normalizePath', 'metrics'),
+    }),
+  });
+}
