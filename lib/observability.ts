@@ -27,6 +27,34 @@ export interface Observability {
   shutdown(): Promise<void>;
 }
 
+/** A step of `shutdown()`; steps run in ascending `order`, each bounded by the shutdown timeout. */
+export interface ShutdownStep {
+  readonly name: string;
+  /** Lower runs first: 10 stop intake, 50 flush spans/logs, 90 stop timers. */
+  readonly order: number;
+  run(): Promise<void> | void;
+}
+
+/**
+ * What every subsystem factory receives: the instance's options, registry,
+ * collector and error reporter, and the hooks to join requests and shutdown.
+ * Internal; not exported from the package.
+ */
+export interface InstanceContext {
+  readonly options: ResolvedOptions;
+  readonly registry: AnyRegistry;
+  readonly metrics: MetricsCollector;
+  /** Count and report a failure that must not break a request. */
+  readonly reportError: (component: string, err: unknown) => void;
+  /** Join every request (order of registration is order of calls). */
+  addParticipant(p: RequestParticipant): void;
+  /** Run `step` during `shutdown()`. */
+  onShutdown(step: ShutdownStep): void;
+}
+
+/** Upper bound of any single shutdown step, in milliseconds. */
+const SHUTDOWN_STEP_TIMEOUT_MS = 10_000;
+
 /** Create an observability stack. Throws a TypeError/RangeError naming the option when options are invalid. */
 export function createObservability(options: ObservabilityOptions = {}): Observability {
   const resolved = resolveOptions(options);
@@ -49,13 +77,27 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
       code: 'EXPRESS_OBSERVABILITY',
     });
   };
+  const participants: RequestParticipant[] = [];
+  const steps: ShutdownStep[] = [];
+  const ctx: InstanceContext = {
+    options: resolved,
+    registry,
+    metrics,
+    reportError,
+    addParticipant: (p) => participants.push(p),
+    onShutdown: (s) => steps.push(s),
+  };
+
   const http = new HttpMetrics(metrics, {
     buckets: resolved.metrics.buckets,
     bodySizes: resolved.metrics.bodySizes,
     maxLabelSets: resolved.metrics.maxLabelSets,
     exemplars,
   });
-  const participants: RequestParticipant[] = [];
+
+  // Subsystems join here, in this order: tracing (its participant enters the span context),
+  // then logging (the access log reads the span's ids), then the rest.
+
   const stateKey = Symbol('express-observability.request');
   const routerKey = Symbol('express-observability.router');
   const { middleware, errorHandler } = createMiddleware({
@@ -70,9 +112,29 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     },
   });
   const health = new BasicHealth(resolved.serviceName, resolved.serviceVersion);
+  ctx.onShutdown({ name: 'readiness', order: 0, run: () => health.beginShutdown() });
   const router = createRouter({ exposition: new Exposition(registry), health, routerKey, reportError });
 
   let stopping: Promise<void> | undefined;
+  const runSteps = async (): Promise<void> => {
+    const ordered = [...steps].sort((a, b) => a.order - b.order);
+    for (const step of ordered) {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          Promise.resolve().then(() => step.run()),
+          new Promise<void>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`shutdown step "${step.name}" timed out`)), SHUTDOWN_STEP_TIMEOUT_MS);
+            timer.unref();
+          }),
+        ]);
+      } catch (err) {
+        reportError(`shutdown:${step.name}`, err);
+      } finally {
+        if (timer) clearTimeout(timer);
+      }
+    }
+  };
   return {
     options: resolved,
     registry,
@@ -81,10 +143,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     errorHandler,
     router,
     shutdown(): Promise<void> {
-      if (!stopping) {
-        health.beginShutdown();
-        stopping = Promise.resolve();
-      }
+      stopping ??= runSteps();
       return stopping;
     },
   };
