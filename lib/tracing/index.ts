@@ -1,0 +1,3 @@
+/** Tracing subsystem: re-exports only. */
+export { activeSpanIds } from './active';
+export type { SpanIds } from './active';
