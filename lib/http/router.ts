@@ -15,7 +15,10 @@ export interface RouterParts {
   readonly reportError: (component: string, err: unknown) => void;
 }
 
-/** Build the observability router: `/metrics` and the health endpoints. */
+/**
+ * Build the observability router: `/metrics` and the health endpoints. Handlers use only
+ * Node's own request/response API, so the router also works when mounted in a Connect app.
+ */
 export function createRouter(parts: RouterParts): Router {
   const router = express.Router();
   const mark = (req: Request): void => {
@@ -24,7 +27,7 @@ export function createRouter(parts: RouterParts): Router {
 
   router.get('/metrics', (req: Request, res: Response) => {
     mark(req);
-    const format = negotiate(req.get('accept'));
+    const format = negotiate(req.headers.accept);
     parts.exposition.render(format).then(
       ({ body, contentType }) => {
         res.setHeader('Content-Type', contentType);
@@ -33,7 +36,9 @@ export function createRouter(parts: RouterParts): Router {
       },
       (err: unknown) => {
         parts.reportError('metrics-exposition', err);
-        res.status(500).type('text/plain').end('# metrics collection failed\n');
+        res.statusCode = 500;
+        res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+        res.end('# metrics collection failed\n');
       },
     );
   });
@@ -42,14 +47,15 @@ export function createRouter(parts: RouterParts): Router {
     mark(req);
     pick(parts.health).then(
       (report) => {
-        res.status(httpStatusOf(report));
+        res.statusCode = httpStatusOf(report);
         res.setHeader('Content-Type', HEALTH_CONTENT_TYPE);
         res.setHeader('Cache-Control', 'no-store');
         res.end(JSON.stringify(report));
       },
       (err: unknown) => {
         parts.reportError('health', err);
-        res.status(503).setHeader('Content-Type', HEALTH_CONTENT_TYPE);
+        res.statusCode = 503;
+        res.setHeader('Content-Type', HEALTH_CONTENT_TYPE);
         res.end(JSON.stringify({ status: 'fail', output: 'health evaluation failed' }));
       },
     );
