@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import { createObservability, type ObservabilityOptions } from '../lib';
+
+function rejects(options: unknown, type: typeof TypeError | typeof RangeError, pattern: RegExp): void {
+  assert.throws(
+    () => createObservability(options as ObservabilityOptions),
+    (err: unknown) => {
+      assert.ok(err instanceof type, `expected ${type.name}, got ${String(err)}`);
+      assert.match((err as Error).message, pattern);
+      return true;
+    },
+  );
+}
+
+describe('createObservability options', () => {
+  it('rejects wrong types with a TypeError naming the option', () => {
+    rejects({ serviceName: 42 }, TypeError, /"serviceName"/);
+    rejects({ metrics: { defaultMetrics: 'yes' } }, TypeError, /"metrics\.defaultMetrics" must be a boolean, got "yes"/);
+    rejects({ metrics: { buckets: 'fast' } }, TypeError, /"metrics\.buckets"/);
+    rejects({ metrics: { maxLabelSets: '10' } }, TypeError, /"metrics\.maxLabelSets" must be a number/);
+    rejects({ metrics: { normalizePath: '/x' } }, TypeError, /"metrics\.normalizePath" must be a function/);
+    rejects({ metrics: { excludePaths: [1] } }, TypeError, /"metrics\.excludePaths\[0\]"/);
+    rejects({ metrics: { defaultLabels: { env: 1 } } }, TypeError, /"metrics\.defaultLabels\.env"/);
+    rejects({ registry: {} }, TypeError, /"registry" must be a prom-client Registry/);
+    rejects('shop', TypeError, /must be an object/);
+  });
+
+  it('rejects unknown keys, naming them', () => {
+    rejects({ servicename: 'x' }, TypeError, /unknown option "servicename"/);
+    rejects({ metrics: { bucket: [1] } }, TypeError, /unknown option "metrics\.bucket"/);
+  });
+
+  it('rejects out-of-range values with a RangeError naming the option', () => {
+    rejects({ metrics: { buckets: [0.1, -1, 2] } }, RangeError, /"metrics\.buckets".*bucket \[1\].*negative/);
+    rejects({ metrics: { buckets: [1, 0.5] } }, RangeError, /"metrics\.buckets".*increase/);
+    rejects({ metrics: { maxLabelSets: 0 } }, RangeError, /"metrics\.maxLabelSets" must be at least 1/);
+    rejects({ metrics: { maxLabelSets: 1.5 } }, RangeError, /"metrics\.maxLabelSets" must be an integer/);
+    rejects({ metrics: { prefix: '9bad' } }, TypeError, /"metrics\.prefix"/);
+    rejects({ serviceName: '' }, TypeError, /"serviceName"/);
+  });
+
+  it('never mutates the caller options and freezes the resolved ones', async () => {
+    const input = { serviceName: 'shop', metrics: { buckets: [0.1, 1] } };
+    const snapshot = JSON.stringify(input);
+    const obs = createObservability(input);
+    assert.equal(JSON.stringify(input), snapshot);
+    assert.ok(Object.isFrozen(obs.options));
+    assert.ok(Object.isFrozen(obs.options.metrics));
+    assert.deepEqual(obs.options.metrics.buckets, [0.1, 1]);
+    await obs.shutdown();
+  });
+
+  it('options win over OTEL_SERVICE_NAME; the variable is the default', async () => {
+    const saved = process.env.OTEL_SERVICE_NAME;
+    process.env.OTEL_SERVICE_NAME = 'from-env';
+    try {
+      const a = createObservability({ serviceName: 'from-option', metrics: { defaultMetrics: false } });
+      const b = createObservability({ metrics: { defaultMetrics: false } });
+      assert.equal(a.options.serviceName, 'from-option');
+      assert.equal(b.options.serviceName, 'from-env');
+      await a.shutdown();
+      await b.shutdown();
+    } finally {
+      if (saved === undefined) delete process.env.OTEL_SERVICE_NAME;
+      else process.env.OTEL_SERVICE_NAME = saved;
+    }
+  });
+
+  it('accepts an injected registry and registers everything there', async () => {
+    const registry = new Registry();
+    const obs = createObservability({ registry, metrics: { defaultMetrics: false } });
+    assert.equal(obs.registry, registry);
+    assert.ok(registry.getSingleMetric('http_server_request_duration_seconds'));
+    await obs.shutdown();
+  });
+
+  it('shutdown() is idempotent', async () => {
+    const obs = createObservability({ metrics: { defaultMetrics: false } });
+    const p1 = obs.shutdown();
+    const p2 = obs.shutdown();
+    assert.equal(p1, p2);
+    await p1;
+  });
+});
