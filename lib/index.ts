@@ -19,3 +19,8 @@ export {
 export { normalizePath } from './metrics/normalize';
 export type { Middleware, ErrorMiddleware, CompletedRequest, RequestState } from './middleware';
 export type { HealthReport, HealthStatus } from './health/health';
+export type { TracingSystem, WithSpanOptions, SpanKindName } from './tracing/tracer';
+export type { TracingOptions, ResolvedTracingOptions, SamplerName } from './tracing/options';
+export type { SpanRecord, TraceSummary, TraceQuery } from './tracing/span-store';
+export { activeSpanIds } from './tracing/active';
+export type { SpanIds } from './tracing/active';

@@ -8,6 +8,8 @@ import { HttpMetrics } from './metrics/http-metrics';
 import { createRegistry, isOpenMetrics, type AnyRegistry } from './metrics/registry';
 import { createMiddleware, type ErrorMiddleware, type Middleware, type RequestParticipant } from './middleware';
 import { resolveOptions, type ObservabilityOptions, type ResolvedOptions } from './options';
+import { installTracing } from './tracing/install';
+import type { TracingSystem } from './tracing/tracer';
 
 /** One observability stack: everything hangs off this object; nothing is global. */
 export interface Observability {
@@ -23,6 +25,8 @@ export interface Observability {
   readonly errorHandler: ErrorMiddleware;
   /** Express router with `/metrics` and the health endpoints. */
   readonly router: Router;
+  /** The instance's tracer: `withSpan()`, `addEvent()`, `setAttribute()`, `inject()`, `recentTraces()`, `getTrace()`. */
+  readonly tracing: TracingSystem;
   /** Stop every timer, flush what is buffered; idempotent (every call returns the same promise). */
   shutdown(): Promise<void>;
 }
@@ -97,6 +101,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
 
   // Subsystems join here, in this order: tracing (its participant enters the span context),
   // then logging (the access log reads the span's ids), then the rest.
+  const tracing = installTracing(ctx);
 
   const stateKey = Symbol('express-observability.request');
   const routerKey = Symbol('express-observability.router');
@@ -142,6 +147,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     middleware,
     errorHandler,
     router,
+    tracing,
     shutdown(): Promise<void> {
       stopping ??= runSteps();
       return stopping;

@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import type { AnyRegistry } from './metrics/registry';
 import { assertBuckets } from './metrics/collector';
 import { OTEL_HTTP_DURATION_BUCKETS } from './metrics/http-metrics';
+import { resolveTracingOptions, type ResolvedTracingOptions, type TracingOptions } from './tracing/options';
 import {
   readBool,
   readFunction,
@@ -56,6 +57,8 @@ export interface ObservabilityOptions {
   readonly registry?: AnyRegistry;
   /** HTTP and process metrics. */
   readonly metrics?: MetricsOptions;
+  /** OpenTelemetry tracing (SERVER span per request, OTLP/HTTP export, in-memory recent traces). Default: on, no export. */
+  readonly tracing?: TracingOptions;
 }
 
 /** Metric options with every default filled in. */
@@ -76,6 +79,7 @@ export interface ResolvedOptions {
   readonly serviceVersion: string;
   readonly registry: AnyRegistry | undefined;
   readonly metrics: ResolvedMetricsOptions;
+  readonly tracing: ResolvedTracingOptions;
 }
 
 /** Paths of the router's own endpoints, excluded from measurement by default. */
@@ -89,7 +93,7 @@ export const DEFAULT_EXCLUDED_PATHS: readonly (string | RegExp)[] = Object.freez
   /^\/alerts(?:\/|$)/,
 ]);
 
-const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics'] as const;
+const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing'] as const;
 const METRIC_KEYS = [
   'defaultMetrics',
   'prefix',
@@ -152,5 +156,6 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
       excludePaths: readPatterns(m, 'excludePaths', 'metrics', DEFAULT_EXCLUDED_PATHS),
       normalizePath: readFunction<(req: IncomingMessage) => string>(m, 'normalizePath', 'metrics'),
     }),
+    tracing: resolveTracingOptions(top.tracing, env),
   });
 }

@@ -1,0 +1,20 @@
+import type { InstanceContext } from '../observability';
+import { createTracingParticipant } from './middleware';
+import { TracingSystem } from './tracer';
+
+/**
+ * Build the instance's tracer from `ctx.options.tracing`, join every request with the SERVER-span
+ * participant (the one whose `run()` enters the span's context) and flush spans at shutdown.
+ */
+export function installTracing(ctx: InstanceContext): TracingSystem {
+  const options = ctx.options.tracing;
+  const tracing = new TracingSystem({
+    options,
+    serviceName: ctx.options.serviceName,
+    serviceVersion: ctx.options.serviceVersion,
+    metrics: ctx.metrics,
+  });
+  if (tracing.enabled) ctx.addParticipant(createTracingParticipant(tracing, options.legacyAttributes));
+  ctx.onShutdown({ name: 'tracing', order: 50, run: () => tracing.shutdown() });
+  return tracing;
+}

@@ -1,0 +1,257 @@
+import {
+  context,
+  defaultTextMapSetter,
+  INVALID_SPAN_CONTEXT,
+  propagation,
+  ProxyTracerProvider,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type AttributeValue,
+  type Span,
+  type TextMapPropagator,
+  type Tracer,
+  type TracerProvider,
+} from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  type BufferConfig,
+  type Sampler,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import type { MetricsCollector } from '../metrics/collector';
+import type { ResolvedTracingOptions, SamplerName } from './options';
+import { spanProcessorMeterProvider } from './span-metrics';
+import { SpanStore, type SpanRecord, type TraceQuery, type TraceSummary } from './span-store';
+
+/** Span kinds accepted by {@link TracingSystem.withSpan}. */
+export type SpanKindName = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
+
+/** Options of {@link TracingSystem.withSpan}. */
+export interface WithSpanOptions {
+  readonly attributes?: Attributes;
+  /** Default `internal`. */
+  readonly kind?: SpanKind | SpanKindName;
+}
+
+/** What the tracing subsystem needs from its instance. */
+export interface TracingSettings {
+  readonly options: ResolvedTracingOptions;
+  readonly serviceName: string;
+  readonly serviceVersion: string;
+  readonly metrics: MetricsCollector;
+}
+
+const KIND_BY_NAME: Record<SpanKindName, SpanKind> = {
+  internal: SpanKind.INTERNAL,
+  server: SpanKind.SERVER,
+  client: SpanKind.CLIENT,
+  producer: SpanKind.PRODUCER,
+  consumer: SpanKind.CONSUMER,
+};
+
+/** Version of this package, reported as the instrumentation scope version. */
+const SCOPE = 'express-observability';
+
+function samplerOf(name: SamplerName, ratio: number): Sampler {
+  switch (name) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return new TraceIdRatioBasedSampler(ratio);
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) });
+    default:
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  }
+}
+
+/** True when the application registered a global tracer provider before us. */
+function globalProviderRegistered(): boolean {
+  const global: TracerProvider = trace.getTracerProvider();
+  if (global instanceof ProxyTracerProvider) return global.getDelegateTracer(SCOPE) !== undefined;
+  return true;
+}
+
+/** Record `err` on `span`: exception event (type, message, stacktrace), status ERROR, `error.type`. */
+export function recordError(span: Span, err: unknown): void {
+  const e = err instanceof Error ? err : new Error(String(err));
+  span.recordException(e);
+  span.setAttribute('error.type', e.name || e.constructor.name || '_OTHER');
+  span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
+}
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/**
+ * The instance's tracer (`obs.tracing`): its own OpenTelemetry provider (resource with
+ * `service.name`/`service.version`, parent-based sampler, batch processor → OTLP/HTTP when an
+ * endpoint is configured, and an in-memory ring of recent spans), W3C trace-context + baggage
+ * propagation, and the application API (`withSpan`, `addEvent`, `setAttribute`, `inject`).
+ */
+export class TracingSystem {
+  /** False when tracing is disabled (`tracing.enabled: false` or `OTEL_SDK_DISABLED=true`). */
+  readonly enabled: boolean;
+  /** The tracer spans are started with. */
+  readonly tracer: Tracer;
+  /** W3C trace-context + baggage propagator. */
+  readonly propagator: TextMapPropagator;
+  /** True when an application-registered global tracer provider is used instead of the instance's own. */
+  readonly usesGlobalProvider: boolean;
+  /** Where spans are exported (OTLP/HTTP JSON), if anywhere. */
+  readonly endpoint: string | undefined;
+  readonly #provider: BasicTracerProvider | undefined;
+  readonly #store: SpanStore;
+  readonly #shutdownTimeoutMillis: number;
+  #stopped: Promise<void> | undefined;
+
+  /** Build the tracer from resolved options; registers the global context manager when none is. */
+  constructor(settings: TracingSettings) {
+    const o = settings.options;
+    this.enabled = o.enabled;
+    this.#shutdownTimeoutMillis = o.shutdownTimeoutMillis;
+    this.propagator = new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] });
+    this.#store = new SpanStore(o.enabled ? o.ringBufferSize : 0);
+    this.usesGlobalProvider = o.enabled && globalProviderRegistered();
+    this.endpoint = o.enabled && !this.usesGlobalProvider ? o.endpoint : undefined;
+    if (!o.enabled) {
+      this.#provider = undefined;
+      this.tracer = trace.getTracer(SCOPE, settings.serviceVersion);
+      return;
+    }
+    const manager = new AsyncLocalStorageContextManager();
+    manager.enable();
+    // An application (or another instance) may own the global context manager already: use theirs.
+    if (!context.setGlobalContextManager(manager)) manager.disable();
+    if (this.usesGlobalProvider) {
+      this.#provider = undefined;
+      this.tracer = trace.getTracer(SCOPE, settings.serviceVersion);
+      return;
+    }
+    const processors: SpanProcessor[] = [this.#store];
+    if (o.endpoint !== undefined) {
+      const exporter = new OTLPTraceExporter({ url: o.endpoint, headers: { ...o.headers }, timeoutMillis: o.exportTimeoutMillis });
+      const buffer: BufferConfig & { selfObsMeterProvider: ReturnType<typeof spanProcessorMeterProvider> } = {
+        maxQueueSize: o.maxQueueSize,
+        maxExportBatchSize: o.maxExportBatchSize,
+        scheduledDelayMillis: o.scheduledDelayMillis,
+        exportTimeoutMillis: o.exportTimeoutMillis,
+        selfObsMeterProvider: spanProcessorMeterProvider(settings.metrics),
+      };
+      processors.push(new BatchSpanProcessor(exporter, buffer));
+    }
+    const resource = defaultResource()
+      .merge(detectResources({ detectors: [envDetector] }))
+      .merge(resourceFromAttributes({ 'service.name': settings.serviceName, 'service.version': settings.serviceVersion }));
+    this.#provider = new BasicTracerProvider({ resource, sampler: samplerOf(o.sampler, o.sampleRatio), spanProcessors: processors });
+    this.tracer = this.#provider.getTracer(SCOPE, settings.serviceVersion);
+    if (o.registerGlobal) {
+      trace.setGlobalTracerProvider(this.#provider);
+      propagation.setGlobalPropagator(this.propagator);
+    }
+  }
+
+  /**
+   * Run `fn` inside a new child span of the active one. Records an exception and status ERROR when `fn`
+   * throws or its promise rejects (and rethrows); the span always ends, after the promise settles.
+   */
+  withSpan<T>(name: string, fn: (span: Span) => T, options: WithSpanOptions = {}): T {
+    if (!this.enabled) return fn(trace.wrapSpanContext(INVALID_SPAN_CONTEXT));
+    const kind = typeof options.kind === 'string' ? (KIND_BY_NAME[options.kind] ?? SpanKind.INTERNAL) : (options.kind ?? SpanKind.INTERNAL);
+    const parent = context.active();
+    const span = this.tracer.startSpan(String(name), { kind, attributes: options.attributes }, parent);
+    return context.with(trace.setSpan(parent, span), () => {
+      let result: T;
+      try {
+        result = fn(span);
+      } catch (err) {
+        recordError(span, err);
+        span.end();
+        throw err;
+      }
+      if (!isThenable(result)) {
+        span.end();
+        return result;
+      }
+      return result.then(
+        (value) => {
+          span.end();
+          return value;
+        },
+        (err: unknown) => {
+          recordError(span, err);
+          span.end();
+          throw err;
+        },
+      ) as T;
+    });
+  }
+
+  /** Add an event to the active span (no-op outside a span). */
+  addEvent(name: string, attributes?: Attributes): void {
+    trace.getActiveSpan()?.addEvent(name, attributes);
+  }
+
+  /** Set an attribute on the active span (no-op outside a span). */
+  setAttribute(key: string, value: AttributeValue): void {
+    trace.getActiveSpan()?.setAttribute(key, value);
+  }
+
+  /** Write `traceparent` (and `tracestate`, `baggage`) of the active context into `headers`; returns `headers`. */
+  inject<H extends Record<string, unknown>>(headers: H = {} as H): H {
+    this.propagator.inject(context.active(), headers, defaultTextMapSetter);
+    return headers;
+  }
+
+  /** Recent traces from the in-memory ring (newest first), filtered. Empty when an app-owned global provider is used. */
+  recentTraces(query: TraceQuery = {}): TraceSummary[] {
+    return this.#store.recentTraces(query);
+  }
+
+  /** Every span of `traceId` still in the ring, oldest first, as plain data; `undefined` if none. */
+  getTrace(traceId: string): SpanRecord[] | undefined {
+    return this.#store.getTrace(String(traceId).toLowerCase());
+  }
+
+  /** Export what is queued now. */
+  async forceFlush(): Promise<void> {
+    await this.#provider?.forceFlush();
+  }
+
+  /** Flush queued spans (bounded by `tracing.shutdownTimeoutMillis`) and stop the provider; idempotent. */
+  shutdown(): Promise<void> {
+    this.#stopped ??= this.#shutdown();
+    return this.#stopped;
+  }
+
+  async #shutdown(): Promise<void> {
+    const provider = this.#provider;
+    if (!provider) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#shutdownTimeoutMillis);
+      timer.unref();
+    });
+    try {
+      await Promise.race([provider.shutdown(), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
