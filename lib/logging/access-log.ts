@@ -1,0 +1,122 @@
+/**
+ * The request participant of the logging subsystem: binds `req.log` to the request and
+ * writes one access line per finished request (level by status), straight to the
+ * logger's transports so the request path pays for one `JSON.stringify` and no more.
+ */
+import type { ServerResponse } from 'node:http';
+import type { CompletedRequest, ObservedRequest, RequestParticipant, RequestState } from '../middleware';
+import { LEVEL, MESSAGE, SAFE, type LogInfo } from './levels';
+import { writeDirect, type ObservabilityLogger } from './logger';
+import { redactString, serializeError, type SecretMatcher } from './serialize';
+
+/** Settings of {@link createLoggingParticipant}. */
+export interface AccessLogSettings {
+  readonly logger: ObservabilityLogger;
+  readonly service: string;
+  readonly isSecret: SecretMatcher;
+  /** Write access lines at all. */
+  readonly enabled: boolean;
+  /** Paths (without query) that get no access line: exact strings or RegExps. */
+  readonly skipPaths: readonly (string | RegExp)[];
+  /** Report a failure without breaking the request. */
+  readonly reportError: (component: string, err: unknown) => void;
+}
+
+/** Level of an access line: 5xx error, 4xx warn, else info. */
+export function accessLevel(statusCode: number): 'error' | 'warn' | 'info' {
+  if (statusCode >= 500) return 'error';
+  if (statusCode >= 400) return 'warn';
+  return 'info';
+}
+
+function responseBytes(res: ServerResponse): number | undefined {
+  const h = res.getHeader('content-length');
+  if (typeof h === 'number') return h;
+  if (typeof h === 'string' && h.length > 0 && h.length < 16) {
+    const n = Number(h);
+    if (Number.isFinite(n) && n >= 0) return n;
+  }
+  return undefined;
+}
+
+/** Build the logging participant (register it after tracing's, so the request's span ids are known). */
+export function createLoggingParticipant(s: AccessLogSettings): RequestParticipant {
+  const exact = new Set(s.skipPaths.filter((p): p is string => typeof p === 'string'));
+  const patterns = s.skipPaths.filter((p): p is RegExp => p instanceof RegExp);
+  const { logger, isSecret } = s;
+
+  function skipped(path: string): boolean {
+    if (exact.has(path)) return true;
+    for (const re of patterns) if (re.test(path)) return true;
+    return false;
+  }
+
+  function bindRequestLogger(req: ObservedRequest, state: RequestState): void {
+    const define = (value: unknown): void => {
+      Object.defineProperty(req, 'log', { value, writable: true, configurable: true, enumerable: false });
+    };
+    Object.defineProperty(req, 'log', {
+      configurable: true,
+      enumerable: false,
+      get() {
+        const bound: Record<string, string> = {};
+        if (state.traceId) bound.trace_id = state.traceId;
+        if (state.spanId) bound.span_id = state.spanId;
+        const child = logger.child(bound);
+        define(child);
+        return child;
+      },
+      set: define,
+    });
+  }
+
+  function accessLine(done: CompletedRequest): void {
+    const { req, res, state } = done;
+    if (skipped(done.path)) return;
+    const level = accessLevel(done.statusCode);
+    if (!logger.isLevelEnabled(level)) return;
+    const url = redactString(req.originalUrl ?? req.url ?? '/', isSecret);
+    const ua = req.headers['user-agent'];
+    const info: LogInfo = {
+      timestamp: new Date().toISOString(),
+      level,
+      message: `${done.method} ${url} ${done.status}`,
+      service: s.service,
+    };
+    if (state.traceId) {
+      info.trace_id = state.traceId;
+      if (state.spanId) info.span_id = state.spanId;
+    }
+    info.type = 'access';
+    info.method = done.method;
+    info.route = done.route;
+    info.path = url;
+    info.status = done.statusCode;
+    info.duration_ms = Math.round(done.durationMs * 1000) / 1000;
+    const bytes = responseBytes(res);
+    if (bytes !== undefined) info.response_bytes = bytes;
+    const client = (req as { ip?: string }).ip ?? req.socket?.remoteAddress;
+    if (client !== undefined) info.client_address = client;
+    if (typeof ua === 'string') info.user_agent = ua;
+    if (done.aborted) info.aborted = true;
+    if (level === 'error' && state.error instanceof Error) info.error = serializeError(state.error, isSecret);
+    info[LEVEL] = level;
+    info[MESSAGE] = JSON.stringify(info);
+    info[SAFE] = true;
+    writeDirect(logger, info);
+  }
+
+  return {
+    start(req: ObservedRequest, _res: ServerResponse, state: RequestState): void {
+      bindRequestLogger(req, state);
+    },
+    finish(done: CompletedRequest): void {
+      if (!s.enabled) return;
+      try {
+        accessLine(done);
+      } catch (err) {
+        s.reportError('access-log', err);
+      }
+    },
+  };
+}

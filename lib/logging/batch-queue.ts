@@ -1,0 +1,324 @@
+/**
+ * The bounded queue both shippers share: batches by count, bytes and interval; one
+ * request in flight; exponential backoff with jitter on retryable failures; per-item
+ * retry; and an exact account of every line that cannot be delivered (dead-letter hook
+ * plus `dropped` counter by reason). Nothing is removed from the queue before the
+ * backend has answered for it.
+ */
+import type { PipelineMetrics } from './pipeline-metrics';
+
+/** What the queue needs of an entry. */
+export interface QueuedEntry {
+  /** Size counted against the queue limit. */
+  readonly bytes: number;
+  /** Sends so far. */
+  attempts: number;
+}
+
+/** One entry the backend refused for good. */
+export interface Rejection<T> {
+  readonly item: T;
+  /** Backend's explanation (error type and reason, status). */
+  readonly detail: string;
+}
+
+/** How a batch went when the backend answered: entries not listed here were delivered. */
+export interface BatchOutcome<T> {
+  /** Entries to send again (retryable per-item failures). */
+  readonly retry: readonly T[];
+  /** Entries refused for good. */
+  readonly rejected: readonly Rejection<T>[];
+}
+
+/** A failed send of a whole batch: retryable (network, timeout, 429, 5xx) or not (other 4xx). */
+export class SendError extends Error {
+  /** Create a send error. */
+  constructor(
+    message: string,
+    /** Whether sending the same batch again may succeed. */
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'SendError';
+  }
+}
+
+/** Queue settings (validated by the transports' option readers). */
+export interface BatchQueueSettings<T extends QueuedEntry> {
+  readonly batchSize: number;
+  readonly batchBytes: number;
+  readonly flushIntervalMs: number;
+  readonly maxQueueBytes: number;
+  readonly retryInitialMs: number;
+  readonly retryMaxMs: number;
+  /** Re-sends allowed per entry before it is dropped as `retries_exhausted` (Infinity: never). */
+  readonly maxRetries: number;
+  /** Per-request timeout; a request past it is aborted and retried. */
+  readonly timeoutMs: number;
+  /** Send one batch; throw {@link SendError} (or any error, treated as a network error) for whole-batch failures. */
+  send(batch: readonly T[], signal: AbortSignal): Promise<BatchOutcome<T>>;
+  /** Entries that will never arrive, with the reason (the dead-letter path). Must not throw. */
+  onDrop(items: readonly T[], reason: string, detail: string): void;
+  readonly metrics: PipelineMetrics;
+}
+
+/** The shared batching, retrying, bounded queue. */
+export class BatchQueue<T extends QueuedEntry> {
+  readonly #s: BatchQueueSettings<T>;
+  #items: T[] = [];
+  #head = 0;
+  #queuedBytes = 0;
+  #inFlight: readonly T[] = [];
+  #inFlightBytes = 0;
+  #running = false;
+  #intervalDue = false;
+  #flushWaiters: Array<() => void> = [];
+  #failures = 0;
+  #closing = false;
+  #closed = false;
+  #hardStop = false;
+  #abort: AbortController | undefined;
+  #wake: (() => void) | undefined;
+  #pumpDone: Promise<void> = Promise.resolve();
+  readonly #interval: NodeJS.Timeout;
+
+  /** Create a queue; its interval timer is unref'd. */
+  constructor(settings: BatchQueueSettings<T>) {
+    this.#s = settings;
+    this.#interval = setInterval(() => {
+      if (this.#length() === 0) return;
+      this.#intervalDue = true;
+      this.#kick();
+    }, settings.flushIntervalMs);
+    this.#interval.unref();
+  }
+
+  /** Entries queued plus in flight. */
+  get size(): number {
+    return this.#length() + this.#inFlight.length;
+  }
+
+  /** Bytes queued plus in flight. */
+  get bytes(): number {
+    return this.#queuedBytes + this.#inFlightBytes;
+  }
+
+  /** Queue an entry; returns false (and accounts for it as dropped) when it cannot be taken. */
+  push(item: T): boolean {
+    if (this.#closed) {
+      this.#drop([item], 'shutdown', 'transport closed');
+      return false;
+    }
+    if (this.bytes + item.bytes > this.#s.maxQueueBytes) {
+      this.#drop([item], 'queue_full', `queue holds ${this.bytes} bytes, limit ${this.#s.maxQueueBytes}`);
+      return false;
+    }
+    this.#items.push(item);
+    this.#queuedBytes += item.bytes;
+    this.#s.metrics.queue(this.bytes, this.size);
+    if (!this.#running && (this.#length() >= this.#s.batchSize || this.#queuedBytes >= this.#s.batchBytes)) this.#kick();
+    return true;
+  }
+
+  /** Send everything queued now; resolves once the queue (and any request in flight) is empty. */
+  flush(): Promise<void> {
+    if (this.size === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#flushWaiters.push(resolve);
+      this.#kick();
+    });
+  }
+
+  /**
+   * Stop accepting entries after draining: sends what is queued, waits at most
+   * `timeoutMs`, then aborts and accounts for whatever is left as dropped (`shutdown`).
+   */
+  async close(timeoutMs: number): Promise<void> {
+    if (this.#closed) return;
+    this.#closing = true;
+    clearInterval(this.#interval);
+    let timer: NodeJS.Timeout | undefined;
+    const drained = this.flush();
+    const expired = await Promise.race([
+      drained.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), timeoutMs);
+      }),
+    ]);
+    if (timer) clearTimeout(timer);
+    this.#closed = true;
+    if (expired) {
+      this.#hardStop = true;
+      this.#abort?.abort(new Error('shutdown timeout'));
+      this.#wake?.();
+      await this.#pumpDone;
+      const left = this.#items.slice(this.#head);
+      this.#items = [];
+      this.#head = 0;
+      this.#queuedBytes = 0;
+      this.#drop(left, 'shutdown', `not delivered within the shutdown timeout of ${timeoutMs} ms`);
+    }
+    this.#s.metrics.queue(this.bytes, this.size);
+    this.#s.metrics.publish();
+  }
+
+  #length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  #kick(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#pumpDone = this.#pump().finally(() => {
+      this.#running = false;
+    });
+  }
+
+  #shouldSend(): boolean {
+    const n = this.#length();
+    if (n === 0) return false;
+    return (
+      this.#closing ||
+      this.#intervalDue ||
+      this.#flushWaiters.length > 0 ||
+      n >= this.#s.batchSize ||
+      this.#queuedBytes >= this.#s.batchBytes
+    );
+  }
+
+  #take(): T[] {
+    const { batchSize, batchBytes } = this.#s;
+    let end = this.#head;
+    let bytes = 0;
+    while (end < this.#items.length && end - this.#head < batchSize) {
+      const b = (this.#items[end] as T).bytes;
+      if (end > this.#head && bytes + b > batchBytes) break;
+      bytes += b;
+      end++;
+    }
+    const batch = this.#items.slice(this.#head, end);
+    this.#head = end;
+    if (this.#head > 4096 && this.#head * 2 > this.#items.length) {
+      this.#items = this.#items.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#queuedBytes -= bytes;
+    this.#inFlight = batch;
+    this.#inFlightBytes = bytes;
+    return batch;
+  }
+
+  /** Put entries back at the front, in their order. */
+  #requeue(items: readonly T[]): void {
+    if (items.length === 0) return;
+    if (this.#head >= items.length) {
+      this.#head -= items.length;
+      for (let i = 0; i < items.length; i++) this.#items[this.#head + i] = items[i] as T;
+    } else {
+      this.#items = [...items, ...this.#items.slice(this.#head)];
+      this.#head = 0;
+    }
+    for (const it of items) this.#queuedBytes += it.bytes;
+  }
+
+  async #pump(): Promise<void> {
+    while (!this.#hardStop && this.#shouldSend()) {
+      const batch = this.#take();
+      this.#s.metrics.queue(this.bytes, this.size);
+      this.#s.metrics.publish();
+      for (const it of batch) it.attempts++;
+      const failed = await this.#sendOnce(batch);
+      this.#inFlight = [];
+      this.#inFlightBytes = 0;
+      if (this.#length() === 0) this.#intervalDue = false;
+      this.#s.metrics.queue(this.bytes, this.size);
+      this.#s.metrics.publish();
+      if (failed) {
+        this.#failures++;
+        await this.#sleep(this.#backoff());
+      } else {
+        this.#failures = 0;
+      }
+    }
+    if (this.size === 0 || this.#hardStop) {
+      const waiters = this.#flushWaiters;
+      this.#flushWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Send one batch and settle every entry of it; returns true when something must be retried. */
+  async #sendOnce(batch: T[]): Promise<boolean> {
+    const abort = new AbortController();
+    this.#abort = abort;
+    const timer = setTimeout(() => abort.abort(new Error(`request timed out after ${this.#s.timeoutMs} ms`)), this.#s.timeoutMs);
+    if (!this.#closing) timer.unref();
+    let outcome: BatchOutcome<T>;
+    try {
+      outcome = await this.#s.send(batch, abort.signal);
+    } catch (err) {
+      const retryable = !(err instanceof SendError) || err.retryable;
+      const detail = err instanceof Error ? err.message : String(err);
+      if (this.#hardStop) {
+        this.#drop(batch, 'shutdown', detail);
+        return false;
+      }
+      if (!retryable) {
+        this.#drop(batch, 'rejected', detail);
+        return false;
+      }
+      return this.#retry(batch, detail);
+    } finally {
+      clearTimeout(timer);
+      this.#abort = undefined;
+    }
+    const retry = new Set(outcome.retry);
+    const rejected = new Set(outcome.rejected.map((r) => r.item));
+    let delivered = 0;
+    for (const it of batch) if (!retry.has(it) && !rejected.has(it)) delivered++;
+    this.#s.metrics.shipped(delivered);
+    for (const r of outcome.rejected) this.#drop([r.item], 'rejected', r.detail);
+    if (outcome.retry.length === 0) return false;
+    if (this.#hardStop) {
+      this.#drop(outcome.retry, 'shutdown', 'retry pending at shutdown');
+      return false;
+    }
+    return this.#retry(outcome.retry, 'retryable item failures');
+  }
+
+  #retry(items: readonly T[], detail: string): boolean {
+    const again: T[] = [];
+    const exhausted: T[] = [];
+    for (const it of items) (it.attempts > this.#s.maxRetries ? exhausted : again).push(it);
+    this.#drop(exhausted, 'retries_exhausted', detail);
+    this.#s.metrics.retried(again.length);
+    this.#requeue(again);
+    return again.length > 0;
+  }
+
+  #backoff(): number {
+    const { retryInitialMs, retryMaxMs } = this.#s;
+    const exp = Math.min(retryMaxMs, retryInitialMs * 2 ** Math.min(this.#failures - 1, 30));
+    return exp / 2 + (Math.random() * exp) / 2;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(t);
+        this.#wake = undefined;
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      // While shutting down the flush must finish before the process may exit; otherwise never hold it open.
+      if (!this.#closing) t.unref();
+      this.#wake = done;
+    });
+  }
+
+  #drop(items: readonly T[], reason: string, detail: string): void {
+    if (items.length === 0) return;
+    this.#s.metrics.dropped(reason, items.length);
+    this.#s.onDrop(items, reason, detail);
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Elasticsearch / OpenSearch shipping: a winston transport batching entries into the
+ * `_bulk` API as NDJSON `create` actions with client-generated ids, so a retried batch
+ * never indexes a line twice (a 409 answers "already there") and data streams work.
+ */
+import { randomBytes } from 'node:crypto';
+import { Registry } from 'prom-client';
+import { rangeError, readBool, readOptionalString, readSection, readString, typeError, type Bag } from '../util/validate';
+import { SendError, type BatchOutcome, type Rejection } from './batch-queue';
+import { retryableStatus } from './http-post';
+import { MESSAGE, type LogInfo } from './levels';
+import { toEcs } from './ecs';
+import { ShippingTransport, type ShippedEntry, type ShipperInternals } from './shipper';
+import { readShipperOptions, SHIPPER_KEYS, type ResolvedShipperOptions, type ShipperOptions } from './shipper-options';
+
+/** Options of {@link ElasticsearchTransport}. */
+export interface ElasticsearchTransportOptions extends ShipperOptions {
+  /**
+   * Target index or data stream; `{yyyy}`, `{MM}`, `{dd}`, `{HH}` are replaced from the entry's
+   * UTC timestamp (daily indices by default). Default `"logs-{yyyy}.{MM}.{dd}"`.
+   */
+  readonly index?: string;
+  /** Basic authentication. */
+  readonly username?: string;
+  /** Basic authentication (with `username`). */
+  readonly password?: string;
+  /** API key, sent as `Authorization: ApiKey <apiKey>` (the base64 `id:api_key` form Elasticsearch returns as `encoded`). */
+  readonly apiKey?: string;
+  /** Send Elastic Common Schema documents (`@timestamp`, `log.level`, `trace.id`, ...). Default `true`; `false` sends the JSON line as is. */
+  readonly ecs?: boolean;
+  /** `service.name` for entries that carry no `service` (standalone use). */
+  readonly serviceName?: string;
+  /** Registry for the pipeline metrics when used standalone (inside `createObservability` the instance's registry is used). */
+  readonly registry?: Registry;
+}
+
+/** {@link ElasticsearchTransportOptions} with defaults filled in. */
+export interface ResolvedElasticsearchOptions extends ResolvedShipperOptions {
+  readonly index: string;
+  readonly authorization: string | undefined;
+  readonly ecs: boolean;
+  readonly serviceName: string | undefined;
+}
+
+const ES_KEYS = [...SHIPPER_KEYS, 'index', 'username', 'password', 'apiKey', 'ecs', 'serviceName', 'registry'] as const;
+
+/** Validate Elasticsearch transport options found at option path `path`. */
+export function resolveElasticsearchOptions(options: unknown, path: string): ResolvedElasticsearchOptions {
+  const o: Bag = readSection(options, path, ES_KEYS);
+  if (options === undefined) typeError(path, 'an object with a url', options);
+  const index = readString(o, 'index', path, 'logs-{yyyy}.{MM}.{dd}');
+  const probe = index.replace(/\{(yyyy|MM|dd|HH)\}/g, '0');
+  if (probe !== probe.toLowerCase() || /[\\/*?"<>|, #{}:]/.test(probe) || /^[-_+.]/.test(probe)) {
+    rangeError(`${path}.index`, 'a lowercase index name without \\ / * ? " < > | , # : spaces or braces other than {yyyy} {MM} {dd} {HH}', index);
+  }
+  const username = readOptionalString(o, 'username', path);
+  const password = readString(o, 'password', path, '', true);
+  const apiKey = readOptionalString(o, 'apiKey', path);
+  if (username !== undefined && apiKey !== undefined) rangeError(`${path}.apiKey`, 'unset when username is set (choose one)', apiKey);
+  if (o.registry !== undefined && !(o.registry instanceof Registry)) typeError(`${path}.registry`, 'a prom-client Registry', o.registry);
+  let authorization: string | undefined;
+  if (username !== undefined) authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  else if (apiKey !== undefined) authorization = `ApiKey ${apiKey}`;
+  return Object.freeze({
+    ...readShipperOptions(o, path),
+    index,
+    authorization,
+    ecs: readBool(o, 'ecs', path, true),
+    serviceName: readOptionalString(o, 'serviceName', path),
+  });
+}
+
+/** One queued `create` action and its document. */
+interface BulkEntry extends ShippedEntry {
+  /** `{"create":...}\n{doc}\n` */
+  readonly payload: string;
+}
+
+interface BulkItemResult {
+  readonly status?: number;
+  readonly error?: { readonly type?: string; readonly reason?: string } | string;
+}
+
+/** Ships log entries to Elasticsearch or OpenSearch through `_bulk`. */
+export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
+  readonly #o: ResolvedElasticsearchOptions;
+  readonly #headers: Readonly<Record<string, string>>;
+  readonly #idPrefix = randomBytes(9).toString('base64url');
+  #seq = 0;
+  #indexKey = '';
+  #indexName = '';
+
+  /** Validates `options` (errors name the option) and starts the (unref'd) flush timer. */
+  constructor(options: ElasticsearchTransportOptions, internals: ShipperInternals = {}) {
+    const o = resolveElasticsearchOptions(options, 'elasticsearch');
+    super('elasticsearch', o, options.registry, internals);
+    this.#o = o;
+    this.#headers = Object.freeze({
+      ...o.headers,
+      'content-type': 'application/x-ndjson',
+      accept: 'application/json',
+      ...(o.authorization ? { authorization: o.authorization } : {}),
+    });
+  }
+
+  #index(timestamp: string): string {
+    const key = timestamp.slice(0, 13);
+    if (key !== this.#indexKey) {
+      this.#indexKey = key;
+      this.#indexName = this.#o.index
+        .replace(/\{yyyy\}/g, key.slice(0, 4))
+        .replace(/\{MM\}/g, key.slice(5, 7))
+        .replace(/\{dd\}/g, key.slice(8, 10))
+        .replace(/\{HH\}/g, key.slice(11, 13));
+    }
+    return this.#indexName;
+  }
+
+  /** Serialise the action and the document once, at enqueue time. */
+  protected toEntry(info: LogInfo): BulkEntry {
+    const ts = typeof info.timestamp === 'string' && info.timestamp.length >= 13 ? info.timestamp : new Date().toISOString();
+    const doc = this.#o.ecs ? JSON.stringify(toEcs(info, this.#o.serviceName)) : String(info[MESSAGE] ?? JSON.stringify(info));
+    const id = `${this.#idPrefix}${(this.#seq++).toString(36)}`;
+    const payload = `{"create":{"_index":${JSON.stringify(this.#index(ts))},"_id":"${id}"}}\n${doc}\n`;
+    return { payload, line: doc, bytes: Buffer.byteLength(payload), attempts: 0 };
+  }
+
+  /** POST one `_bulk` request and sort its items into delivered, retry and rejected. */
+  protected async sendBatch(batch: readonly BulkEntry[], signal: AbortSignal): Promise<BatchOutcome<BulkEntry>> {
+    let body = '';
+    for (const e of batch) body += e.payload;
+    const res = await this.poster.post('/_bulk', body, this.#headers, signal);
+    if (res.status < 200 || res.status >= 300) {
+      throw new SendError(`_bulk answered ${res.status}: ${res.body.slice(0, 300)}`, retryableStatus(res.status));
+    }
+    let parsed: { errors?: boolean; items?: Array<Record<string, BulkItemResult>> };
+    try {
+      parsed = JSON.parse(res.body) as typeof parsed;
+    } catch (err) {
+      // `create` with our ids is idempotent: re-sending the whole batch is safe.
+      throw new SendError(`_bulk answered unparsable JSON: ${(err as Error).message}`, true);
+    }
+    if (parsed.errors !== true) return { retry: [], rejected: [] };
+    const items = parsed.items;
+    if (!Array.isArray(items) || items.length !== batch.length) {
+      throw new SendError(`_bulk answered ${Array.isArray(items) ? items.length : 'no'} items for ${batch.length} actions`, true);
+    }
+    const retry: BulkEntry[] = [];
+    const rejected: Rejection<BulkEntry>[] = [];
+    items.forEach((wrapper, i) => {
+      const r = wrapper.create ?? Object.values(wrapper)[0] ?? {};
+      const status = typeof r.status === 'number' ? r.status : 0;
+      const entry = batch[i] as BulkEntry;
+      // 409: a document with our id exists, i.e. an earlier attempt indexed it.
+      if ((status >= 200 && status < 300) || status === 409) return;
+      if (retryableStatus(status)) retry.push(entry);
+      else {
+        const e = r.error;
+        const why = typeof e === 'string' ? e : `${e?.type ?? 'error'}: ${e?.reason ?? ''}`;
+        rejected.push({ item: entry, detail: `${status} ${why}`.slice(0, 500) });
+      }
+    });
+    return { retry, rejected };
+  }
+}

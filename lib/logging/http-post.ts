@@ -1,0 +1,60 @@
+import http from 'node:http';
+import https from 'node:https';
+
+/** A backend's answer. */
+export interface PostResponse {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** A keep-alive HTTP(S) client for one backend URL; idle sockets never hold the process open. */
+export class HttpPoster {
+  readonly #url: URL;
+  readonly #agent: http.Agent;
+  readonly #request: typeof http.request;
+
+  /** Client for `url` (http: or https:). */
+  constructor(url: URL) {
+    this.#url = url;
+    const secure = url.protocol === 'https:';
+    this.#agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 4 }) : new http.Agent({ keepAlive: true, maxSockets: 4 });
+    this.#request = secure ? https.request : http.request;
+  }
+
+  /** POST `body` to `path` (joined to the base URL's path); rejects on network errors and on `signal`. */
+  post(path: string, body: string, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<PostResponse> {
+    const base = this.#url.pathname.replace(/\/+$/, '');
+    return new Promise<PostResponse>((resolve, reject) => {
+      const req = this.#request(
+        {
+          protocol: this.#url.protocol,
+          hostname: this.#url.hostname,
+          port: this.#url.port,
+          path: `${base}${path}`,
+          method: 'POST',
+          agent: this.#agent,
+          signal,
+          headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /** Close idle sockets. */
+  close(): void {
+    this.#agent.destroy();
+  }
+}
+
+/** True for statuses worth retrying: 408, 429 and every 5xx. */
+export function retryableStatus(status: number): boolean {
+  return status === 408 || status === 429 || status >= 500;
+}

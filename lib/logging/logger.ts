@@ -1,0 +1,168 @@
+/**
+ * The shared winston logger: JSON lines `timestamp, level, message, service, trace_id,
+ * span_id, ...fields`, correlated with the active OpenTelemetry span, secrets redacted
+ * and errors expanded before any transport sees the entry.
+ */
+import winston from 'winston';
+import type TransportStream from 'winston-transport';
+import { activeSpanIds } from '../tracing/active';
+import { REDACTED } from '../util/redact';
+import { LEVEL, LOG_LEVELS, MESSAGE, SAFE, SPLAT, type LogInfo, type LogLevel } from './levels';
+import { redactString, sanitize, serializeError, type SecretMatcher } from './serialize';
+
+/** The logger users see: a winston logger with levels error/warn/info/debug, `warning` as an alias of `warn`. */
+export type ObservabilityLogger = winston.Logger;
+
+/** Keys the logger owns; same-named caller fields are not copied (trace ids bound by `child()` are used as a fallback). */
+const RESERVED = new Set(['timestamp', 'level', 'message', 'service', 'trace_id', 'span_id']);
+
+/** Settings of {@link createLogger}. */
+export interface LoggerSettings {
+  readonly service: string;
+  readonly level: LogLevel;
+  readonly isSecret: SecretMatcher;
+  readonly transports: readonly TransportStream[];
+}
+
+/** Memoise a secret-key predicate (keys repeat across lines); bounded so hostile keys cannot grow it forever. */
+export function memoizeMatcher(isSecret: SecretMatcher, max = 10_000): SecretMatcher {
+  const cache = new Map<string, boolean>();
+  return (key: string): boolean => {
+    let v = cache.get(key);
+    if (v === undefined) {
+      v = isSecret(key);
+      if (cache.size >= max) cache.clear();
+      cache.set(key, v);
+    }
+    return v;
+  };
+}
+
+function messageText(message: unknown, isSecret: SecretMatcher): string {
+  if (typeof message === 'string') return redactString(message, isSecret);
+  if (message === undefined || message === null) return '';
+  const safe = sanitize(message, isSecret);
+  return typeof safe === 'string' ? safe : (JSON.stringify(safe) ?? String(safe));
+}
+
+/**
+ * The winston format doing correlation, redaction and serialisation in one pass. It
+ * returns a new info object (the caller's fields are never mutated) whose
+ * `[MESSAGE]` is the JSON line.
+ */
+export class CorrelationFormat {
+  /** winston passes these to `transform`; unused. */
+  readonly options: Record<string, unknown> = {};
+  readonly #service: string;
+  readonly #isSecret: SecretMatcher;
+
+  /** Create the format for `service`. */
+  constructor(service: string, isSecret: SecretMatcher) {
+    this.#service = service;
+    this.#isSecret = isSecret;
+  }
+
+  /** Build the output entry. */
+  transform(raw: Record<string | symbol, unknown>): LogInfo {
+    const isSecret = this.#isSecret;
+    let message: unknown = raw.message;
+    let err: Error | undefined;
+    const splat = raw[SPLAT];
+    if (raw instanceof Error) {
+      err = raw;
+      message = raw.message;
+    } else if (message instanceof Error) {
+      err = message;
+      message = message.message;
+    } else if (Array.isArray(splat) && splat[0] instanceof Error) {
+      // logger.error('failed', err): winston appended err.message to the message and copied its stack.
+      err = splat[0];
+      const suffix = ` ${err.message}`;
+      if (typeof message === 'string' && err.message && message.endsWith(suffix)) message = message.slice(0, -suffix.length);
+    }
+    const ids = activeSpanIds();
+    const out: LogInfo = {
+      timestamp: new Date().toISOString(),
+      level: String(raw.level),
+      message: messageText(message, isSecret),
+      service: this.#service,
+    };
+    if (ids) {
+      out.trace_id = ids.traceId;
+      out.span_id = ids.spanId;
+    } else if (typeof raw.trace_id === 'string') {
+      out.trace_id = raw.trace_id;
+      if (typeof raw.span_id === 'string') out.span_id = raw.span_id;
+    }
+    const errKeys = err ? new Set(['stack', 'cause', ...Object.keys(err)]) : undefined;
+    const stack: unknown[] = [];
+    for (const key of Object.keys(raw)) {
+      if (RESERVED.has(key) || errKeys?.has(key)) continue;
+      if (isSecret(key)) {
+        out[key] = REDACTED;
+        continue;
+      }
+      let v: unknown;
+      try {
+        v = sanitize(raw[key], isSecret, stack, 0);
+      } catch (e) {
+        v = `[unserialisable: ${e instanceof Error ? e.message : String(e)}]`;
+      }
+      if (v !== undefined) out[key] = v;
+    }
+    if (err) {
+      const e = serializeError(err, isSecret);
+      // logger.error(err): winston used the error itself as the info object and set `level` on it.
+      if (err === raw) delete e.level;
+      out[out.error === undefined ? 'error' : 'err'] = e;
+    }
+    out[LEVEL] = raw[LEVEL] ?? out.level;
+    out[MESSAGE] = JSON.stringify(out);
+    out[SAFE] = true;
+    return out;
+  }
+}
+
+/** Create the instance's logger. */
+export function createLogger(s: LoggerSettings): ObservabilityLogger {
+  const logger = winston.createLogger({
+    levels: { ...LOG_LEVELS },
+    level: s.level,
+    format: new CorrelationFormat(s.service, s.isSecret) as unknown as winston.Logform.Format,
+    transports: [...s.transports],
+    exitOnError: false,
+  });
+  // `warning` (the seed's name) as an alias; a plain function so children (Object.create) keep their fields.
+  Object.defineProperty(logger, 'warning', {
+    value: function warning(this: winston.Logger, ...args: unknown[]) {
+      return (this.warn as (...a: unknown[]) => winston.Logger)(...args);
+    },
+    enumerable: false,
+    writable: true,
+    configurable: true,
+  });
+  return logger;
+}
+
+const noop = (): void => undefined;
+
+/**
+ * Hand a finished entry (with `[MESSAGE]` already set) straight to the logger's
+ * transports, honouring the logger's and each transport's level and format, without
+ * winston's per-entry stream machinery. The access log uses this on the request path.
+ */
+export function writeDirect(logger: ObservabilityLogger, info: LogInfo): void {
+  if (logger.silent) return;
+  const levels = logger.levels;
+  const value = levels[info.level];
+  if (value === undefined) return;
+  const loggerLevel = levels[logger.level] ?? 0;
+  for (const t of logger.transports) {
+    if (t.silent || !t.log) continue;
+    const tl = t.level === undefined ? loggerLevel : (levels[t.level] ?? loggerLevel);
+    if (value > tl) continue;
+    const fmt = t.format as unknown as { transform(i: LogInfo, o: unknown): LogInfo | false } | undefined;
+    const entry = fmt ? fmt.transform({ ...info }, (t.format as unknown as { options?: unknown }).options) : info;
+    if (entry) t.log(entry, noop);
+  }
+}

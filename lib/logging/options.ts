@@ -1,0 +1,87 @@
+/** The `logging` section of the options: types, defaults and validation. */
+import type TransportStream from 'winston-transport';
+import { readBool, readEnum, readNumber, readPatterns, readSection, typeError, type Bag } from '../util/validate';
+import { resolveElasticsearchOptions, type ElasticsearchTransportOptions } from './elasticsearch';
+import { LOG_LEVEL_NAMES, type LogLevel } from './levels';
+import { resolveLokiOptions, type LokiTransportOptions } from './loki';
+
+/** Options of the access log (one line per request). */
+export interface AccessLogOptions {
+  /** Write access lines. Default `true`. */
+  readonly enabled?: boolean;
+  /** Paths (exact strings, or RegExps tested against the path without query) that get no access line. Default `[]`. */
+  readonly skipPaths?: readonly (string | RegExp)[];
+}
+
+/** Options of the logger and the log shippers. */
+export interface LoggingOptions {
+  /** Lowest level written: `error`, `warn`, `info` or `debug`. Default `"info"`. */
+  readonly level?: LogLevel;
+  /** Extra keys (case-insensitive strings or RegExps) redacted in fields, headers and query parameters, on top of the built-in list. Default `[]`. */
+  readonly redact?: readonly (string | RegExp)[];
+  /** Write JSON lines to stdout. Default `true`. */
+  readonly stdout?: boolean;
+  /** Extra winston transports; they receive entries already redacted and correlated. Default `[]`. */
+  readonly transports?: readonly TransportStream[];
+  /** The access log; `false` turns it off. Default `{ enabled: true, skipPaths: [] }`. */
+  readonly accessLog?: boolean | AccessLogOptions;
+  /** Ship to Elasticsearch / OpenSearch (`_bulk`). Default: off. */
+  readonly elasticsearch?: ElasticsearchTransportOptions;
+  /** Ship to Grafana Loki (push API). Default: off. */
+  readonly loki?: LokiTransportOptions;
+  /** How long `shutdown()` waits for the shippers to deliver what is queued. Default `8000` ms. */
+  readonly shutdownTimeoutMs?: number;
+}
+
+/** Logging options with defaults resolved. */
+export interface ResolvedLoggingOptions {
+  readonly level: LogLevel;
+  readonly redact: readonly (string | RegExp)[];
+  readonly stdout: boolean;
+  readonly transports: readonly TransportStream[];
+  readonly accessLog: { readonly enabled: boolean; readonly skipPaths: readonly (string | RegExp)[] };
+  /** Validated shipper options (the transports are built by the logging subsystem). */
+  readonly elasticsearch: ElasticsearchTransportOptions | undefined;
+  readonly loki: LokiTransportOptions | undefined;
+  readonly shutdownTimeoutMs: number;
+}
+
+const LOGGING_KEYS = ['level', 'redact', 'stdout', 'transports', 'accessLog', 'elasticsearch', 'loki', 'shutdownTimeoutMs'] as const;
+
+function readTransports(bag: Bag): readonly TransportStream[] {
+  const v = bag.transports;
+  if (v === undefined) return Object.freeze([]);
+  if (!Array.isArray(v)) typeError('logging.transports', 'an array of winston transports', v);
+  v.forEach((t: unknown, i: number) => {
+    if (t === null || typeof t !== 'object' || typeof (t as { log?: unknown }).log !== 'function') {
+      typeError(`logging.transports[${i}]`, 'a winston transport (an object with a log() method)', t);
+    }
+  });
+  return Object.freeze([...(v as TransportStream[])]);
+}
+
+function readAccessLog(v: unknown): ResolvedLoggingOptions['accessLog'] {
+  if (typeof v === 'boolean') return Object.freeze({ enabled: v, skipPaths: Object.freeze([]) });
+  const a = readSection(v, 'logging.accessLog', ['enabled', 'skipPaths']);
+  return Object.freeze({
+    enabled: readBool(a, 'enabled', 'logging.accessLog', true),
+    skipPaths: readPatterns(a, 'skipPaths', 'logging.accessLog', Object.freeze([])),
+  });
+}
+
+/** Validate the `logging` section and resolve its defaults. */
+export function resolveLoggingOptions(section: unknown): ResolvedLoggingOptions {
+  const l = readSection(section, 'logging', LOGGING_KEYS);
+  if (l.elasticsearch !== undefined) resolveElasticsearchOptions(l.elasticsearch, 'logging.elasticsearch');
+  if (l.loki !== undefined) resolveLokiOptions(l.loki, 'logging.loki');
+  return Object.freeze({
+    level: readEnum(l, 'level', 'logging', LOG_LEVEL_NAMES, 'info'),
+    redact: readPatterns(l, 'redact', 'logging', Object.freeze([])),
+    stdout: readBool(l, 'stdout', 'logging', true),
+    transports: readTransports(l),
+    accessLog: readAccessLog(l.accessLog),
+    elasticsearch: l.elasticsearch === undefined ? undefined : Object.freeze({ ...(l.elasticsearch as ElasticsearchTransportOptions) }),
+    loki: l.loki === undefined ? undefined : Object.freeze({ ...(l.loki as LokiTransportOptions) }),
+    shutdownTimeoutMs: readNumber(l, 'shutdownTimeoutMs', 'logging', 8000, { min: 1 }),
+  });
+}

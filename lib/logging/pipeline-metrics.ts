@@ -1,0 +1,111 @@
+import type { Counter, Gauge } from 'prom-client';
+import type { MetricsCollector } from '../metrics/collector';
+
+/** Counts of one shipping transport, as {@link PipelineMetrics.snapshot} returns them. */
+export interface PipelineSnapshot {
+  /** Lines the backend confirmed (a 409 on a retried `create` counts: the line was there already). */
+  readonly shipped: number;
+  /** Line re-sends after a retryable failure. */
+  readonly retried: number;
+  /** Lines that will never arrive, by reason (`queue_full`, `rejected`, `retries_exhausted`, `shutdown`). */
+  readonly dropped: Readonly<Record<string, number>>;
+  /** Sum of {@link PipelineSnapshot.dropped}. */
+  readonly droppedTotal: number;
+  /** Bytes queued or in flight. */
+  readonly queueBytes: number;
+  /** Lines queued or in flight. */
+  readonly queueLines: number;
+}
+
+/**
+ * Pipeline counters of one transport: kept in plain numbers (for `stats()` and
+ * standalone use) and mirrored on prom-client metrics when a collector is given:
+ * `observability_log_lines_shipped_total`, `..._retried_total`, `..._dropped_total{reason}`,
+ * `observability_log_queue_bytes`, `observability_log_queue_lines`, all labelled `transport`.
+ */
+export class PipelineMetrics {
+  readonly #transport: string;
+  #shipped = 0;
+  #retried = 0;
+  readonly #dropped = new Map<string, number>();
+  #queueBytes = 0;
+  #queueLines = 0;
+  readonly #prom:
+    | { shipped: Counter<string>; retried: Counter<string>; dropped: Counter<string>; bytes: Gauge<string>; lines: Gauge<string> }
+    | undefined;
+
+  /** Counters for transport `name`, mirrored on `collector` when given. */
+  constructor(name: string, collector?: MetricsCollector) {
+    this.#transport = name;
+    if (collector) {
+      this.#prom = {
+        shipped: collector.counter('observability_log_lines_shipped_total', 'Log lines the backend confirmed, per shipping transport.', ['transport']),
+        retried: collector.counter('observability_log_lines_retried_total', 'Log line re-sends after retryable failures, per shipping transport.', ['transport']),
+        dropped: collector.counter(
+          'observability_log_lines_dropped_total',
+          'Log lines that will never arrive, per shipping transport and reason (queue_full, rejected, retries_exhausted, shutdown).',
+          ['transport', 'reason'],
+        ),
+        bytes: collector.gauge('observability_log_queue_bytes', 'Bytes of log lines queued or in flight, per shipping transport.', ['transport']),
+        lines: collector.gauge('observability_log_queue_lines', 'Log lines queued or in flight, per shipping transport.', ['transport']),
+      };
+      const labels = { transport: name };
+      this.#prom.shipped.inc(labels, 0);
+      this.#prom.retried.inc(labels, 0);
+      this.#prom.bytes.set(labels, 0);
+      this.#prom.lines.set(labels, 0);
+    }
+  }
+
+  /** Record `n` confirmed lines. */
+  shipped(n: number): void {
+    if (n <= 0) return;
+    this.#shipped += n;
+    this.#prom?.shipped.inc({ transport: this.#transport }, n);
+  }
+
+  /** Record `n` line re-sends. */
+  retried(n: number): void {
+    if (n <= 0) return;
+    this.#retried += n;
+    this.#prom?.retried.inc({ transport: this.#transport }, n);
+  }
+
+  /** Record `n` lines lost for `reason`. */
+  dropped(reason: string, n: number): void {
+    if (n <= 0) return;
+    this.#dropped.set(reason, (this.#dropped.get(reason) ?? 0) + n);
+    this.#prom?.dropped.inc({ transport: this.#transport, reason }, n);
+  }
+
+  /** Record the queue's current size (cheap; the gauges follow at the next {@link PipelineMetrics.publish}). */
+  queue(bytes: number, lines: number): void {
+    this.#queueBytes = bytes;
+    this.#queueLines = lines;
+  }
+
+  /** Copy the queue size onto the gauges (the queue calls this per batch, not per line). */
+  publish(): void {
+    const bytes = this.#queueBytes;
+    const lines = this.#queueLines;
+    if (this.#prom) {
+      this.#prom.bytes.set({ transport: this.#transport }, bytes);
+      this.#prom.lines.set({ transport: this.#transport }, lines);
+    }
+  }
+
+  /** Current counts. */
+  snapshot(): PipelineSnapshot {
+    const dropped = Object.fromEntries(this.#dropped);
+    let droppedTotal = 0;
+    for (const n of this.#dropped.values()) droppedTotal += n;
+    return {
+      shipped: this.#shipped,
+      retried: this.#retried,
+      dropped,
+      droppedTotal,
+      queueBytes: this.#queueBytes,
+      queueLines: this.#queueLines,
+    };
+  }
+}

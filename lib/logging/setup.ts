@@ -1,0 +1,53 @@
+/** Wires the logging subsystem into one instance: logger, request participant, shippers, shutdown. */
+import type TransportStream from 'winston-transport';
+import type { InstanceContext } from '../observability';
+import { secretKeyMatcher } from '../util/redact';
+import { createLoggingParticipant } from './access-log';
+import { ElasticsearchTransport } from './elasticsearch';
+import { createLogger, memoizeMatcher, type ObservabilityLogger } from './logger';
+import { LokiTransport } from './loki';
+import type { ShippingTransport, ShippedEntry } from './shipper';
+import { JsonLinesTransport } from './stdout';
+import './request-log';
+
+/** What the logging subsystem gives the instance. */
+export interface LoggingSubsystem {
+  readonly logger: ObservabilityLogger;
+  /** The shipping transports built from the options (Elasticsearch, Loki). */
+  readonly shippers: readonly ShippingTransport<ShippedEntry>[];
+}
+
+/** Build the logging subsystem; call after tracing has joined the request (its participant comes first). */
+export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
+  const o = ctx.options.logging;
+  const isSecret = memoizeMatcher(secretKeyMatcher(o.redact));
+  const internals = { metrics: ctx.metrics, reportError: ctx.reportError, isSecret };
+  const shippers: ShippingTransport<ShippedEntry>[] = [];
+  if (o.elasticsearch) shippers.push(new ElasticsearchTransport(o.elasticsearch, internals) as unknown as ShippingTransport<ShippedEntry>);
+  if (o.loki) shippers.push(new LokiTransport(o.loki, internals) as unknown as ShippingTransport<ShippedEntry>);
+  const stdout = o.stdout ? new JsonLinesTransport() : undefined;
+  const transports: TransportStream[] = [...(stdout ? [stdout] : []), ...o.transports, ...shippers];
+  // winston complains on stderr when a logger has no transport; a silent one keeps "no output" quiet.
+  if (transports.length === 0) transports.push(new JsonLinesTransport({ silent: true }));
+  const logger = createLogger({ service: ctx.options.serviceName, level: o.level, isSecret, transports });
+  ctx.addParticipant(
+    createLoggingParticipant({
+      logger,
+      service: ctx.options.serviceName,
+      isSecret,
+      enabled: o.accessLog.enabled,
+      skipPaths: o.accessLog.skipPaths,
+      reportError: ctx.reportError,
+    }),
+  );
+  ctx.onShutdown({
+    name: 'logging',
+    order: 60,
+    run: async () => {
+      stdout?.flush();
+      await Promise.all(shippers.map((s) => s.shutdown(o.shutdownTimeoutMs)));
+      stdout?.flush();
+    },
+  });
+  return { logger, shippers };
+}

@@ -1,0 +1,59 @@
+import TransportStream from 'winston-transport';
+import { MESSAGE } from './levels';
+
+/** Options of {@link JsonLinesTransport}. */
+export interface JsonLinesTransportOptions extends TransportStream.TransportStreamOptions {
+  /** Where the lines go. Default `process.stdout`. */
+  readonly stream?: NodeJS.WritableStream;
+}
+
+/** Bytes buffered before a write is forced without waiting for the end of the event-loop turn. */
+const MAX_PENDING_CHARS = 64 * 1024;
+
+/**
+ * The default transport: one pre-serialised JSON line per entry, written to a stream.
+ * Lines logged in the same event-loop turn are written together in one `write()` (one
+ * system call instead of many); `error` lines, `flush()` and shutdown write at once, so a
+ * crash right after an error line still leaves that line on the stream.
+ */
+export class JsonLinesTransport extends TransportStream {
+  readonly #stream: NodeJS.WritableStream;
+  #pending = '';
+  #scheduled: NodeJS.Immediate | undefined;
+
+  /** Create a transport writing to `options.stream` (default stdout). */
+  constructor(options: JsonLinesTransportOptions = {}) {
+    super(options);
+    this.#stream = options.stream ?? process.stdout;
+  }
+
+  /** winston entry point: buffer the line, flush now for `error` lines. */
+  override log(info: Record<string | symbol, unknown>, next?: () => void): void {
+    this.#pending += `${String(info[MESSAGE])}\n`;
+    if (info.level === 'error' || this.#pending.length >= MAX_PENDING_CHARS) this.flush();
+    else if (this.#scheduled === undefined) this.#scheduled = setImmediate(this.#onImmediate);
+    if (next) next();
+  }
+
+  /** Write everything buffered now. */
+  flush(): void {
+    if (this.#scheduled !== undefined) {
+      clearImmediate(this.#scheduled);
+      this.#scheduled = undefined;
+    }
+    if (this.#pending === '') return;
+    const chunk = this.#pending;
+    this.#pending = '';
+    this.#stream.write(chunk);
+  }
+
+  /** winston calls this when the logger closes. */
+  override close(): void {
+    this.flush();
+  }
+
+  readonly #onImmediate = (): void => {
+    this.#scheduled = undefined;
+    this.flush();
+  };
+}
