@@ -1,0 +1,67 @@
+import { readBool, readNumber, readOptionalString, readSection, typeError } from '../util/validate';
+
+/** Options of the built-in dashboard (`dashboard` option). */
+export interface DashboardOptions {
+  /** Serve `GET /dashboard` and its JSON API on the router. Default `true`. */
+  readonly enabled?: boolean;
+  /**
+   * Link for each trace id to an external trace UI (Jaeger, Tempo, ...) that receives your OTLP export;
+   * `{traceId}` is replaced by the id. Default: none (only the built-in viewer).
+   */
+  readonly traceUrlTemplate?: string;
+  /** Log lines kept in memory for the trace → logs join. Default `2000`. */
+  readonly logBufferSize?: number;
+  /** Interval of the history sampler (route rates, system sparklines), ms. Default `5000`. */
+  readonly sampleIntervalMs?: number;
+  /** Points kept per sparkline. Default `120` (10 minutes at 5 s). */
+  readonly historyPoints?: number;
+  /** Window of the rate, error ratio and latency quantiles of the route table, ms. Default `60000`. */
+  readonly rateWindowMs?: number;
+  /** How often the page polls `dashboard/api/summary`, ms. Default `2000`. */
+  readonly refreshMs?: number;
+  /** Exemplar trace ids kept per route and bucket. Default `5`. */
+  readonly exemplarsPerBucket?: number;
+}
+
+/** Dashboard options with every default filled in. */
+export interface ResolvedDashboardOptions {
+  readonly enabled: boolean;
+  readonly traceUrlTemplate: string | undefined;
+  readonly logBufferSize: number;
+  readonly sampleIntervalMs: number;
+  readonly historyPoints: number;
+  readonly rateWindowMs: number;
+  readonly refreshMs: number;
+  readonly exemplarsPerBucket: number;
+}
+
+const KEYS = [
+  'enabled',
+  'traceUrlTemplate',
+  'logBufferSize',
+  'sampleIntervalMs',
+  'historyPoints',
+  'rateWindowMs',
+  'refreshMs',
+  'exemplarsPerBucket',
+] as const;
+
+/** Validate the `dashboard` option and resolve its defaults. */
+export function resolveDashboardOptions(raw: unknown): ResolvedDashboardOptions {
+  const d = readSection(raw, 'dashboard', KEYS);
+  const traceUrlTemplate = readOptionalString(d, 'traceUrlTemplate', 'dashboard');
+  if (traceUrlTemplate !== undefined) {
+    if (!traceUrlTemplate.includes('{traceId}')) typeError('dashboard.traceUrlTemplate', 'a URL containing "{traceId}"', traceUrlTemplate);
+    if (!/^https?:\/\//i.test(traceUrlTemplate)) typeError('dashboard.traceUrlTemplate', 'an http(s) URL', traceUrlTemplate);
+  }
+  return Object.freeze({
+    enabled: readBool(d, 'enabled', 'dashboard', true),
+    traceUrlTemplate,
+    logBufferSize: readNumber(d, 'logBufferSize', 'dashboard', 2000, { min: 0, max: 1_000_000, integer: true }),
+    sampleIntervalMs: readNumber(d, 'sampleIntervalMs', 'dashboard', 5000, { min: 100, integer: true }),
+    historyPoints: readNumber(d, 'historyPoints', 'dashboard', 120, { min: 2, max: 10_000, integer: true }),
+    rateWindowMs: readNumber(d, 'rateWindowMs', 'dashboard', 60_000, { min: 1000, integer: true }),
+    refreshMs: readNumber(d, 'refreshMs', 'dashboard', 2000, { min: 250, integer: true }),
+    exemplarsPerBucket: readNumber(d, 'exemplarsPerBucket', 'dashboard', 5, { min: 0, max: 100, integer: true }),
+  });
+}

@@ -1,0 +1,198 @@
+import type { Histogram } from 'prom-client';
+
+/** Name of the request-duration histogram the route table reads. */
+export const DURATION_METRIC = 'http_server_request_duration_seconds';
+
+/** Cumulative counters of one (method, route) at one instant. */
+interface Cell {
+  readonly buckets: number[];
+  count: number;
+  sum: number;
+  errors: number;
+}
+
+interface Snapshot {
+  readonly t: number;
+  readonly cells: Map<string, Cell>;
+}
+
+/** One row of the RED table. */
+export interface RouteRow {
+  readonly method: string;
+  readonly route: string;
+  /** Requests since start. */
+  readonly count: number;
+  /** Requests per second over the window. */
+  readonly rate: number;
+  /** Share of 5xx responses over the window (0..1); over all time when the window saw no request. */
+  readonly errorRatio: number;
+  /** Latency quantiles in seconds (window, else all time); `null` without data. */
+  readonly p50: number | null;
+  readonly p95: number | null;
+  readonly p99: number | null;
+}
+
+/** Bucket counts of one route (window and all time), for the histogram → exemplar join. */
+export interface RouteBuckets {
+  readonly method: string;
+  readonly route: string;
+  /** Upper bounds in seconds; the last one is `Infinity` (serialised as `"+Inf"`). */
+  readonly le: readonly (number | string)[];
+  readonly windowCounts: readonly number[];
+  readonly totalCounts: readonly number[];
+}
+
+const keyOf = (method: string, route: string): string => `${method} ${route}`;
+
+/** Prometheus-style `histogram_quantile` over per-bucket (non-cumulative) counts. */
+export function quantile(q: number, bounds: readonly number[], counts: readonly number[]): number | null {
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  const rank = q * total;
+  let below = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i] as number;
+    if (below + c >= rank && c > 0) {
+      if (i >= bounds.length) return bounds[bounds.length - 1] ?? null;
+      const lower = i === 0 ? 0 : (bounds[i - 1] as number);
+      const upper = bounds[i] as number;
+      return lower + ((upper - lower) * (rank - below)) / c;
+    }
+    below += c;
+  }
+  return bounds[bounds.length - 1] ?? null;
+}
+
+/**
+ * Reads `http_server_request_duration_seconds` and keeps a short ring of snapshots so that the
+ * route table shows rates, error ratios and quantiles over a sliding window.
+ */
+export class RouteStats {
+  readonly #histogram: () => Histogram<string> | undefined;
+  readonly #windowMs: number;
+  readonly #snapshots: Snapshot[] = [];
+  #bounds: number[] = [];
+
+  /** `histogram` is looked up lazily so the stats work whoever registered it. */
+  constructor(histogram: () => Histogram<string> | undefined, windowMs: number) {
+    this.#histogram = histogram;
+    this.#windowMs = windowMs;
+  }
+
+  /** Read the histogram now. */
+  async read(): Promise<Map<string, Cell>> {
+    const h = this.#histogram();
+    const cells = new Map<string, Cell>();
+    if (!h) return cells;
+    const data = await h.get();
+    const bounds: number[] = [];
+    const perSeries = new Map<string, { cell: Cell; prev: number }>();
+    for (const v of data.values) {
+      const labels = v.labels as Record<string, string | number>;
+      const method = String(labels.method ?? '');
+      const route = String(labels.route ?? '');
+      const status = String(labels.status_code ?? '');
+      const series = `${method} ${route} ${status}`;
+      let s = perSeries.get(series);
+      const key = keyOf(method, route);
+      let cell = cells.get(key);
+      if (!cell) {
+        cell = { buckets: [], count: 0, sum: 0, errors: 0 };
+        cells.set(key, cell);
+      }
+      if (!s) {
+        s = { cell, prev: 0 };
+        perSeries.set(series, s);
+      }
+      const name = (v as { metricName?: string }).metricName ?? '';
+      if (name.endsWith('_bucket')) {
+        const le = labels.le;
+        const idx = bucketIndex(bounds, le);
+        const inBucket = v.value - s.prev;
+        s.prev = v.value;
+        cell.buckets[idx] = (cell.buckets[idx] ?? 0) + inBucket;
+      } else if (name.endsWith('_count')) {
+        cell.count += v.value;
+        if (status.startsWith('5')) cell.errors += v.value;
+      } else if (name.endsWith('_sum')) {
+        cell.sum += v.value;
+      }
+    }
+    if (bounds.length > 0) this.#bounds = bounds;
+    const width = this.#bounds.length + 1;
+    for (const c of cells.values()) for (let i = 0; i < width; i++) c.buckets[i] ??= 0;
+    return cells;
+  }
+
+  /** Take a snapshot for the sliding window (called by the sampler). */
+  async sample(now = Date.now()): Promise<void> {
+    const cells = await this.read();
+    this.#snapshots.push({ t: now, cells });
+    while (this.#snapshots.length > 2 && (this.#snapshots[1] as Snapshot).t <= now - this.#windowMs) this.#snapshots.shift();
+  }
+
+  #baseline(now: number): Snapshot | undefined {
+    for (const s of this.#snapshots) if (s.t >= now - this.#windowMs - 1) return s;
+    return this.#snapshots[this.#snapshots.length - 1];
+  }
+
+  /** The RED table (rows unsorted). */
+  async table(now = Date.now()): Promise<RouteRow[]> {
+    const cells = await this.read();
+    const base = this.#baseline(now);
+    const dt = base ? Math.max((now - base.t) / 1000, 1) : 1;
+    const rows: RouteRow[] = [];
+    for (const [key, c] of cells) {
+      const sp = key.indexOf(' ');
+      const b = base?.cells.get(key);
+      const dCount = c.count - (b?.count ?? 0);
+      const dErr = c.errors - (b?.errors ?? 0);
+      const dBuckets = c.buckets.map((n, i) => n - (b?.buckets[i] ?? 0));
+      const useWindow = dCount > 0;
+      const qb = useWindow ? dBuckets : c.buckets;
+      rows.push({
+        method: key.slice(0, sp),
+        route: key.slice(sp + 1),
+        count: c.count,
+        rate: base ? dCount / dt : 0,
+        errorRatio: useWindow ? dErr / dCount : c.count > 0 ? c.errors / c.count : 0,
+        p50: quantile(0.5, this.#bounds, qb),
+        p95: quantile(0.95, this.#bounds, qb),
+        p99: quantile(0.99, this.#bounds, qb),
+      });
+    }
+    return rows;
+  }
+
+  /** Bucket counts of one route. */
+  async buckets(method: string, route: string, now = Date.now()): Promise<RouteBuckets | undefined> {
+    const cells = await this.read();
+    const c = cells.get(keyOf(method, route));
+    if (!c) return undefined;
+    const b = this.#baseline(now)?.cells.get(keyOf(method, route));
+    return {
+      method,
+      route,
+      le: [...this.#bounds, '+Inf'],
+      windowCounts: c.buckets.map((n, i) => n - (b?.buckets[i] ?? 0)),
+      totalCounts: [...c.buckets],
+    };
+  }
+
+  /** Upper bounds (seconds) of the histogram, as last read. */
+  get bounds(): readonly number[] {
+    return this.#bounds;
+  }
+}
+
+function bucketIndex(bounds: number[], le: unknown): number {
+  const n = le === '+Inf' ? Infinity : Number(le);
+  let i = bounds.indexOf(n);
+  if (i === -1 && Number.isFinite(n)) {
+    bounds.push(n);
+    i = bounds.length - 1;
+  } else if (!Number.isFinite(n)) {
+    return bounds.length;
+  }
+  return i;
+}
