@@ -54,6 +54,23 @@ function createDemo(overrides = {}) {
   });
   app.use('/shops/:shopId/items', items);
 
+  // A fake dependency with a health check of its own: POST /demo/dependency/down makes /health and
+  // /health/ready answer 503, POST /demo/dependency/up brings them back (after the 1 s health cache).
+  let dependencyUp = true;
+  obs.health.addCheck(
+    'fake-db:connection',
+    () => (dependencyUp ? { status: 'pass', observedValue: 'up' } : { status: 'fail', observedValue: 'down', output: 'fake dependency is down' }),
+    { critical: true, componentType: 'datastore', timeout: 500 },
+  );
+  app.post('/demo/dependency/:state', (req, res) => {
+    if (req.params.state !== 'up' && req.params.state !== 'down') {
+      res.status(404).json({ error: 'use /demo/dependency/up or /demo/dependency/down' });
+      return;
+    }
+    dependencyUp = req.params.state === 'up';
+    res.json({ dependency: req.params.state });
+  });
+
   app.use(obs.errorHandler);
   // eslint-disable-next-line no-unused-vars
   app.use((err, _req, res, _next) => {

@@ -14,21 +14,13 @@ const server = app.listen(port, host, () => {
   console.log(`  metrics ${base}/metrics   health ${base}/health`);
 });
 
-let closing = false;
-function stop(signal) {
-  if (closing) return;
-  closing = true;
-  console.log(`demo-app: ${signal} received, shutting down`);
-  server.close(() => {
-    obs.shutdown().then(
-      () => process.exit(0),
-      (err) => {
-        console.error('demo-app: shutdown failed', err);
-        process.exit(1);
-      },
-    );
-  });
-  server.closeIdleConnections?.();
+// Graceful shutdown: readiness 503 at once, SHUTDOWN_GRACE_MS (default 1000) for load balancers to
+// notice, then stop accepting, let in-flight requests finish, flush spans and logs, exit 0.
+const graceful = obs.attachShutdown(server, {
+  gracePeriodMs: Number(process.env.SHUTDOWN_GRACE_MS ?? 1000),
+  beforeShutdown: () => console.log('demo-app: drained, flushing'),
+});
+for (const signal of ['SIGTERM', 'SIGINT']) {
+  process.on(signal, () => console.log(`demo-app: ${signal} received, shutting down`));
 }
-process.on('SIGTERM', () => stop('SIGTERM'));
-process.on('SIGINT', () => stop('SIGINT'));
+graceful.done.then((r) => console.log(`demo-app: shutdown ${r.forced ? 'forced' : 'complete'} (exit ${r.code})`));

@@ -18,7 +18,22 @@ export {
 } from './metrics/http-metrics';
 export { normalizePath } from './metrics/normalize';
 export type { Middleware, ErrorMiddleware, CompletedRequest, RequestState } from './middleware';
-export type { HealthReport, HealthStatus } from './health/health';
+export type {
+  HealthReport,
+  HealthStatus,
+  CheckEntry,
+  CheckFunction,
+  CheckOptions,
+  CheckOutcome,
+  CheckReturn,
+} from './health/health';
+export type { HealthChecks } from './health/checks';
+export type { HealthOptions, HealthThresholds, ResolvedHealthOptions, Threshold } from './health/options';
+export type { ShutdownOptions, ShutdownHandle, ShutdownResult, ShutdownHook } from './health/shutdown';
+export type { SystemOptions, ResolvedSystemOptions } from './system/options';
+export { DEFAULT_EXCLUDED_FS_TYPES } from './system/options';
+export type { SystemProbes, CpuTimes, MemoryFigures, MountInfo, FsFigures } from './system/probes';
+export type { SystemSampler, SystemSnapshot, FilesystemSample } from './system/sampler';
 export type { TracingSystem, WithSpanOptions, SpanKindName } from './tracing/tracer';
 export type { TracingOptions, ResolvedTracingOptions, SamplerName } from './tracing/options';
 export type { SpanRecord, TraceSummary, TraceQuery } from './tracing/span-store';

@@ -1,6 +1,9 @@
 import type { Router } from 'express';
 import { collectDefaultMetrics } from 'prom-client';
-import { BasicHealth } from './health/health';
+import { addBuiltinChecks } from './health/builtin';
+import { HealthChecks } from './health/checks';
+import type { CheckFunction, CheckOptions } from './health/health';
+import { attachShutdown, type ShutdownHandle, type ShutdownOptions } from './health/shutdown';
 import { createRouter } from './http/router';
 import { MetricsCollector } from './metrics/collector';
 import { Exposition } from './metrics/exposition';
@@ -8,6 +11,7 @@ import { HttpMetrics } from './metrics/http-metrics';
 import { createRegistry, isOpenMetrics, type AnyRegistry } from './metrics/registry';
 import { createMiddleware, type ErrorMiddleware, type Middleware, type RequestParticipant } from './middleware';
 import { resolveOptions, type ObservabilityOptions, type ResolvedOptions } from './options';
+import { SystemSampler } from './system/sampler';
 import { installTracing } from './tracing/install';
 import type { TracingSystem } from './tracing/tracer';
 
@@ -27,6 +31,12 @@ export interface Observability {
   readonly router: Router;
   /** The instance's tracer: `withSpan()`, `addEvent()`, `setAttribute()`, `inject()`, `recentTraces()`, `getTrace()`. */
   readonly tracing: TracingSystem;
+  /** Health checks: `obs.health.addCheck(name, fn, { timeout, critical, ttl | interval })`. */
+  readonly health: HealthChecks;
+  /** The background system sampler (`obs.system.last` is its last snapshot); undefined with `system.enabled: false`. */
+  readonly system: SystemSampler | undefined;
+  /** Graceful shutdown of `server` on SIGTERM/SIGINT (readiness 503, grace, drain, flush, exit). */
+  attachShutdown(server: import('node:http').Server, options?: ShutdownOptions): ShutdownHandle;
   /** Stop every timer, flush what is buffered; idempotent (every call returns the same promise). */
   shutdown(): Promise<void>;
 }
@@ -54,6 +64,8 @@ export interface InstanceContext {
   addParticipant(p: RequestParticipant): void;
   /** Run `step` during `shutdown()`. */
   onShutdown(step: ShutdownStep): void;
+  /** Register a health check (e.g. a shipper's backlog, the span exporter); same as `obs.health.addCheck()`. */
+  addHealthCheck(name: string, fn: CheckFunction, options?: CheckOptions): void;
 }
 
 /** Upper bound of any single shutdown step, in milliseconds. */
@@ -83,6 +95,12 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   };
   const participants: RequestParticipant[] = [];
   const steps: ShutdownStep[] = [];
+  const health = new HealthChecks({
+    serviceId: resolved.serviceName,
+    version: resolved.serviceVersion,
+    options: resolved.health,
+    reportError,
+  });
   const ctx: InstanceContext = {
     options: resolved,
     registry,
@@ -90,7 +108,20 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     reportError,
     addParticipant: (p) => participants.push(p),
     onShutdown: (s) => steps.push(s),
+    addHealthCheck: (name, fn, opts) => health.addCheck(name, fn, opts),
   };
+  ctx.onShutdown({ name: 'readiness', order: 0, run: () => health.beginShutdown() });
+  ctx.onShutdown({ name: 'health-checks', order: 90, run: () => health.stop() });
+
+  // The system sampler takes its first sample now, then one every system.intervalMs (unref'd timer).
+  let system: SystemSampler | undefined;
+  if (resolved.system.enabled) {
+    const sampler = new SystemSampler({ metrics, options: resolved.system, reportError });
+    system = sampler;
+    ctx.onShutdown({ name: 'system-sampler', order: 90, run: () => sampler.stop() });
+    if (resolved.health.builtins) addBuiltinChecks(health, () => sampler.last, resolved.health);
+    sampler.start();
+  }
 
   const http = new HttpMetrics(metrics, {
     buckets: resolved.metrics.buckets,
@@ -116,8 +147,6 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
       reportError,
     },
   });
-  const health = new BasicHealth(resolved.serviceName, resolved.serviceVersion);
-  ctx.onShutdown({ name: 'readiness', order: 0, run: () => health.beginShutdown() });
   const router = createRouter({ exposition: new Exposition(registry), health, routerKey, reportError });
 
   let stopping: Promise<void> | undefined;
@@ -140,6 +169,10 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
       }
     }
   };
+  const shutdown = (): Promise<void> => {
+    stopping ??= runSteps();
+    return stopping;
+  };
   return {
     options: resolved,
     registry,
@@ -148,9 +181,10 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     errorHandler,
     router,
     tracing,
-    shutdown(): Promise<void> {
-      stopping ??= runSteps();
-      return stopping;
-    },
+    health,
+    system,
+    attachShutdown: (server, shutdownOptions) =>
+      attachShutdown(server, { beginShutdown: () => health.beginShutdown(), shutdown, reportError }, shutdownOptions),
+    shutdown,
   };
 }

@@ -3,6 +3,8 @@ import { Registry } from 'prom-client';
 import type { AnyRegistry } from './metrics/registry';
 import { assertBuckets } from './metrics/collector';
 import { OTEL_HTTP_DURATION_BUCKETS } from './metrics/http-metrics';
+import { resolveHealthOptions, type HealthOptions, type ResolvedHealthOptions } from './health/options';
+import { resolveSystemOptions, type ResolvedSystemOptions, type SystemOptions } from './system/options';
 import { resolveTracingOptions, type ResolvedTracingOptions, type TracingOptions } from './tracing/options';
 import {
   readBool,
@@ -59,6 +61,10 @@ export interface ObservabilityOptions {
   readonly metrics?: MetricsOptions;
   /** OpenTelemetry tracing (SERVER span per request, OTLP/HTTP export, in-memory recent traces). Default: on, no export. */
   readonly tracing?: TracingOptions;
+  /** Background system sampler (CPU, memory, filesystems, load, event-loop delay). Default: on, every 15 s. */
+  readonly system?: SystemOptions;
+  /** Health checks: cache TTL, default deadline, built-in check thresholds. */
+  readonly health?: HealthOptions;
 }
 
 /** Metric options with every default filled in. */
@@ -80,6 +86,8 @@ export interface ResolvedOptions {
   readonly registry: AnyRegistry | undefined;
   readonly metrics: ResolvedMetricsOptions;
   readonly tracing: ResolvedTracingOptions;
+  readonly system: ResolvedSystemOptions;
+  readonly health: ResolvedHealthOptions;
 }
 
 /** Paths of the router's own endpoints, excluded from measurement by default. */
@@ -93,7 +101,7 @@ export const DEFAULT_EXCLUDED_PATHS: readonly (string | RegExp)[] = Object.freez
   /^\/alerts(?:\/|$)/,
 ]);
 
-const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing'] as const;
+const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing', 'system', 'health'] as const;
 const METRIC_KEYS = [
   'defaultMetrics',
   'prefix',
@@ -157,5 +165,7 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
       normalizePath: readFunction<(req: IncomingMessage) => string>(m, 'normalizePath', 'metrics'),
     }),
     tracing: resolveTracingOptions(top.tracing, env),
+    system: resolveSystemOptions(top.system),
+    health: resolveHealthOptions(top.health),
   });
 }
