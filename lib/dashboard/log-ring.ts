@@ -117,7 +117,8 @@ class RingTransport extends TransportStream {
   readonly #ring: LogRing;
 
   constructor(ring: LogRing) {
-    super({ level: 'silly' });
+    // No level of its own: it records what the logger lets through (custom level sets included).
+    super({});
     this.#ring = ring;
   }
 

@@ -29,6 +29,7 @@ function spanDetail(s) {
 
 /** Load trace `traceId` and render it. */
 export async function openTrace(traceId) {
+  delete $('trace-view').dataset.loaded;
   $('trace-id').textContent = traceId;
   replaceChildren($('waterfall'), []);
   replaceChildren($('trace-logs'), []);
@@ -41,7 +42,10 @@ export async function openTrace(traceId) {
     ext.href = d.externalUrl;
     show(ext, true);
   } else show(ext, false);
-  if (r.status !== 200) return;
+  if (r.status !== 200) {
+    $('trace-view').dataset.loaded = traceId;
+    return;
+  }
   const t0 = Math.min(...d.spans.map((s) => s.startMs));
   const t1 = Math.max(...d.spans.map((s) => s.startMs + s.durationMs));
   const total = Math.max(t1 - t0, 0.001);
@@ -70,4 +74,5 @@ export async function openTrace(traceId) {
     replaceChildren($('span-detail'), [spanDetail(firstError)]);
     show($('span-detail'), true);
   }
+  $('trace-view').dataset.loaded = traceId;
 }
