@@ -12,6 +12,7 @@ const server = app.listen(port, host, () => {
   console.log(`demo-app listening on ${base}`);
   console.log(`  try ${base}/users/42  ${base}/slow  ${base}/error  ${base}/api/orders/7`);
   console.log(`  metrics ${base}/metrics   health ${base}/health`);
+  console.log(`  dashboard ${base}/dashboard`);
 });
 
 // Graceful shutdown: readiness 503 at once, SHUTDOWN_GRACE_MS (default 1000) for load balancers to
