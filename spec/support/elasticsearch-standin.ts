@@ -1,0 +1,208 @@
+/**
+ * A stand-in for Elasticsearch's `_bulk` API (no Elasticsearch or OpenSearch server can be
+ * installed here). It follows the documented protocol
+ * (https://www.elastic.co/guide/en/elasticsearch/reference/current/docs-bulk.html):
+ * NDJSON body (`Content-Type: application/x-ndjson`), terminated by a newline, strict
+ * action/source pairs (`index`/`create`/`update` carry a source line, `delete` does not),
+ * one result per action in order, `errors: true` when any action failed, `create` on an
+ * existing `_id` answered `409 version_conflict_engine_exception`. Malformed bodies fail the
+ * whole request with 400 as Elasticsearch does. Failure modes for tests: refuse connections
+ * (the port closes and reopens), hang (index but never answer), answer 429/503 for a while,
+ * and per-item 429/400 rejections.
+ */
+import { once } from 'node:events';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** A per-item failure the stand-in should answer instead of indexing. */
+export interface ItemFailure {
+  readonly status: number;
+  readonly type: string;
+  readonly reason: string;
+}
+
+/** One received `_bulk` request. */
+export interface BulkRequestRecord {
+  readonly contentType: string | undefined;
+  readonly authorization: string | undefined;
+  readonly actions: number;
+  readonly status: number;
+}
+
+/** The stand-in's controls and state. */
+export interface ElasticsearchStandIn {
+  readonly url: string;
+  readonly port: number;
+  /** Documents stored per index, by `_id`. */
+  readonly indices: Map<string, Map<string, Record<string, unknown>>>;
+  /** Every `_bulk` request answered (or hung). */
+  readonly requests: BulkRequestRecord[];
+  /** All stored documents (every index). */
+  documents(): Record<string, unknown>[];
+  /** Answer every request with `status` (429, 503...) until cleared with `null`. */
+  failRequests(status: number | null): void;
+  /** Index the batch but never answer, until cleared. */
+  hang(on: boolean): void;
+  /** Decide a per-item failure for a document (called for every create/index action). */
+  itemFailures(fn: ((doc: Record<string, unknown>, id: string | undefined) => ItemFailure | undefined) | null): void;
+  /** Close the port: connections are refused until {@link ElasticsearchStandIn.reopen}. */
+  refuse(): Promise<void>;
+  /** Listen again on the same port. */
+  reopen(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type Json = Record<string, unknown>;
+const ACTIONS = new Set(['index', 'create', 'update', 'delete']);
+
+class BulkError extends Error {
+  constructor(readonly status: number, readonly type: string, reason: string) {
+    super(reason);
+  }
+}
+
+function parseLine(line: string, n: number): Json {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch (err) {
+    throw new BulkError(400, 'x_content_parse_exception', `[${n}:1] ${(err as Error).message}`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new BulkError(400, 'illegal_argument_exception', `Malformed line [${n}]: expected an object`);
+  return v as Json;
+}
+
+/** Start the stand-in on 127.0.0.1 (ephemeral port). */
+export async function startElasticsearchStandIn(): Promise<ElasticsearchStandIn> {
+  const indices = new Map<string, Map<string, Json>>();
+  const requests: BulkRequestRecord[] = [];
+  let failStatus: number | null = null;
+  let hanging = false;
+  let itemFailure: ((doc: Json, id: string | undefined) => ItemFailure | undefined) | null = null;
+  let autoId = 0;
+  const sockets = new Set<Socket>();
+
+  function bulk(body: string, urlIndex: string | undefined): { errors: boolean; items: Json[] } {
+    if (!body.endsWith('\n')) throw new BulkError(400, 'illegal_argument_exception', 'The bulk request must be terminated by a newline [\\n]');
+    const lines = body.slice(0, -1).split('\n');
+    const items: Json[] = [];
+    let errors = false;
+    for (let i = 0; i < lines.length; i++) {
+      const action = parseLine(lines[i] as string, i + 1);
+      const keys = Object.keys(action);
+      if (keys.length !== 1 || !ACTIONS.has(keys[0] as string)) {
+        throw new BulkError(400, 'illegal_argument_exception', `Malformed action/metadata line [${i + 1}], expected one of [create, delete, index, update] but found [${keys.join(', ')}]`);
+      }
+      const op = keys[0] as string;
+      const meta = action[op] as Json;
+      const index = (meta._index as string | undefined) ?? urlIndex;
+      if (!index) throw new BulkError(400, 'action_request_validation_exception', 'Validation Failed: 1: index is missing;');
+      let id = meta._id as string | undefined;
+      if (op === 'delete') {
+        indices.get(index)?.delete(String(id));
+        items.push({ delete: { _index: index, _id: id, status: 200, result: 'deleted' } });
+        continue;
+      }
+      i++;
+      if (i >= lines.length) throw new BulkError(400, 'illegal_argument_exception', `Validation Failed: source is missing for action on line [${i}]`);
+      const source = parseLine(lines[i] as string, i + 1);
+      const failure = itemFailure?.(source, id);
+      if (failure) {
+        errors = true;
+        items.push({ [op]: { _index: index, _id: id ?? null, status: failure.status, error: { type: failure.type, reason: failure.reason, index } } });
+        continue;
+      }
+      let docs = indices.get(index);
+      if (!docs) indices.set(index, (docs = new Map()));
+      id ??= `auto-${++autoId}`;
+      if (op === 'create' && docs.has(id)) {
+        errors = true;
+        items.push({
+          create: {
+            _index: index,
+            _id: id,
+            status: 409,
+            error: { type: 'version_conflict_engine_exception', reason: `[${id}]: version conflict, document already exists (current version [1])`, index },
+          },
+        });
+        continue;
+      }
+      docs.set(id, source);
+      items.push({ [op]: { _index: index, _id: id, _version: 1, result: 'created', status: 201, _shards: { total: 1, successful: 1, failed: 0 } } });
+    }
+    return { errors, items };
+  }
+
+  function send(res: ServerResponse, status: number, body: unknown): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const m = /^\/(?:([^/_][^/]*)\/)?_bulk$/.exec(url.pathname);
+    if (req.method !== 'POST' && req.method !== 'PUT') return send(res, 405, { error: 'Incorrect HTTP method', status: 405 });
+    if (!m) return send(res, 400, { error: { type: 'illegal_argument_exception', reason: `no handler for ${url.pathname}` }, status: 400 });
+    const record = { contentType: req.headers['content-type'], authorization: req.headers.authorization, actions: 0, status: 0 };
+    requests.push(record);
+    const ct = (req.headers['content-type'] ?? '').split(';')[0]?.trim();
+    if (ct !== 'application/x-ndjson' && ct !== 'application/json') {
+      record.status = 406;
+      return send(res, 406, { error: `Content-Type header [${ct}] is not supported`, status: 406 });
+    }
+    if (failStatus !== null) {
+      record.status = failStatus;
+      const type = failStatus === 429 ? 'es_rejected_execution_exception' : 'unavailable_shards_exception';
+      return send(res, failStatus, { error: { root_cause: [{ type, reason: 'stand-in failure mode' }], type, reason: 'stand-in failure mode' }, status: failStatus });
+    }
+    try {
+      const start = Date.now();
+      const result = bulk(body, m[1]);
+      record.actions = result.items.length;
+      if (hanging) return; // indexed, never answered
+      record.status = 200;
+      send(res, 200, { took: Date.now() - start, errors: result.errors, items: result.items });
+    } catch (err) {
+      const e = err instanceof BulkError ? err : new BulkError(500, 'exception', String(err));
+      record.status = e.status;
+      send(res, e.status, { error: { root_cause: [{ type: e.type, reason: e.message }], type: e.type, reason: e.message }, status: e.status });
+    }
+  }
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
+  });
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    indices,
+    requests,
+    documents: () => [...indices.values()].flatMap((m) => [...m.values()]),
+    failRequests: (s) => void (failStatus = s),
+    hang: (on) => void (hanging = on),
+    itemFailures: (fn) => void (itemFailure = fn),
+    async refuse() {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+    async reopen() {
+      server.listen(port, '127.0.0.1');
+      await once(server, 'listening');
+    },
+    async stop() {
+      for (const s of sockets) s.destroy();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
