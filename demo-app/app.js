@@ -2,6 +2,7 @@
 // The demo application: uses express-observability exactly as the README tells users to.
 const express = require('express');
 const { createObservability } = require('express-observability');
+const { demoAlerts } = require('./alerts');
 
 /**
  * Build the demo app and its observability instance (no listening here, so tests can reuse it).
@@ -12,6 +13,7 @@ function createDemo(overrides = {}) {
     // The demo contract: OTEL_SERVICE_NAME overrides the demo's own name.
     serviceName: process.env.OTEL_SERVICE_NAME || 'demo-shop',
     serviceVersion: '1.0.0',
+    alerts: demoAlerts(process.env),
     ...overrides,
   });
 
@@ -23,7 +25,7 @@ function createDemo(overrides = {}) {
   app.get('/', (_req, res) => {
     res.json({
       service: obs.options.serviceName,
-      try: ['/users/42', '/slow', '/error', '/api/orders/7', '/shops/3/items/9', '/metrics', '/health'],
+      try: ['/users/42', '/slow', '/error', '/api/orders/7', '/shops/3/items/9', '/metrics', '/health', '/alerts', '/alerts/rules'],
     });
   });
 
@@ -41,9 +43,32 @@ function createDemo(overrides = {}) {
     throw new Error('demo failure: /error always fails');
   });
 
+  // Tracing API: a child span "load order", inside it a CLIENT span around an outgoing HTTP call to
+  // this same app carrying traceparent, so GET /users/:id shows up as a grandchild in the same trace.
   const orders = express.Router();
-  orders.get('/:orderId', (req, res) => {
-    res.json({ orderId: req.params.orderId, status: 'shipped' });
+  orders.get('/:orderId', async (req, res, next) => {
+    try {
+      const { orderId } = req.params;
+      const customer = await obs.tracing.withSpan('load order', async () => {
+        obs.tracing.setAttribute('order.id', orderId);
+        const { localAddress, localPort } = req.socket;
+        const host = localAddress.includes(':') ? `[${localAddress}]` : localAddress;
+        const url = `http://${host}:${localPort}/users/${Number(orderId) % 100 || 1}`;
+        return obs.tracing.withSpan(
+          'GET',
+          async () => {
+            const r = await fetch(url, { headers: obs.tracing.inject({}) });
+            obs.tracing.setAttribute('http.response.status_code', r.status);
+            return r.json();
+          },
+          { kind: 'client', attributes: { 'http.request.method': 'GET', 'url.full': url, 'server.address': localAddress, 'server.port': localPort } },
+        );
+      });
+      obs.tracing.addEvent('order loaded', { 'order.id': orderId });
+      res.json({ orderId, status: 'shipped', customer });
+    } catch (err) {
+      next(err);
+    }
   });
   app.use('/api/orders', orders);
 

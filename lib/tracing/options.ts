@@ -23,19 +23,22 @@ export interface TracingOptions {
    * nothing leaves the process and finished spans are only kept in the in-memory ring buffer.
    */
   readonly endpoint?: string;
-  /** Headers of every export request. Default: `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, else `OTEL_EXPORTER_OTLP_HEADERS`. */
+  /**
+   * Headers of every export request. Default: `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, else `OTEL_EXPORTER_OTLP_HEADERS`
+   * (the exporter also adds those variables' headers to the option's; the option wins per header name).
+   */
   readonly headers?: Readonly<Record<string, string>>;
   /** Sampler. Default: `OTEL_TRACES_SAMPLER`, else `parentbased_traceidratio` when `sampleRatio` is set, else `parentbased_always_on`. */
   readonly sampler?: SamplerName;
   /** Ratio (0..1) of the ratio samplers. Default: `OTEL_TRACES_SAMPLER_ARG`, else `1`. */
   readonly sampleRatio?: number;
-  /** Upper bound of one export request (and of the batch it carries), ms. Default `10000`. */
+  /** Upper bound of one export request (and of the batch it carries), ms. Default: `OTEL_BSP_EXPORT_TIMEOUT`, else `10000`. */
   readonly exportTimeoutMillis?: number;
-  /** Delay between two batch exports, ms. Default `1000`. */
+  /** Delay between two batch exports, ms. Default: `OTEL_BSP_SCHEDULE_DELAY`, else `1000`. */
   readonly scheduledDelayMillis?: number;
-  /** Finished spans waiting for export; past it spans are dropped and counted. Default `2048`. */
+  /** Finished spans waiting for export; past it spans are dropped and counted. Default: `OTEL_BSP_MAX_QUEUE_SIZE`, else `2048`. */
   readonly maxQueueSize?: number;
-  /** Spans per export request (at most `maxQueueSize`). Default `512`. */
+  /** Spans per export request (at most `maxQueueSize`). Default: `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, else `512`. */
   readonly maxExportBatchSize?: number;
   /** Finished spans kept in memory for `recentTraces()`/`getTrace()`; `0` keeps none. Default `1000`. */
   readonly ringBufferSize?: number;
@@ -139,6 +142,14 @@ function envRatio(env: NodeJS.ProcessEnv): number | undefined {
   return n;
 }
 
+function envInt(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) envError(name, `an integer of at least ${min}`, raw);
+  return n;
+}
+
 /** Validate the `tracing` section and resolve its defaults (environment read once, here). */
 export function resolveTracingOptions(value: unknown, env: NodeJS.ProcessEnv): ResolvedTracingOptions {
   const t: Bag = readSection(value, 'tracing', TRACING_KEYS);
@@ -151,8 +162,9 @@ export function resolveTracingOptions(value: unknown, env: NodeJS.ProcessEnv): R
   const ratioOption = t.sampleRatio === undefined ? undefined : readNumber(t, 'sampleRatio', 'tracing', 1, { min: 0, max: 1 });
   const samplerOption = t.sampler === undefined ? undefined : readEnum(t, 'sampler', 'tracing', SAMPLER_NAMES, 'parentbased_always_on');
   const sampler = samplerOption ?? (ratioOption !== undefined ? 'parentbased_traceidratio' : (envSampler(env) ?? 'parentbased_always_on'));
-  const maxQueueSize = readNumber(t, 'maxQueueSize', 'tracing', 2048, { min: 1, integer: true });
-  const maxExportBatchSize = readNumber(t, 'maxExportBatchSize', 'tracing', Math.min(512, maxQueueSize), { min: 1, integer: true });
+  const maxQueueSize = readNumber(t, 'maxQueueSize', 'tracing', envInt(env, 'OTEL_BSP_MAX_QUEUE_SIZE', 1) ?? 2048, { min: 1, integer: true });
+  const batchDefault = Math.min(envInt(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 1) ?? 512, maxQueueSize);
+  const maxExportBatchSize = readNumber(t, 'maxExportBatchSize', 'tracing', batchDefault, { min: 1, integer: true });
   if (maxExportBatchSize > maxQueueSize) rangeError('tracing.maxExportBatchSize', `at most tracing.maxQueueSize (${maxQueueSize})`, maxExportBatchSize);
   return Object.freeze({
     enabled: readBool(t, 'enabled', 'tracing', !sdkDisabled),
@@ -160,8 +172,8 @@ export function resolveTracingOptions(value: unknown, env: NodeJS.ProcessEnv): R
     headers,
     sampler,
     sampleRatio: ratioOption ?? envRatio(env) ?? 1,
-    exportTimeoutMillis: readNumber(t, 'exportTimeoutMillis', 'tracing', 10_000, { min: 1, integer: true }),
-    scheduledDelayMillis: readNumber(t, 'scheduledDelayMillis', 'tracing', 1000, { min: 1, integer: true }),
+    exportTimeoutMillis: readNumber(t, 'exportTimeoutMillis', 'tracing', envInt(env, 'OTEL_BSP_EXPORT_TIMEOUT', 1) ?? 10_000, { min: 1, integer: true }),
+    scheduledDelayMillis: readNumber(t, 'scheduledDelayMillis', 'tracing', envInt(env, 'OTEL_BSP_SCHEDULE_DELAY', 1) ?? 1000, { min: 1, integer: true }),
     maxQueueSize,
     maxExportBatchSize,
     ringBufferSize: readNumber(t, 'ringBufferSize', 'tracing', 1000, { min: 0, max: 1_000_000, integer: true }),
