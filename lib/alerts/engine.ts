@@ -33,6 +33,8 @@ export interface EngineParts {
   readonly metrics: MetricsCollector;
   readonly serviceName: string;
   readonly buckets: readonly number[];
+  /** Gauges registered later by the instance (the system sampler's); rules may name them. */
+  readonly lazyGauges: readonly string[];
   readonly log: AlertLog;
   readonly reportError: (component: string, err: unknown) => void;
 }
@@ -94,7 +96,7 @@ export class AlertEngine implements Alerts {
   }
 
   #install(rules: readonly ResolvedRule[], slos: readonly ResolvedSlo[]): void {
-    checkMetrics(rules, this.#parts.registry);
+    checkMetrics(rules, this.#parts.registry, this.#parts.lazyGauges);
     const now = Date.now();
     for (const r of [...rules, ...slos.flatMap((s) => s.alerts)]) {
       this.#rules.push(r);
