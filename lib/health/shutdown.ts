@@ -78,7 +78,10 @@ export function attachShutdown(server: Server, parts: ShutdownParts, options: Sh
     if (typeof h !== 'function') typeError(`attachShutdown.beforeShutdown[${i}]`, 'a function', h);
     hooks.push(h as ShutdownHook);
   });
-  const exitOpt = o.exit === undefined || typeof o.exit === 'boolean' ? (o.exit ?? true) : readFunction<(code: number) => void>(o, 'exit', 'attachShutdown');
+  const exitOpt: boolean | ((code: number) => void) =
+    o.exit === undefined || typeof o.exit === 'boolean'
+      ? ((o.exit as boolean | undefined) ?? true)
+      : (readFunction<(code: number) => void>(o, 'exit', 'attachShutdown') as (code: number) => void);
 
   let draining = false;
   let finished = false;

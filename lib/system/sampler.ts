@@ -29,6 +29,29 @@ export interface SystemSnapshot {
 const MOUNT_REFRESH_MS = 60_000;
 const FS_LABELS = ['mountpoint', 'device', 'fstype'];
 
+/** A gauge registered on first use: a probe that never answered shows no series rather than a 0. */
+class LazyGauge {
+  #gauge: Gauge<string> | undefined;
+  constructor(
+    private readonly metrics: MetricsCollector,
+    private readonly name: string,
+    private readonly help: string,
+    private readonly labels: string[],
+  ) {}
+
+  /** Set the value (of the label set, when given). */
+  set(labelsOrValue: Record<string, string> | number, value?: number): void {
+    this.#gauge ??= this.metrics.gauge(this.name, this.help, this.labels);
+    if (typeof labelsOrValue === 'number') this.#gauge.set(labelsOrValue);
+    else this.#gauge.set(labelsOrValue, value as number);
+  }
+
+  /** Drop every label set. */
+  reset(): void {
+    this.#gauge?.reset();
+  }
+}
+
 /** What the sampler needs from its instance. */
 export interface SamplerParts {
   readonly metrics: MetricsCollector;
@@ -49,7 +72,7 @@ export class SystemSampler {
   readonly #eld: IntervalHistogram;
   readonly #pending = new Set<string>();
   readonly #failing = new Set<string>();
-  readonly #g: Record<string, Gauge<string>>;
+  readonly #g: Record<string, LazyGauge>;
   readonly #failures: Counter<string>;
   readonly #fsErrors: Counter<string>;
   #timer: NodeJS.Timeout | undefined;
@@ -67,24 +90,25 @@ export class SystemSampler {
     this.#reportError = parts.reportError;
     this.#eld = monitorEventLoopDelay({ resolution: 10 });
     const m = parts.metrics;
+    const lazy = (name: string, help: string, labels: string[] = []): LazyGauge => new LazyGauge(m, name, help, labels);
     this.#g = {
-      cpu: m.gauge('system_cpu_utilization_ratio', 'CPU utilisation over all logical CPUs since the previous sample (0-1).'),
-      core: m.gauge('system_cpu_core_utilization_ratio', 'CPU utilisation of one logical CPU since the previous sample (0-1).', ['cpu']),
-      load1: m.gauge('system_cpu_load_average_1m', 'Load average over 1 minute.'),
-      load5: m.gauge('system_cpu_load_average_5m', 'Load average over 5 minutes.'),
-      load15: m.gauge('system_cpu_load_average_15m', 'Load average over 15 minutes.'),
-      memLimit: m.gauge('system_memory_limit_bytes', 'Total physical memory.'),
-      memUsage: m.gauge('system_memory_usage_bytes', 'Physical memory by state (used = total - available).', ['state']),
-      memRatio: m.gauge('system_memory_utilization_ratio', 'Physical memory utilisation by state (0-1).', ['state']),
-      memAvail: m.gauge('system_linux_memory_available_bytes', 'Memory available for new work without swapping.'),
-      fsLimit: m.gauge('system_filesystem_limit_bytes', 'Filesystem size.', FS_LABELS),
-      fsUsage: m.gauge('system_filesystem_usage_bytes', 'Filesystem usage by state (free = available to unprivileged users).', [...FS_LABELS, 'state']),
-      fsRatio: m.gauge('system_filesystem_utilization_ratio', 'Filesystem utilisation, used / (used + available), as df reports it (0-1).', FS_LABELS),
-      eldP50: m.gauge('nodejs_eventloop_delay_p50_seconds', 'Event-loop delay, median over the last sample interval.'),
-      eldP99: m.gauge('nodejs_eventloop_delay_p99_seconds', 'Event-loop delay, 99th percentile over the last sample interval.'),
-      eldMax: m.gauge('nodejs_eventloop_delay_max_seconds', 'Event-loop delay, maximum over the last sample interval.'),
-      duration: m.gauge('observability_system_sample_duration_seconds', 'Wall time the last system sample took.'),
-      time: m.gauge('observability_system_sample_timestamp_seconds', 'Unix time the last system sample finished.'),
+      cpu: lazy('system_cpu_utilization_ratio', 'CPU utilisation over all logical CPUs since the previous sample (0-1).'),
+      core: lazy('system_cpu_core_utilization_ratio', 'CPU utilisation of one logical CPU since the previous sample (0-1).', ['cpu']),
+      load1: lazy('system_cpu_load_average_1m', 'Load average over 1 minute.'),
+      load5: lazy('system_cpu_load_average_5m', 'Load average over 5 minutes.'),
+      load15: lazy('system_cpu_load_average_15m', 'Load average over 15 minutes.'),
+      memLimit: lazy('system_memory_limit_bytes', 'Total physical memory.'),
+      memUsage: lazy('system_memory_usage_bytes', 'Physical memory by state (used = total - available).', ['state']),
+      memRatio: lazy('system_memory_utilization_ratio', 'Physical memory utilisation by state (0-1).', ['state']),
+      memAvail: lazy('system_linux_memory_available_bytes', 'Memory available for new work without swapping.'),
+      fsLimit: lazy('system_filesystem_limit_bytes', 'Filesystem size.', FS_LABELS),
+      fsUsage: lazy('system_filesystem_usage_bytes', 'Filesystem usage by state (free = available to unprivileged users).', [...FS_LABELS, 'state']),
+      fsRatio: lazy('system_filesystem_utilization_ratio', 'Filesystem utilisation, used / (used + available), as df reports it (0-1).', FS_LABELS),
+      eldP50: lazy('nodejs_eventloop_delay_p50_seconds', 'Event-loop delay, median over the last sample interval.'),
+      eldP99: lazy('nodejs_eventloop_delay_p99_seconds', 'Event-loop delay, 99th percentile over the last sample interval.'),
+      eldMax: lazy('nodejs_eventloop_delay_max_seconds', 'Event-loop delay, maximum over the last sample interval.'),
+      duration: lazy('observability_system_sample_duration_seconds', 'Wall time the last system sample took.'),
+      time: lazy('observability_system_sample_timestamp_seconds', 'Unix time the last system sample finished.'),
     };
     this.#failures = m.counter('observability_system_probe_failures_total', 'System probes that threw or timed out, by probe.', ['probe']);
     for (const probe of PROBE_NAMES) this.#failures.inc({ probe }, 0);

@@ -1,0 +1,177 @@
+import assert from 'node:assert/strict';
+import os from 'node:os';
+import { after, describe, it } from 'node:test';
+import express from 'express';
+import { createObservability, type ObservabilityOptions } from '../lib/index';
+import { samples } from './support/exposition';
+import { listen, request, waitFor, type Listening } from './support/http';
+import { promtool } from './support/tools';
+
+const MINE = /^(system_|nodejs_eventloop_delay_|observability_system_)/;
+
+/** Only the families this subsystem defines (HELP/TYPE lines and samples). */
+function ownFamilies(text: string): string {
+  return (
+    text
+      .split('\n')
+      .filter((l) => {
+        const name = l.startsWith('#') ? (l.split(' ')[2] ?? '') : l;
+        return MINE.test(name);
+      })
+      .join('\n') + '\n'
+  );
+}
+
+const running: { obs: ReturnType<typeof createObservability>; srv: Listening }[] = [];
+async function start(options: ObservabilityOptions): Promise<{ url: string; metrics: () => Promise<string> }> {
+  const obs = createObservability({ metrics: { defaultMetrics: false }, tracing: { enabled: false }, ...options });
+  const app = express();
+  app.use(obs.router);
+  const srv = await listen(app);
+  running.push({ obs, srv });
+  return { url: srv.url, metrics: async () => (await request(srv.url, '/metrics')).body };
+}
+
+after(async () => {
+  for (const r of running) {
+    await r.srv.close();
+    await r.obs.shutdown();
+  }
+});
+
+describe('system sampler', () => {
+  it('serves CPU, memory and per-mount filesystem gauges within 2 s of start, in range, accepted by promtool', async () => {
+    const t0 = Date.now();
+    const { metrics } = await start({});
+    const text = await waitFor(async () => {
+      const t = await metrics();
+      return samples(t, 'system_filesystem_utilization_ratio').length > 0 && samples(t, 'system_memory_limit_bytes').length > 0 ? t : undefined;
+    }, 2000, 20, 'first system sample');
+    assert.ok(Date.now() - t0 <= 2500);
+
+    const ratio = (name: string, match: Record<string, string> = {}): number[] => samples(text, name, match).map((s) => s.value);
+    const inUnit = (v: number): boolean => Number.isFinite(v) && v >= 0 && v <= 1;
+    assert.equal(ratio('system_cpu_utilization_ratio').length, 1);
+    assert.ok(ratio('system_cpu_utilization_ratio').every(inUnit));
+    const cores = samples(text, 'system_cpu_core_utilization_ratio');
+    assert.equal(cores.length, os.cpus().length);
+    assert.ok(cores.every((c) => inUnit(c.value) && /^\d+$/.test(c.labels.cpu ?? '')));
+
+    const total = ratio('system_memory_limit_bytes')[0] as number;
+    assert.equal(total, os.totalmem());
+    const used = ratio('system_memory_usage_bytes', { state: 'used' })[0] as number;
+    const available = ratio('system_linux_memory_available_bytes')[0] as number;
+    assert.ok(used > 0 && used <= total && available > 0 && available <= total);
+    assert.ok(Math.abs(used + available - total) <= 1);
+    assert.ok(inUnit(ratio('system_memory_utilization_ratio', { state: 'used' })[0] as number));
+
+    const mounts = samples(text, 'system_filesystem_utilization_ratio');
+    assert.ok(mounts.length >= 1, 'at least one real mount');
+    for (const m of mounts) {
+      assert.ok(inUnit(m.value));
+      assert.ok(m.labels.mountpoint && m.labels.device !== undefined && m.labels.fstype);
+      assert.ok(!['proc', 'sysfs', 'tmpfs', 'devtmpfs', 'cgroup2'].includes(m.labels.fstype as string), `pseudo fs ${m.labels.fstype}`);
+      const labels = { mountpoint: m.labels.mountpoint as string };
+      const size = samples(text, 'system_filesystem_limit_bytes', labels)[0]?.value as number;
+      const fsUsed = samples(text, 'system_filesystem_usage_bytes', { ...labels, state: 'used' })[0]?.value as number;
+      assert.ok(size > 0 && fsUsed >= 0 && fsUsed <= size);
+    }
+    assert.equal(samples(text, 'system_cpu_load_average_1m').length, 1);
+    assert.ok(samples(text, 'nodejs_eventloop_delay_p99_seconds')[0]!.value >= 0);
+    for (const probe of ['cpu', 'memory', 'mounts', 'statfs', 'load']) {
+      assert.equal(samples(text, 'observability_system_probe_failures_total', { probe })[0]?.value, 0, probe);
+    }
+
+    const lint = promtool(['check', 'metrics'], ownFamilies(text));
+    assert.equal(lint.status, 0, `promtool check metrics:\n${lint.stdout}${lint.stderr}`);
+  });
+
+  it('counts a throwing probe, a hanging probe and an unreadable mount; the others still report', async () => {
+    let loadCalls = 0;
+    const { metrics } = await start({
+      system: {
+        intervalMs: 100,
+        probeTimeoutMs: 150,
+        probes: {
+          memory: () => {
+            throw new Error('memory probe exploded');
+          },
+          load: () => {
+            loadCalls++;
+            return new Promise<number[]>(() => undefined);
+          },
+          mounts: () => [
+            { mountpoint: '/', device: 'rootdev', fstype: 'ext4' },
+            { mountpoint: '/broken', device: 'nfs-server:/x', fstype: 'nfs' },
+            { mountpoint: '/proc', device: 'proc', fstype: 'proc' },
+          ],
+          statfs: (mountpoint: string) => {
+            if (mountpoint === '/broken') throw new Error('EIO: stale file handle');
+            return { size: 1000, used: 250, available: 750 };
+          },
+        },
+      },
+    });
+    const text = await waitFor(async () => {
+      const t = await metrics();
+      const f = (probe: string): number => samples(t, 'observability_system_probe_failures_total', { probe })[0]?.value ?? 0;
+      return f('memory') >= 2 && f('load') >= 2 ? t : undefined;
+    }, 5000, 50, 'probe failures counted');
+
+    // The hanging probe is never called again while its first call is pending.
+    assert.equal(loadCalls, 1);
+    assert.ok(samples(text, 'observability_system_filesystem_errors_total', { mountpoint: '/broken' })[0]!.value >= 1);
+    assert.equal(samples(text, 'observability_system_probe_failures_total', { probe: 'cpu' })[0]?.value, 0);
+    // No memory or load series (never read); CPU and the readable mount still report.
+    assert.equal(samples(text, 'system_memory_limit_bytes').length, 0);
+    assert.equal(samples(text, 'system_cpu_load_average_1m').length, 0);
+    assert.equal(samples(text, 'system_cpu_utilization_ratio').length, 1);
+    assert.deepEqual(samples(text, 'system_filesystem_utilization_ratio').map((s) => [s.labels.mountpoint, s.value]), [['/', 0.25]]);
+    assert.equal(samples(text, 'system_filesystem_usage_bytes', { mountpoint: '/', state: 'free' })[0]?.value, 750);
+    // Internal failures are reported once per streak, not once per sample.
+    const internal = samples(text, 'observability_internal_errors_total', { component: 'system-probe:memory' })[0]?.value;
+    assert.equal(internal, 1);
+  });
+
+  it('never overlaps itself: a slow probe delays the next sample instead of running twice', async () => {
+    let active = 0;
+    let maxActive = 0;
+    let calls = 0;
+    const { metrics } = await start({
+      system: {
+        intervalMs: 100,
+        probeTimeoutMs: 1000,
+        probes: {
+          cpu: async () => {
+            calls++;
+            active++;
+            maxActive = Math.max(maxActive, active);
+            await new Promise((r) => setTimeout(r, 250));
+            active--;
+            return os.cpus();
+          },
+        },
+      },
+    });
+    await waitFor(() => calls >= 3, 5000, 20, 'three samples');
+    assert.equal(maxActive, 1);
+    const text = await metrics();
+    assert.equal(samples(text, 'observability_system_probe_failures_total', { probe: 'cpu' })[0]?.value, 0);
+  });
+
+  it('validates its options, naming the option', () => {
+    assert.throws(() => createObservability({ system: { intervalMs: 5 } }), (e: Error) => e instanceof RangeError && /"system\.intervalMs"/.test(e.message));
+    assert.throws(
+      () => createObservability({ system: { probes: { cpu: 'os.cpus' as never } } }),
+      (e: Error) => e instanceof TypeError && /"system\.probes\.cpu"/.test(e.message),
+    );
+    assert.throws(() => createObservability({ system: { bogus: 1 } as never }), /unknown option "system\.bogus"/);
+    assert.throws(() => createObservability({ system: { excludeFsTypes: ['proc', 3] as never } }), /"system\.excludeFsTypes\[1\]"/);
+  });
+
+  it('does not sample when disabled', async () => {
+    const { metrics } = await start({ system: { enabled: false } });
+    const text = await metrics();
+    assert.equal(samples(text, 'system_cpu_utilization_ratio').length, 0);
+  });
+});
