@@ -12,7 +12,6 @@ import { createRegistry, isOpenMetrics, type AnyRegistry } from './metrics/regis
 import { createMiddleware, type ErrorMiddleware, type Middleware, type RequestParticipant } from './middleware';
 import { resolveOptions, type ObservabilityOptions, type ResolvedOptions } from './options';
 import { SystemSampler } from './system/sampler';
-import { SystemSampler } from './system/sampler';
 import { installTracing } from './tracing/install';
 import type { TracingSystem } from './tracing/tracer';
 
@@ -32,12 +31,6 @@ export interface Observability {
   readonly router: Router;
   /** The instance's tracer: `withSpan()`, `addEvent()`, `setAttribute()`, `inject()`, `recentTraces()`, `getTrace()`. */
   readonly tracing: TracingSystem;
-  /** Health checks: `obs.health.addCheck(name, fn, { timeout, critical, ttl | interval })`. */
-  readonly health: HealthChecks;
-  /** The background system sampler (`obs.system.last` is its last snapshot); undefined with `system.enabled: false`. */
-  readonly system: SystemSampler | undefined;
-  /** Graceful shutdown of `server` on SIGTERM/SIGINT (readiness 503, grace, drain, flush, exit). */
-  attachShutdown(server: import('node:http').Server, options?: ShutdownOptions): ShutdownHandle;
   /** Health checks: `obs.health.addCheck(name, fn, { timeout, critical, ttl | interval })`. */
   readonly health: HealthChecks;
   /** The background system sampler (`obs.system.last` is its last snapshot); undefined with `system.enabled: false`. */
@@ -175,10 +168,6 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
         if (timer) clearTimeout(timer);
       }
     }
-  };
-  const shutdown = (): Promise<void> => {
-    stopping ??= runSteps();
-    return stopping;
   };
   const shutdown = (): Promise<void> => {
     stopping ??= runSteps();

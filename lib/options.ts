@@ -5,8 +5,6 @@ import { assertBuckets } from './metrics/collector';
 import { OTEL_HTTP_DURATION_BUCKETS } from './metrics/http-metrics';
 import { resolveHealthOptions, type HealthOptions, type ResolvedHealthOptions } from './health/options';
 import { resolveSystemOptions, type ResolvedSystemOptions, type SystemOptions } from './system/options';
-import { resolveHealthOptions, type HealthOptions, type ResolvedHealthOptions } from './health/options';
-import { resolveSystemOptions, type ResolvedSystemOptions, type SystemOptions } from './system/options';
 import { resolveTracingOptions, type ResolvedTracingOptions, type TracingOptions } from './tracing/options';
 import {
   readBool,
@@ -67,10 +65,6 @@ export interface ObservabilityOptions {
   readonly system?: SystemOptions;
   /** Health checks: cache TTL, default deadline, built-in check thresholds. */
   readonly health?: HealthOptions;
-  /** Background system sampler (CPU, memory, filesystems, load, event-loop delay). Default: on, every 15 s. */
-  readonly system?: SystemOptions;
-  /** Health checks: cache TTL, default deadline, built-in check thresholds. */
-  readonly health?: HealthOptions;
 }
 
 /** Metric options with every default filled in. */
@@ -94,8 +88,6 @@ export interface ResolvedOptions {
   readonly tracing: ResolvedTracingOptions;
   readonly system: ResolvedSystemOptions;
   readonly health: ResolvedHealthOptions;
-  readonly system: ResolvedSystemOptions;
-  readonly health: ResolvedHealthOptions;
 }
 
 /** Paths of the router's own endpoints, excluded from measurement by default. */
@@ -109,7 +101,7 @@ export const DEFAULT_EXCLUDED_PATHS: readonly (string | RegExp)[] = Object.freez
   /^\/alerts(?:\/|$)/,
 ]);
 
-const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing', 'system', 'health', 'system', 'health'] as const;
+const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing', 'system', 'health'] as const;
 const METRIC_KEYS = [
   'defaultMetrics',
   'prefix',
@@ -173,8 +165,6 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
       normalizePath: readFunction<(req: IncomingMessage) => string>(m, 'normalizePath', 'metrics'),
     }),
     tracing: resolveTracingOptions(top.tracing, env),
-    system: resolveSystemOptions(top.system),
-    health: resolveHealthOptions(top.health),
     system: resolveSystemOptions(top.system),
     health: resolveHealthOptions(top.health),
   });
