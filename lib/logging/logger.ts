@@ -113,7 +113,7 @@ export class CorrelationFormat {
     if (err) {
       const e = serializeError(err, isSecret);
       // logger.error(err): winston used the error itself as the info object and set `level` on it.
-      if (err === raw) delete e.level;
+      if ((err as unknown) === raw) delete e.level;
       out[out.error === undefined ? 'error' : 'err'] = e;
     }
     out[LEVEL] = raw[LEVEL] ?? out.level;

@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Registry } from 'prom-client';
+import winston from 'winston';
+import { createObservability, ElasticsearchTransport, type DeadLetter } from '../lib';
+import { waitFor } from './support/http';
+import { startElasticsearchStandIn, type ElasticsearchStandIn } from './support/elasticsearch-standin';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Compressed timings: a 30 s outage becomes 1.5 s (x20), the retry delays shrink by the same factor or more. */
+const FAST = { flushIntervalMs: 20, retryInitialMs: 10, retryMaxMs: 100, timeoutMs: 250 } as const;
+
+function metricValue(text: string, name: string, labels: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+describe('Elasticsearch transport against the _bulk stand-in', () => {
+  let es: ElasticsearchStandIn;
+  before(async () => {
+    es = await startElasticsearchStandIn();
+  });
+  after(async () => {
+    await es.stop();
+  });
+
+  it('sends NDJSON create actions with client ids into a daily index as ECS documents, with auth', async () => {
+    es.indices.clear();
+    const obs = createObservability({
+      serviceName: 'shop',
+      metrics: { defaultMetrics: false },
+      system: { enabled: false },
+      logging: { stdout: false, elasticsearch: { url: es.url, username: 'elastic', password: 'changeme', ...FAST } },
+    } as never);
+    obs.logger.info('order placed', { orderId: 7, password: 'hunter2' });
+    await obs.tracing.withSpan('job', async () => {
+      obs.logger.error('failed', new Error('boom', { cause: new Error('root') }));
+    });
+    await obs.shutdown();
+    const req = es.requests.find((r) => r.status === 200);
+    assert.equal(req?.contentType, 'application/x-ndjson');
+    assert.equal(req?.authorization, `Basic ${Buffer.from('elastic:changeme').toString('base64')}`);
+    const day = new Date().toISOString().slice(0, 10).replace(/-/g, '.');
+    const index = es.indices.get(`logs-${day}`);
+    assert.ok(index, `index logs-${day} exists: ${[...es.indices.keys()].join(', ')}`);
+    const docs = [...index.values()];
+    assert.equal(docs.length, 2);
+    const placed = docs.find((d) => d.message === 'order placed');
+    assert.equal(placed?.['log.level'], 'info');
+    assert.equal(placed?.['service.name'], 'shop');
+    assert.equal(placed?.orderId, 7);
+    assert.equal(placed?.password, '[REDACTED]');
+    assert.match(String(placed?.['@timestamp']), /^\d{4}-\d\d-\d\dT/);
+    assert.ok(placed?.['ecs.version']);
+    const failed = docs.find((d) => d.message === 'failed');
+    assert.match(String(failed?.['trace.id']), /^[0-9a-f]{32}$/);
+    assert.match(String(failed?.['span.id']), /^[0-9a-f]{16}$/);
+    assert.equal(failed?.['error.type'], 'Error');
+    assert.equal(failed?.['error.message'], 'boom');
+    assert.match(String(failed?.['error.stack_trace']), /Error: boom/);
+    assert.match(String(failed?.['error.cause']), /Error: root/);
+    for (const id of index.keys()) assert.match(id, /^[A-Za-z0-9_-]{12}[0-9a-z]+$/);
+  });
+
+  it('works standalone in a plain winston logger, with an API key and metrics on its own registry', async () => {
+    es.indices.clear();
+    const registry = new Registry();
+    const transport = new ElasticsearchTransport({ url: es.url, apiKey: 'aWQ6a2V5', index: 'app-logs', serviceName: 'plain', registry, ...FAST });
+    const logger = winston.createLogger({ format: winston.format.combine(winston.format.timestamp(), winston.format.json()), transports: [transport] });
+    logger.info('plain winston', { token: 'should-not-ship', n: 1n });
+    await transport.flush();
+    const doc = [...(es.indices.get('app-logs')?.values() ?? [])][0];
+    assert.equal(doc?.message, 'plain winston');
+    assert.equal(doc?.['service.name'], 'plain');
+    assert.equal(doc?.token, '[REDACTED]');
+    assert.equal(doc?.n, '1');
+    assert.equal(es.requests.at(-1)?.authorization, 'ApiKey aWQ6a2V5');
+    const text = await registry.metrics();
+    assert.equal(metricValue(text, 'observability_log_lines_shipped_total', 'transport="elasticsearch"'), 1);
+    await transport.shutdown(1000);
+  });
+
+  it('through a 30 s outage (compressed: refused, hung, 503, 429) every line arrives exactly once', async () => {
+    es.indices.clear();
+    const transport = new ElasticsearchTransport({ url: es.url, index: 'outage', batchSize: 50, ...FAST });
+    const logger = winston.createLogger({ transports: [transport] });
+    let n = 0;
+    const writer = setInterval(() => {
+      for (let i = 0; i < 20; i++) logger.info(`line ${n++}`);
+    }, 5);
+    await sleep(100);
+    await es.refuse();
+    await sleep(400);
+    await es.reopen();
+    es.hang(true);
+    await sleep(400); // indexed but never answered: the retries must end in 409s, not duplicates
+    es.hang(false);
+    es.failRequests(503);
+    await sleep(350);
+    es.failRequests(429);
+    await sleep(350);
+    es.failRequests(null);
+    clearInterval(writer);
+    await transport.flush();
+    const messages = [...(es.indices.get('outage')?.values() ?? [])].map((d) => String(d.message));
+    assert.equal(messages.length, n, `stored ${messages.length} of ${n}`);
+    assert.equal(new Set(messages).size, n, 'no duplicates');
+    const stats = transport.stats();
+    assert.equal(stats.shipped, n);
+    assert.equal(stats.droppedTotal, 0);
+    assert.ok(stats.retried > 0, 'retries happened');
+    assert.ok(es.requests.some((r) => r.status === 503) && es.requests.some((r) => r.status === 429));
+    assert.ok(es.requests.some((r) => r.status === 0 && r.actions > 0), 'a batch was indexed but never answered');
+    await transport.shutdown(1000);
+  });
+
+  it('retries only retryable items; items rejected for good reach the dead-letter callback and the metric', async () => {
+    es.indices.clear();
+    const seen429 = new Set<string>();
+    es.itemFailures((doc) => {
+      const m = String(doc.message);
+      if (m.startsWith('mapping')) return { status: 400, type: 'mapper_parsing_exception', reason: 'failed to parse field [count] of type [long]' };
+      if (m.startsWith('busy') && !seen429.has(m)) {
+        seen429.add(m);
+        return { status: 429, type: 'es_rejected_execution_exception', reason: 'rejected execution (queue capacity 200)' };
+      }
+      return undefined;
+    });
+    const registry = new Registry();
+    const dead: DeadLetter[] = [];
+    const transport = new ElasticsearchTransport({ url: es.url, index: 'items', registry, onDeadLetter: (l) => dead.push(...l), ...FAST });
+    const logger = winston.createLogger({ transports: [transport] });
+    for (let i = 0; i < 30; i++) logger.info(`${['ok', 'busy', 'mapping'][i % 3]} ${i}`);
+    await transport.flush();
+    es.itemFailures(null);
+    const stored = [...(es.indices.get('items')?.values() ?? [])].map((d) => String(d.message)).sort();
+    assert.equal(stored.length, 20);
+    assert.equal(stored.filter((m) => m.startsWith('busy')).length, 10, 'each 429 item retried and stored once');
+    assert.equal(dead.length, 10);
+    for (const d of dead) {
+      assert.equal(d.reason, 'rejected');
+      assert.match(d.detail, /^400 mapper_parsing_exception/);
+      assert.match(JSON.parse(d.line).message, /^mapping/);
+    }
+    const text = await registry.metrics();
+    assert.equal(metricValue(text, 'observability_log_lines_dropped_total', 'reason="rejected"'), 10);
+    assert.equal(metricValue(text, 'observability_log_lines_shipped_total', 'transport="elasticsearch"'), 20);
+    assert.equal(metricValue(text, 'observability_log_lines_retried_total', 'transport="elasticsearch"'), 10);
+    await transport.shutdown(1000);
+  });
+
+  it('with a tiny queue limit the drop counter equals exactly the lines that never arrived', async () => {
+    es.indices.clear();
+    const registry = new Registry();
+    const dead: DeadLetter[] = [];
+    const transport = new ElasticsearchTransport({
+      url: es.url,
+      index: 'tiny',
+      maxQueueBytes: 4096,
+      registry,
+      onDeadLetter: (l) => dead.push(...l),
+      ...FAST,
+    });
+    const logger = winston.createLogger({ transports: [transport] });
+    await es.refuse();
+    const total = 300;
+    for (let i = 0; i < total; i++) logger.info(`tiny ${i}`, { pad: 'x'.repeat(50) });
+    await sleep(50);
+    await es.reopen();
+    await transport.flush();
+    const arrived = new Set([...(es.indices.get('tiny')?.values() ?? [])].map((d) => String(d.message)));
+    const text = await registry.metrics();
+    const dropped = metricValue(text, 'observability_log_lines_dropped_total', 'reason="queue_full"');
+    assert.ok(dropped > 0 && arrived.size > 0, `some dropped (${dropped}), some arrived (${arrived.size})`);
+    assert.equal(dropped, total - arrived.size);
+    assert.equal(dead.length, dropped);
+    for (const d of dead) {
+      assert.equal(d.reason, 'queue_full');
+      assert.equal(arrived.has(JSON.parse(d.line).message), false, 'a dead-lettered line never arrives');
+    }
+    await transport.shutdown(1000);
+  });
+
+  it('shutdown() delivers 10,000 lines written just before it', async () => {
+    es.indices.clear();
+    const obs = createObservability({
+      serviceName: 'bulk',
+      metrics: { defaultMetrics: false },
+      system: { enabled: false },
+      logging: { stdout: false, elasticsearch: { url: es.url, index: 'shutdown' } },
+    } as never);
+    for (let i = 0; i < 10_000; i++) obs.logger.info(`bye ${i}`, { i });
+    await obs.shutdown();
+    const docs = es.indices.get('shutdown');
+    assert.equal(docs?.size, 10_000);
+    const text = await obs.registry.metrics();
+    assert.equal(metricValue(text, 'observability_log_lines_shipped_total', 'transport="elasticsearch"'), 10_000);
+    assert.equal(metricValue(text, 'observability_log_queue_bytes', 'transport="elasticsearch"'), 0);
+  });
+
+  it('a hung backend costs the logger nothing and shutdown() is bounded, accounting for what it could not send', async () => {
+    es.indices.clear();
+    es.hang(true);
+    const transport = new ElasticsearchTransport({ url: es.url, index: 'hung', ...FAST, timeoutMs: 60_000 });
+    const logger = winston.createLogger({ transports: [transport] });
+    for (let i = 0; i < 100; i++) logger.info(`hung ${i}`);
+    await waitFor(() => es.requests.length > 0 && transport.stats().queueLines === 100, 5000, 10, 'batch in flight');
+    const t0 = Date.now();
+    await transport.shutdown(300);
+    assert.ok(Date.now() - t0 < 5000);
+    es.hang(false);
+    assert.equal(transport.stats().dropped.shutdown, 100);
+  });
+});
