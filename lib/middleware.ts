@@ -92,7 +92,6 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
   const exactExcludes = new Set(settings.excludePaths.filter((p): p is string => typeof p === 'string'));
   const regexExcludes = settings.excludePaths.filter((p): p is RegExp => p instanceof RegExp);
   const resolver = new RouteResolver();
-  const runner = participants.find((p) => p.run);
   const userNormalize = settings.normalizePath;
 
   function excluded(path: string): boolean {
@@ -101,27 +100,30 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
     return false;
   }
 
-  function routeOf(req: ObservedRequest, statusCode: number): { route: string; template: string | undefined } {
-    let template: string | undefined;
+  function templateOf(req: ObservedRequest): string | undefined {
     try {
-      template = resolver.resolve(req);
+      return resolver.resolve(req);
     } catch (err) {
       settings.reportError('route-label', err);
+      return undefined;
     }
-    if (template !== undefined) return { route: template, template };
-    if (statusCode === 404) return { route: UNMATCHED_ROUTE, template: undefined };
+  }
+
+  /** Route label of a request that matched no route. */
+  function fallbackRoute(req: ObservedRequest, statusCode: number): string {
+    if (statusCode === 404) return UNMATCHED_ROUTE;
     if (userNormalize) {
       try {
         const r = userNormalize(req);
-        if (typeof r === 'string' && r.length > 0) return { route: r, template: undefined };
+        if (typeof r === 'string' && r.length > 0) return r;
       } catch (err) {
         settings.reportError('normalizePath', err);
       }
-      return { route: UNMATCHED_ROUTE, template: undefined };
+      return UNMATCHED_ROUTE;
     }
     // Express sets req.app; Connect does not. Express requests without a route stay "unmatched".
-    if (req.app !== undefined) return { route: UNMATCHED_ROUTE, template: undefined };
-    return { route: builtinNormalize(req.originalUrl ?? req.url ?? '/'), template: undefined };
+    if (req.app !== undefined) return UNMATCHED_ROUTE;
+    return builtinNormalize(req.originalUrl ?? req.url ?? '/');
   }
 
   function complete(req: ObservedRequest, res: ServerResponse, state: RequestState, aborted: boolean): void {
@@ -130,19 +132,20 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
     const durationMs = performance.now() - state.start;
     const statusCode = res.statusCode;
     const method = normalizeMethod(req.method);
-    const { route: rawRoute, template } = routeOf(req, statusCode);
+    const template = templateOf(req);
     const status = aborted ? ABORTED_STATUS : String(statusCode);
-    const lengthHeader = res.getHeader('content-length');
+    const sizes = http.recordsSizes;
     const route = http.record({
       method,
-      route: rawRoute,
+      route: template ?? fallbackRoute(req, statusCode),
       status,
       seconds: durationMs / 1000,
       aborted,
-      requestBytes: numberOf(req.headers['content-length']),
-      responseBytes: numberOf(lengthHeader),
+      requestBytes: sizes ? numberOf(req.headers['content-length']) : undefined,
+      responseBytes: sizes ? numberOf(res.getHeader('content-length')) : undefined,
       traceId: state.traceId,
     });
+    if (participants.length === 0) return;
     const done: CompletedRequest = {
       req,
       res,
@@ -165,6 +168,20 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
     }
   }
 
+  // One shared 'close' listener (no per-request closure): Node emits 'close' on every
+  // ServerResponse, right after 'finish' for completed responses and alone for aborted ones.
+  function onClose(this: ServerResponse): void {
+    const req = (this as ServerResponse & { req?: ObservedRequest }).req;
+    if (!req) return;
+    const state = (req as unknown as Record<symbol, RequestState | undefined>)[stateKey];
+    if (!state || state.done) return;
+    state.done = true;
+    complete(req, this, state, !this.writableFinished);
+  }
+
+  // Participants are fixed once createObservability() returns; resolved on the first request.
+  let starters: readonly RequestParticipant[] | undefined;
+  let runner: RequestParticipant | undefined;
   const middleware: Middleware = (rawReq, res, next) => {
     const req = rawReq as ObservedRequest;
     const bag = req as unknown as Record<symbol, unknown>;
@@ -182,21 +199,18 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
     };
     bag[stateKey] = state;
     http.active.inc();
-    const onDone = (): void => {
-      if (state.done) return;
-      state.done = true;
-      res.removeListener('finish', onDone);
-      res.removeListener('close', onDone);
-      complete(req, res, state, !res.writableFinished);
-    };
-    res.on('finish', onDone);
-    res.on('close', onDone);
-    for (const p of participants) {
-      if (!p.start) continue;
-      try {
-        p.start(req, res, state);
-      } catch (err) {
-        settings.reportError('participant', err);
+    res.once('close', onClose);
+    if (starters === undefined) {
+      starters = participants.filter((p) => p.start !== undefined);
+      runner = participants.find((p) => p.run !== undefined);
+    }
+    if (starters.length > 0) {
+      for (const p of starters) {
+        try {
+          p.start?.(req, res, state);
+        } catch (err) {
+          settings.reportError('participant', err);
+        }
       }
     }
     if (runner?.run) runner.run(state, next);

@@ -62,7 +62,9 @@ export class HttpMetrics {
   readonly #overflow: Counter<string>;
   readonly #requestSize: Histogram<string> | undefined;
   readonly #responseSize: Histogram<string> | undefined;
-  readonly #seen = new Set<string>();
+  /** Admitted label sets as method -> status -> routes (no per-request key string). */
+  readonly #seen = new Map<string, Map<string, Set<string>>>();
+  #seenCount = 0;
   readonly #max: number;
   readonly #exemplars: boolean;
 
@@ -104,22 +106,39 @@ export class HttpMetrics {
     }
   }
 
+  /** True when body-size histograms are recorded. */
+  get recordsSizes(): boolean {
+    return this.#requestSize !== undefined;
+  }
+
   /** Number of distinct label sets admitted so far (bounded by the cap). */
   get labelSets(): number {
-    return this.#seen.size;
+    return this.#seenCount;
   }
 
   /** Apply the cardinality cap; returns the route label to use. */
   admit(method: string, route: string, status: string): string {
-    const key = `${method} ${status} ${route}`;
-    if (this.#seen.has(key)) return route;
-    if (this.#seen.size >= this.#max && route !== OVERFLOW_ROUTE && route !== UNMATCHED_ROUTE) {
+    let byStatus = this.#seen.get(method);
+    if (!byStatus) {
+      byStatus = new Map();
+      this.#seen.set(method, byStatus);
+    }
+    let routes = byStatus.get(status);
+    if (!routes) {
+      routes = new Set();
+      byStatus.set(status, routes);
+    }
+    if (routes.has(route)) return route;
+    if (this.#seenCount >= this.#max && route !== OVERFLOW_ROUTE && route !== UNMATCHED_ROUTE) {
       this.#overflow.inc({ metric: 'http_server_request_duration_seconds' });
-      const folded = `${method} ${status} ${OVERFLOW_ROUTE}`;
-      if (!this.#seen.has(folded)) this.#seen.add(folded);
+      if (!routes.has(OVERFLOW_ROUTE)) {
+        routes.add(OVERFLOW_ROUTE);
+        this.#seenCount++;
+      }
       return OVERFLOW_ROUTE;
     }
-    this.#seen.add(key);
+    routes.add(route);
+    this.#seenCount++;
     return route;
   }
 
