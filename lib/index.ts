@@ -39,3 +39,16 @@ export type { TracingOptions, ResolvedTracingOptions, SamplerName } from './trac
 export type { SpanRecord, TraceSummary, TraceQuery } from './tracing/span-store';
 export { activeSpanIds } from './tracing/active';
 export type { SpanIds } from './tracing/active';
+export type { ObservabilityLogger } from './logging/logger';
+export type { RequestLogger } from './logging/request-log';
+export type { LoggingOptions, AccessLogOptions, ResolvedLoggingOptions } from './logging/options';
+export { ElasticsearchTransport } from './logging/elasticsearch';
+export type { ElasticsearchTransportOptions } from './logging/elasticsearch';
+export { LokiTransport } from './logging/loki';
+export type { LokiTransportOptions } from './logging/loki';
+export { JsonLinesTransport } from './logging/stdout';
+export type { JsonLinesTransportOptions } from './logging/stdout';
+export type { ShipperOptions, DeadLetter } from './logging/shipper-options';
+export type { PipelineSnapshot } from './logging/pipeline-metrics';
+export { LOG_LEVELS } from './logging/levels';
+export type { LogLevel } from './logging/levels';

@@ -11,6 +11,8 @@ import { HttpMetrics } from './metrics/http-metrics';
 import { createRegistry, isOpenMetrics, type AnyRegistry } from './metrics/registry';
 import { createMiddleware, type ErrorMiddleware, type Middleware, type RequestParticipant } from './middleware';
 import { resolveOptions, type ObservabilityOptions, type ResolvedOptions } from './options';
+import { setupLogging } from './logging/setup';
+import type { ObservabilityLogger } from './logging/logger';
 import { SystemSampler } from './system/sampler';
 import { installTracing } from './tracing/install';
 import type { TracingSystem } from './tracing/tracer';
@@ -31,6 +33,8 @@ export interface Observability {
   readonly router: Router;
   /** The instance's tracer: `withSpan()`, `addEvent()`, `setAttribute()`, `inject()`, `recentTraces()`, `getTrace()`. */
   readonly tracing: TracingSystem;
+  /** The shared winston logger: JSON lines with `trace_id`/`span_id` of the active span, secrets redacted. */
+  readonly logger: ObservabilityLogger;
   /** Health checks: `obs.health.addCheck(name, fn, { timeout, critical, ttl | interval })`. */
   readonly health: HealthChecks;
   /** The background system sampler (`obs.system.last` is its last snapshot); undefined with `system.enabled: false`. */
@@ -133,6 +137,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   // Subsystems join here, in this order: tracing (its participant enters the span context),
   // then logging (the access log reads the span's ids), then the rest.
   const tracing = installTracing(ctx);
+  const { logger } = setupLogging(ctx);
 
   const stateKey = Symbol('express-observability.request');
   const routerKey = Symbol('express-observability.router');
@@ -181,6 +186,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     errorHandler,
     router,
     tracing,
+    logger,
     health,
     system,
     attachShutdown: (server, shutdownOptions) =>

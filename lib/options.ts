@@ -4,6 +4,7 @@ import type { AnyRegistry } from './metrics/registry';
 import { assertBuckets } from './metrics/collector';
 import { OTEL_HTTP_DURATION_BUCKETS } from './metrics/http-metrics';
 import { resolveHealthOptions, type HealthOptions, type ResolvedHealthOptions } from './health/options';
+import { resolveLoggingOptions, type LoggingOptions, type ResolvedLoggingOptions } from './logging/options';
 import { resolveSystemOptions, type ResolvedSystemOptions, type SystemOptions } from './system/options';
 import { resolveTracingOptions, type ResolvedTracingOptions, type TracingOptions } from './tracing/options';
 import {
@@ -65,6 +66,8 @@ export interface ObservabilityOptions {
   readonly system?: SystemOptions;
   /** Health checks: cache TTL, default deadline, built-in check thresholds. */
   readonly health?: HealthOptions;
+  /** Structured JSON logger, access log, Elasticsearch / Loki shipping. Default: stdout, level info, access log on. */
+  readonly logging?: LoggingOptions;
 }
 
 /** Metric options with every default filled in. */
@@ -88,6 +91,7 @@ export interface ResolvedOptions {
   readonly tracing: ResolvedTracingOptions;
   readonly system: ResolvedSystemOptions;
   readonly health: ResolvedHealthOptions;
+  readonly logging: ResolvedLoggingOptions;
 }
 
 /** Paths of the router's own endpoints, excluded from measurement by default. */
@@ -101,7 +105,7 @@ export const DEFAULT_EXCLUDED_PATHS: readonly (string | RegExp)[] = Object.freez
   /^\/alerts(?:\/|$)/,
 ]);
 
-const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing', 'system', 'health'] as const;
+const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing', 'system', 'health', 'logging'] as const;
 const METRIC_KEYS = [
   'defaultMetrics',
   'prefix',
@@ -167,5 +171,6 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
     tracing: resolveTracingOptions(top.tracing, env),
     system: resolveSystemOptions(top.system),
     health: resolveHealthOptions(top.health),
+    logging: resolveLoggingOptions(top.logging),
   });
 }
