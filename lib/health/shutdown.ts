@@ -184,7 +184,8 @@ export function attachShutdown(server: Server, parts: ShutdownParts, options: Sh
     done,
     detach,
   };
-  server.on('request', onRequest);
+  // Prepended so the header is set before the application's handler can send a response.
+  server.prependListener('request', onRequest);
   for (const s of signals as NodeJS.Signals[]) process.on(s, onSignal);
   return handle;
 }
