@@ -5,6 +5,31 @@ const { createObservability } = require('express-observability');
 const { demoAlerts } = require('./alerts');
 
 /**
+ * Logging options from the environment: ship to Elasticsearch when ELASTICSEARCH_URL is set
+ * (credentials in the URL become basic auth; ELASTICSEARCH_API_KEY sends an API key), to Loki
+ * when LOKI_URL is set; LOG_LEVEL sets the level. With none set, logs go to stdout only.
+ * @param {NodeJS.ProcessEnv} env
+ */
+function demoLogging(env) {
+  const logging = {};
+  if (env.LOG_LEVEL) logging.level = env.LOG_LEVEL;
+  if (env.ELASTICSEARCH_URL) {
+    const u = new URL(env.ELASTICSEARCH_URL);
+    const es = {};
+    if (u.username) {
+      es.username = decodeURIComponent(u.username);
+      es.password = decodeURIComponent(u.password);
+      u.username = '';
+      u.password = '';
+    }
+    if (env.ELASTICSEARCH_API_KEY) es.apiKey = env.ELASTICSEARCH_API_KEY;
+    logging.elasticsearch = { url: u.toString(), ...es };
+  }
+  if (env.LOKI_URL) logging.loki = { url: env.LOKI_URL };
+  return logging;
+}
+
+/**
  * Build the demo app and its observability instance (no listening here, so tests can reuse it).
  * @param {object} [overrides] extra createObservability options (tests use it)
  */
@@ -14,6 +39,7 @@ function createDemo(overrides = {}) {
     serviceName: process.env.OTEL_SERVICE_NAME || 'demo-shop',
     serviceVersion: '1.0.0',
     alerts: demoAlerts(process.env),
+    logging: demoLogging(process.env),
     ...overrides,
   });
 
@@ -30,12 +56,14 @@ function createDemo(overrides = {}) {
   });
 
   app.get('/users/:id', (req, res) => {
+    req.log.info('user looked up', { userId: req.params.id });
     res.json({ id: req.params.id, name: `user ${req.params.id}` });
   });
 
   app.get('/slow', async (_req, res) => {
     const ms = 50 + Math.floor(Math.random() * 450);
     await new Promise((resolve) => setTimeout(resolve, ms));
+    obs.logger.info('slow work done', { sleptMs: ms });
     res.json({ sleptMs: ms });
   });
 
@@ -93,16 +121,18 @@ function createDemo(overrides = {}) {
       return;
     }
     dependencyUp = req.params.state === 'up';
+    req.log.warn('fake dependency switched', { dependency: req.params.state });
     res.json({ dependency: req.params.state });
   });
 
   app.use(obs.errorHandler);
   // eslint-disable-next-line no-unused-vars
-  app.use((err, _req, res, _next) => {
+  app.use((err, req, res, _next) => {
+    req.log.error('request failed', { err });
     res.status(500).json({ error: 'internal error' });
   });
 
   return { app, obs };
 }
 
-module.exports = { createDemo };
+module.exports = { createDemo, demoLogging };
