@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { createObservability, type Observability } from '../lib';
 import { launchBrowser, type HeadlessBrowser } from './support/browser';
-import { listen, request, waitFor, type Listening } from './support/http';
+import { listen, request, type Listening } from './support/http';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -70,12 +70,12 @@ export interface DashboardSources {
 export interface SpanRecordLike {
   readonly traceId: string;
   readonly spanId: string;
-  readonly parentSpanId: string | undefined;
+  readonly parentSpanId?: string | undefined;
   readonly name: string;
   readonly kind: string;
   readonly startTime: number;
   readonly duration: number;
-  readonly status: { readonly code: string; readonly message: string | undefined };
+  readonly status: { readonly code: string; readonly message?: string | undefined };
   readonly attributes: Readonly<Record<string, unknown>>;
   readonly events: readonly { readonly name: string; readonly time: number; readonly attributes: Readonly<Record<string, unknown>> }[];
 }

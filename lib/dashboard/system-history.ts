@@ -19,6 +19,8 @@ interface Probe {
   /** `rate`: per-second rate of a counter, times `scale`. */
   readonly mode: 'value' | 'rate';
   readonly scale: number;
+  /** prom-client sets some default gauges in a sibling's collect(): read that one first. */
+  readonly trigger?: string;
 }
 
 const MAX_DISCOVERED = 16;
@@ -51,10 +53,10 @@ export class SystemHistory {
   #probes(): Probe[] {
     const p = this.#prefix;
     const probes: Probe[] = [
-      { id: 'cpu', label: 'process CPU', unit: 'percent', metric: `${p}process_cpu_seconds_total`, labels: undefined, mode: 'rate', scale: 100 },
+      { id: 'cpu', label: 'process CPU', unit: 'percent', metric: `${p}process_cpu_seconds_total`, labels: undefined, mode: 'rate', scale: 100, trigger: `${p}process_cpu_user_seconds_total` },
       { id: 'rss', label: 'resident memory', unit: 'bytes', metric: `${p}process_resident_memory_bytes`, labels: undefined, mode: 'value', scale: 1 },
-      { id: 'heap', label: 'heap used', unit: 'bytes', metric: `${p}nodejs_heap_size_used_bytes`, labels: undefined, mode: 'value', scale: 1 },
-      { id: 'lag', label: 'event loop lag p99', unit: 'seconds', metric: `${p}nodejs_eventloop_lag_p99_seconds`, labels: undefined, mode: 'value', scale: 1 },
+      { id: 'heap', label: 'heap used', unit: 'bytes', metric: `${p}nodejs_heap_size_used_bytes`, labels: undefined, mode: 'value', scale: 1, trigger: `${p}nodejs_heap_size_total_bytes` },
+      { id: 'lag', label: 'event loop lag p99', unit: 'seconds', metric: `${p}nodejs_eventloop_lag_p99_seconds`, labels: undefined, mode: 'value', scale: 1, trigger: `${p}nodejs_eventloop_lag_seconds` },
       { id: 'active', label: 'requests in flight', unit: '', metric: 'http_server_active_requests', labels: undefined, mode: 'value', scale: 1 },
     ];
     let found = 0;
@@ -73,6 +75,8 @@ export class SystemHistory {
     for (const probe of this.#probes()) {
       const metric = this.#registry.getSingleMetric(probe.metric);
       if (!metric) continue;
+      const trigger = probe.trigger ? this.#registry.getSingleMetric(probe.trigger) : undefined;
+      if (trigger) await trigger.get();
       const data = await metric.get();
       const values = data.values.filter((v) => !(v as { metricName?: string }).metricName || !String((v as { metricName?: string }).metricName).endsWith('_bucket'));
       if (values.length === 0) continue;

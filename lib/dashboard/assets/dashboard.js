@@ -169,7 +169,6 @@ function traceRow(t) {
     el('td', { text: fmtTime(t.startMs) }),
     el('td', {}, traceLink(t.traceId)),
     el('td', { className: 'name', text: t.name }),
-    el('td', { className: 'path', text: t.path ?? '' }),
     el('td', { className: 'num', text: t.statusCode ?? (t.error ? 'error' : '') }),
     el('td', { className: 'num', text: fmtMs(t.durationMs) }),
     el('td', { className: 'num', text: t.spanCount }));
