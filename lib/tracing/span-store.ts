@@ -6,7 +6,7 @@ export interface SpanRecord {
   readonly traceId: string;
   readonly spanId: string;
   /** Parent span id, local or remote; absent for a trace's root. */
-  readonly parentSpanId: string | undefined;
+  readonly parentSpanId?: string;
   readonly name: string;
   readonly kind: 'internal' | 'server' | 'client' | 'producer' | 'consumer';
   /** Epoch milliseconds (fractional). */
@@ -14,11 +14,11 @@ export interface SpanRecord {
   readonly endTime: number;
   /** Milliseconds. */
   readonly duration: number;
-  readonly status: { readonly code: 'unset' | 'ok' | 'error'; readonly message: string | undefined };
+  readonly status: { readonly code: 'unset' | 'ok' | 'error'; readonly message?: string };
   readonly attributes: Attributes;
   /** Span events, exceptions included (`exception.type`, `exception.message`, `exception.stacktrace`). */
   readonly events: readonly { readonly name: string; readonly time: number; readonly attributes: Attributes }[];
-  readonly serviceName: string | undefined;
+  readonly serviceName?: string;
 }
 
 /** One trace as listed by `recentTraces()`, described by its local root span. */
@@ -69,19 +69,22 @@ function ms(t: HrTime): number {
 /** Plain-data copy of a finished span. */
 export function toSpanRecord(s: ReadableSpan): SpanRecord {
   const service = s.resource.attributes['service.name'];
+  const parent = s.parentSpanContext?.spanId;
+  const code = STATUS[s.status.code] ?? 'unset';
+  // Absent rather than undefined, so a record survives a JSON round trip unchanged.
   return {
     traceId: s.spanContext().traceId,
     spanId: s.spanContext().spanId,
-    parentSpanId: s.parentSpanContext?.spanId,
+    ...(parent === undefined ? {} : { parentSpanId: parent }),
     name: s.name,
     kind: KINDS[s.kind] ?? 'internal',
     startTime: ms(s.startTime),
     endTime: ms(s.endTime),
     duration: ms(s.duration),
-    status: { code: STATUS[s.status.code] ?? 'unset', message: s.status.message },
+    status: s.status.message === undefined ? { code } : { code, message: s.status.message },
     attributes: { ...s.attributes },
     events: s.events.map((e) => ({ name: e.name, time: ms(e.time), attributes: { ...(e.attributes ?? {}) } })),
-    serviceName: typeof service === 'string' ? service : undefined,
+    ...(typeof service === 'string' ? { serviceName: service } : {}),
   };
 }
 
