@@ -111,7 +111,9 @@ export function unmapV4(address: string): string {
 /** Parse `addr` or `addr/prefix`; `undefined` when invalid. */
 export function parseCidr(text: string): Cidr | undefined {
   const slash = text.indexOf('/');
-  const address = unmapV4(slash === -1 ? text : text.slice(0, slash));
+  const raw = slash === -1 ? text : text.slice(0, slash);
+  const address = unmapV4(raw);
+  const mapped = address !== raw;
   const v = isIP(address);
   if (v === 0) return undefined;
   const max = v === 4 ? 32 : 128;
@@ -119,8 +121,9 @@ export function parseCidr(text: string): Cidr | undefined {
   if (slash !== -1) {
     const p = text.slice(slash + 1);
     if (!/^\d{1,3}$/.test(p)) return undefined;
-    prefix = Number(p);
-    if (prefix > max) return undefined;
+    // ::ffff:10.0.0.0/104 is 10.0.0.0/8.
+    prefix = mapped ? Number(p) - 96 : Number(p);
+    if (prefix < 0 || prefix > max) return undefined;
   }
   return { address, prefix, family: v === 4 ? 'ipv4' : 'ipv6' };
 }
