@@ -44,6 +44,13 @@ export interface WithSpanOptions {
   readonly kind?: SpanKind | SpanKindName;
 }
 
+/** Headers {@link TracingSystem.inject} may write. */
+export interface PropagationHeaders {
+  traceparent?: string;
+  tracestate?: string;
+  baggage?: string;
+}
+
 /** What the tracing subsystem needs from its instance. */
 export interface TracingSettings {
   readonly options: ResolvedTracingOptions;
@@ -214,9 +221,10 @@ export class TracingSystem {
   }
 
   /** Write `traceparent` (and `tracestate`, `baggage`) of the active context into `headers`; returns `headers`. */
-  inject<H extends Record<string, unknown>>(headers: H = {} as H): H {
-    this.propagator.inject(context.active(), headers, defaultTextMapSetter);
-    return headers;
+  inject<H extends Record<string, unknown> = Record<string, string>>(headers?: H): H & PropagationHeaders {
+    const carrier = (headers ?? {}) as H & PropagationHeaders;
+    this.propagator.inject(context.active(), carrier, defaultTextMapSetter);
+    return carrier;
   }
 
   /** Recent traces from the in-memory ring (newest first), filtered. Empty when an app-owned global provider is used. */
