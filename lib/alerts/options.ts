@@ -143,10 +143,15 @@ export function resolveAlertsOptions(value: unknown, buckets?: readonly number[]
   const fromFile = typeof given.file === 'string' ? readSection(loadRulesFile(given.file), `alerts (file ${given.file})`, KEYS) : {};
   if (given.file !== undefined && typeof given.file !== 'string') fail('file', `must be a path string, got ${typeof given.file}`);
   const a: Bag = { ...fromFile, ...given };
-  const ruleSpecs = [...arrayOf(fromFile.rules, 'rules'), ...arrayOf(given.rules, 'rules')];
-  const sloSpecs = [...arrayOf(fromFile.slos, 'slos'), ...arrayOf(given.slos, 'slos')];
-  const rules = ruleSpecs.map((r, i) => resolveRule(r, `alerts.rules[${i}]`));
-  const slos = sloSpecs.map((s, i) => resolveSlo(s, `alerts.slos[${i}]`, buckets));
+  const inFile = `file ${String(given.file)}`;
+  const rules = [
+    ...arrayOf(fromFile.rules, 'rules').map((r, i) => resolveRule(r, `${inFile}: rules[${i}]`)),
+    ...arrayOf(given.rules, 'rules').map((r, i) => resolveRule(r, `alerts.rules[${i}]`)),
+  ];
+  const slos = [
+    ...arrayOf(fromFile.slos, 'slos').map((s, i) => resolveSlo(s, `${inFile}: slos[${i}]`, buckets)),
+    ...arrayOf(given.slos, 'slos').map((s, i) => resolveSlo(s, `alerts.slos[${i}]`, buckets)),
+  ];
   const names = new Set<string>();
   for (const r of [...rules, ...slos.flatMap((s) => s.alerts)]) {
     const key = `${r.name}\u0000${JSON.stringify(r.labels)}`;
