@@ -146,3 +146,44 @@ export async function safeHealth(h: HealthProvider | undefined): Promise<HealthR
     return { status: 'fail', output: `health evaluation failed: ${err instanceof Error ? err.message : String(err)}` };
   }
 }
+
+/** An alert of the instance's rule engine (`obs.alerts.status()[i].alerts[j]`). */
+interface AlertSnapshotLike {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly state: string;
+  readonly value: number;
+  readonly activeAt: string | undefined;
+  readonly resolvedAt: string | undefined;
+}
+
+/** What the dashboard needs of the alert engine (`obs.alerts`). */
+export interface AlertEngineLike {
+  status(): readonly { readonly name: string; readonly severity?: string; readonly alerts: readonly AlertSnapshotLike[] }[];
+}
+
+const time = (iso: string | undefined): number | undefined => {
+  const t = iso === undefined ? NaN : Date.parse(iso);
+  return Number.isFinite(t) ? t : undefined;
+};
+
+/** Adapt the alert engine to an {@link AlertSource}: pending/firing alerts, and the recently resolved ones. */
+export function alertSourceOf(engine: AlertEngineLike): AlertSource {
+  const all = (): AlertView[] =>
+    engine.status().flatMap((rule) =>
+      rule.alerts.map((a) => ({
+        name: rule.name,
+        state: a.state,
+        severity: a.labels.severity ?? rule.severity,
+        summary: a.annotations.summary ?? a.annotations.description,
+        labels: a.labels,
+        activeSinceMs: time(a.activeAt),
+        resolvedAtMs: time(a.resolvedAt),
+        value: a.value,
+      })),
+    );
+  return {
+    active: () => all().filter((a) => a.state === 'pending' || a.state === 'firing').sort((a, b) => Number(b.state === 'firing') - Number(a.state === 'firing')),
+    recent: () => all().filter((a) => a.state === 'resolved').sort((a, b) => (b.resolvedAtMs ?? 0) - (a.resolvedAtMs ?? 0)),
+  };
+}
