@@ -93,7 +93,11 @@ describe('dashboard trace viewer (headless Chromium)', () => {
     assert.equal(child.parentSpanId, server0.spanId);
 
     const rows = await page.locator('#waterfall .span-row').evaluateAll((els) =>
-      els.map((e) => ({ ...(e as HTMLElement).dataset, name: e.querySelector('.span-name span')?.textContent, shown: e.querySelector('.span-duration')?.textContent })),
+      els.map((e): Record<string, string> => ({
+        ...((e as HTMLElement).dataset as Record<string, string>),
+        name: e.querySelector('.span-name span')?.textContent ?? '',
+        shown: e.querySelector('.span-duration')?.textContent ?? '',
+      })),
     );
     assert.equal(rows.length, 2);
     assert.equal(rows[0]?.kind, 'SERVER');
@@ -146,7 +150,7 @@ describe('dashboard trace viewer (headless Chromium)', () => {
   });
 
   it('renders hostile paths, headers, attributes, events, log fields and exception messages as text', async () => {
-    const hostile = [
+    const hostile: { path: string; headers: Record<string, string> }[] = [
       { path: `/${encodeURIComponent(IMG)}`, headers: { 'user-agent': SCRIPT, referer: JS_URL } },
       { path: `/"><script>alert(4)</script>`, headers: { 'user-agent': IMG } },
       { path: '/echo', headers: { 'user-agent': JS_URL } },
@@ -177,9 +181,9 @@ describe('dashboard trace viewer (headless Chromium)', () => {
     const dom = await page.evaluate(() => ({
       xss: (window as unknown as { __xss?: number }).__xss,
       imgs: document.querySelectorAll('img').length,
-      scripts: [...document.querySelectorAll('script')].map((s) => s.getAttribute('src')),
-      jsLinks: [...document.querySelectorAll('a[href]')].filter((a) => /^\s*javascript:/i.test(a.getAttribute('href') ?? '')).length,
-      handlers: [...document.querySelectorAll('*')].filter((e) => [...e.attributes].some((a) => /^on/i.test(a.name))).length,
+      scripts: Array.from(document.querySelectorAll('script')).map((s) => s.getAttribute('src')),
+      jsLinks: Array.from(document.querySelectorAll('a[href]')).filter((a) => /^\s*javascript:/i.test(a.getAttribute('href') ?? '')).length,
+      handlers: Array.from(document.querySelectorAll('*')).filter((e) => Array.from(e.attributes).some((a) => /^on/i.test(a.name))).length,
     }));
     assert.deepEqual(dom, { xss: undefined, imgs: 0, scripts: ['dashboard/assets/dashboard.js'], jsLinks: 0, handlers: 0 });
     assert.deepEqual(dialogs, []);
