@@ -47,6 +47,7 @@ describe('Elasticsearch transport against the _bulk stand-in', () => {
     const docs = [...index.values()];
     assert.equal(docs.length, 2);
     const placed = docs.find((d) => d.message === 'order placed');
+    assert.deepEqual(Object.keys(placed ?? {}).sort(), ['@timestamp', 'ecs.version', 'log.level', 'message', 'orderId', 'password', 'service.name']);
     assert.equal(placed?.['log.level'], 'info');
     assert.equal(placed?.['service.name'], 'shop');
     assert.equal(placed?.orderId, 7);

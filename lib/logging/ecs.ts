@@ -9,7 +9,7 @@
  * safe-stable-stringify; our entries are redacted and JSON-safe already, so a direct
  * mapping of the same field names is both correct and cheaper.
  */
-import type { LogInfo } from './levels';
+import { FIELDS_JSON, MESSAGE, type FieldsJson, type LogInfo } from './levels';
 
 /** The ECS version the documents follow (`ecs.version`). */
 export const ECS_VERSION = '8.11.0';
@@ -73,4 +73,20 @@ export function toEcs(info: LogInfo, serviceName: string | undefined): Record<st
     if (doc[key] === undefined) doc[key] = info[key];
   }
   return doc;
+}
+
+/**
+ * The ECS document as a JSON string: for entries our format marked (plain fields), the
+ * caller's fields are reused verbatim from the line; everything else goes through {@link toEcs}.
+ */
+export function ecsJson(info: LogInfo, serviceName: string | undefined): string {
+  const f = info[FIELDS_JSON] as FieldsJson | undefined;
+  const line = info[MESSAGE];
+  if (f === undefined || typeof line !== 'string' || typeof info.timestamp !== 'string') return JSON.stringify(toEcs(info, serviceName));
+  const service = typeof info.service === 'string' ? info.service : serviceName;
+  let head = `{"@timestamp":"${info.timestamp}","log.level":${JSON.stringify(info.level)},"message":${f.messageJson},"ecs.version":"${ECS_VERSION}"`;
+  if (service !== undefined) head += `,"service.name":${JSON.stringify(service)}`;
+  if (typeof info.trace_id === 'string') head += `,"trace.id":${JSON.stringify(info.trace_id)}`;
+  if (typeof info.span_id === 'string') head += `,"span.id":${JSON.stringify(info.span_id)}`;
+  return head + line.slice(f.at);
 }

@@ -9,7 +9,7 @@ import { rangeError, readBool, readOptionalString, readSection, readString, type
 import { SendError, type BatchOutcome, type Rejection } from './batch-queue';
 import { retryableStatus } from './http-post';
 import { MESSAGE, type LogInfo } from './levels';
-import { toEcs } from './ecs';
+import { ecsJson } from './ecs';
 import { ShippingTransport, type ShippedEntry, type ShipperInternals } from './shipper';
 import { readShipperOptions, SHIPPER_KEYS, type ResolvedShipperOptions, type ShipperOptions } from './shipper-options';
 
@@ -119,7 +119,7 @@ export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
   /** Serialise the action and the document once, at enqueue time. */
   protected toEntry(info: LogInfo): BulkEntry {
     const ts = typeof info.timestamp === 'string' && info.timestamp.length >= 13 ? info.timestamp : new Date().toISOString();
-    const doc = this.#o.ecs ? JSON.stringify(toEcs(info, this.#o.serviceName)) : String(info[MESSAGE] ?? JSON.stringify(info));
+    const doc = this.#o.ecs ? ecsJson(info, this.#o.serviceName) : String(info[MESSAGE] ?? JSON.stringify(info));
     const id = `${this.#idPrefix}${(this.#seq++).toString(36)}`;
     const payload = `{"create":{"_index":${JSON.stringify(this.#index(ts))},"_id":"${id}"}}\n${doc}\n`;
     return { payload, line: doc, bytes: Buffer.byteLength(payload), attempts: 0 };

@@ -21,3 +21,18 @@ export type LogInfo = Record<string | symbol, unknown> & { level: string; messag
 
 /** Marks info objects our format (or the access log) built: JSON-safe and redacted already. */
 export const SAFE: unique symbol = Symbol.for('express-observability.log-safe') as never;
+
+/**
+ * Set by our format on entries whose caller fields are plain (no error, no dotted or `@` keys):
+ * where those fields start in `[MESSAGE]` and the message as JSON, so a shipper can build its
+ * document around that part of the line instead of serialising the fields again.
+ */
+export const FIELDS_JSON: unique symbol = Symbol.for('express-observability.fields-json') as never;
+
+/** The value under {@link FIELDS_JSON}. */
+export interface FieldsJson {
+  /** Index in `[MESSAGE]` of `}` (no fields) or of `,"firstField":...`. */
+  readonly at: number;
+  /** `JSON.stringify(message)`. */
+  readonly messageJson: string;
+}

@@ -7,7 +7,7 @@ import winston from 'winston';
 import type TransportStream from 'winston-transport';
 import { activeSpanIds } from '../tracing/active';
 import { REDACTED } from '../util/redact';
-import { LEVEL, LOG_LEVELS, MESSAGE, SAFE, SPLAT, type LogInfo, type LogLevel } from './levels';
+import { FIELDS_JSON, LEVEL, LOG_LEVELS, MESSAGE, SAFE, SPLAT, type FieldsJson, type LogInfo, type LogLevel } from './levels';
 import { redactString, sanitize, serializeError, type SecretMatcher } from './serialize';
 
 /** The logger users see: a winston logger with levels error/warn/info/debug, `warning` as an alias of `warn`. */
@@ -54,11 +54,13 @@ export class CorrelationFormat {
   /** winston passes these to `transform`; unused. */
   readonly options: Record<string, unknown> = {};
   readonly #service: string;
+  readonly #serviceJson: string;
   readonly #isSecret: SecretMatcher;
 
   /** Create the format for `service`. */
   constructor(service: string, isSecret: SecretMatcher) {
     this.#service = service;
+    this.#serviceJson = JSON.stringify(service);
     this.#isSecret = isSecret;
   }
 
@@ -96,8 +98,11 @@ export class CorrelationFormat {
     }
     const errKeys = err ? new Set(['stack', 'cause', ...Object.keys(err)]) : undefined;
     const stack: unknown[] = [];
+    // Field names that could collide with ECS's dotted names disable the shippers' string fast path.
+    let plainKeys = err === undefined;
     for (const key of Object.keys(raw)) {
       if (RESERVED.has(key) || errKeys?.has(key)) continue;
+      if (plainKeys && (key.charCodeAt(0) === 64 || key.includes('.') || key === 'error' || key === 'type')) plainKeys = false;
       if (isSecret(key)) {
         out[key] = REDACTED;
         continue;
@@ -117,8 +122,17 @@ export class CorrelationFormat {
       out[out.error === undefined ? 'error' : 'err'] = e;
     }
     out[LEVEL] = raw[LEVEL] ?? out.level;
-    out[MESSAGE] = JSON.stringify(out);
+    const line = JSON.stringify(out);
+    out[MESSAGE] = line;
     out[SAFE] = true;
+    if (plainKeys) {
+      // Where the caller's fields start in the line, so shippers can reuse that part of the JSON verbatim.
+      const messageJson = JSON.stringify(out.message);
+      let head = `{"timestamp":"${out.timestamp}","level":${JSON.stringify(out.level)},"message":${messageJson},"service":${this.#serviceJson}`;
+      if (out.trace_id !== undefined) head += `,"trace_id":${JSON.stringify(out.trace_id)}`;
+      if (out.span_id !== undefined) head += `,"span_id":${JSON.stringify(out.span_id)}`;
+      if (line.startsWith(head)) out[FIELDS_JSON] = { at: head.length, messageJson } satisfies FieldsJson;
+    }
     return out;
   }
 }

@@ -1,6 +1,6 @@
 /** The `logging` section of the options: types, defaults and validation. */
 import type TransportStream from 'winston-transport';
-import { readBool, readEnum, readNumber, readPatterns, readSection, typeError, type Bag } from '../util/validate';
+import { readBool, readEnum, readNumber, readOptionalString, readPatterns, readSection, typeError, type Bag } from '../util/validate';
 import { resolveElasticsearchOptions, type ElasticsearchTransportOptions } from './elasticsearch';
 import { LOG_LEVEL_NAMES, type LogLevel } from './levels';
 import { resolveLokiOptions, type LokiTransportOptions } from './loki';
@@ -15,12 +15,16 @@ export interface AccessLogOptions {
 
 /** Options of the logger and the log shippers. */
 export interface LoggingOptions {
+  /** `false` turns logging off: the logger writes nothing, no access log, no shipping. Default `true`. */
+  readonly enabled?: boolean;
   /** Lowest level written: `error`, `warn`, `info` or `debug`. Default `"info"`. */
   readonly level?: LogLevel;
   /** Extra keys (case-insensitive strings or RegExps) redacted in fields, headers and query parameters, on top of the built-in list. Default `[]`. */
   readonly redact?: readonly (string | RegExp)[];
   /** Write JSON lines to stdout. Default `true`. */
   readonly stdout?: boolean;
+  /** Also append JSON lines to this file. Default: none. */
+  readonly file?: string;
   /** Extra winston transports; they receive entries already redacted and correlated. Default `[]`. */
   readonly transports?: readonly TransportStream[];
   /** The access log; `false` turns it off. Default `{ enabled: true, skipPaths: [] }`. */
@@ -35,6 +39,8 @@ export interface LoggingOptions {
 
 /** Logging options with defaults resolved. */
 export interface ResolvedLoggingOptions {
+  readonly enabled: boolean;
+  readonly file: string | undefined;
   readonly level: LogLevel;
   readonly redact: readonly (string | RegExp)[];
   readonly stdout: boolean;
@@ -46,7 +52,7 @@ export interface ResolvedLoggingOptions {
   readonly shutdownTimeoutMs: number;
 }
 
-const LOGGING_KEYS = ['level', 'redact', 'stdout', 'transports', 'accessLog', 'elasticsearch', 'loki', 'shutdownTimeoutMs'] as const;
+const LOGGING_KEYS = ['enabled', 'file', 'level', 'redact', 'stdout', 'transports', 'accessLog', 'elasticsearch', 'loki', 'shutdownTimeoutMs'] as const;
 
 function readTransports(bag: Bag): readonly TransportStream[] {
   const v = bag.transports;
@@ -75,6 +81,8 @@ export function resolveLoggingOptions(section: unknown): ResolvedLoggingOptions 
   if (l.elasticsearch !== undefined) resolveElasticsearchOptions(l.elasticsearch, 'logging.elasticsearch');
   if (l.loki !== undefined) resolveLokiOptions(l.loki, 'logging.loki');
   return Object.freeze({
+    enabled: readBool(l, 'enabled', 'logging', true),
+    file: readOptionalString(l, 'file', 'logging'),
     level: readEnum(l, 'level', 'logging', LOG_LEVEL_NAMES, 'info'),
     redact: readPatterns(l, 'redact', 'logging', Object.freeze([])),
     stdout: readBool(l, 'stdout', 'logging', true),

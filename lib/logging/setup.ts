@@ -1,4 +1,5 @@
 /** Wires the logging subsystem into one instance: logger, request participant, shippers, shutdown. */
+import { createWriteStream } from 'node:fs';
 import type TransportStream from 'winston-transport';
 import type { InstanceContext } from '../observability';
 import { secretKeyMatcher } from '../util/redact';
@@ -20,13 +21,16 @@ export interface LoggingSubsystem {
 /** Build the logging subsystem; call after tracing has joined the request (its participant comes first). */
 export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
   const o = ctx.options.logging;
+  if (!o.enabled) return disabledLogging(ctx);
   const isSecret = memoizeMatcher(secretKeyMatcher(o.redact));
   const internals = { metrics: ctx.metrics, reportError: ctx.reportError, isSecret };
   const shippers: ShippingTransport<ShippedEntry>[] = [];
   if (o.elasticsearch) shippers.push(new ElasticsearchTransport(o.elasticsearch, internals) as unknown as ShippingTransport<ShippedEntry>);
   if (o.loki) shippers.push(new LokiTransport(o.loki, internals) as unknown as ShippingTransport<ShippedEntry>);
-  const stdout = o.stdout ? new JsonLinesTransport() : undefined;
-  const transports: TransportStream[] = [...(stdout ? [stdout] : []), ...o.transports, ...shippers];
+  const lineTransports: JsonLinesTransport[] = [];
+  if (o.stdout) lineTransports.push(new JsonLinesTransport());
+  if (o.file) lineTransports.push(new JsonLinesTransport({ stream: createWriteStream(o.file, { flags: 'a' }) }));
+  const transports: TransportStream[] = [...lineTransports, ...o.transports, ...shippers];
   // winston complains on stderr when a logger has no transport; a silent one keeps "no output" quiet.
   if (transports.length === 0) transports.push(new JsonLinesTransport({ silent: true }));
   const logger = createLogger({ service: ctx.options.serviceName, level: o.level, isSecret, transports });
@@ -44,10 +48,20 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
     name: 'logging',
     order: 60,
     run: async () => {
-      stdout?.flush();
+      for (const t of lineTransports) t.flush();
       await Promise.all(shippers.map((s) => s.shutdown(o.shutdownTimeoutMs)));
-      stdout?.flush();
+      await Promise.all(lineTransports.map((t) => t.drain()));
     },
   });
   return { logger, shippers };
+}
+
+/** `logging.enabled: false`: a logger that writes nowhere (`req.log` still exists), no access log, no shippers. */
+function disabledLogging(ctx: InstanceContext): LoggingSubsystem {
+  const service = ctx.options.serviceName;
+  const isSecret = (): boolean => false;
+  const logger = createLogger({ service, level: 'error', isSecret, transports: [new JsonLinesTransport({ silent: true })] });
+  logger.silent = true;
+  ctx.addParticipant(createLoggingParticipant({ logger, service, isSecret, enabled: false, skipPaths: [], reportError: ctx.reportError }));
+  return { logger, shippers: [] };
 }

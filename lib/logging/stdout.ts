@@ -47,6 +47,16 @@ export class JsonLinesTransport extends TransportStream {
     this.#stream.write(chunk);
   }
 
+  /** Write everything buffered and resolve once the stream has taken it (its write callback ran). */
+  drain(): Promise<void> {
+    this.flush();
+    return new Promise<void>((resolve) => {
+      const stream = this.#stream as NodeJS.WritableStream & { writableEnded?: boolean; destroyed?: boolean };
+      if (stream.writableEnded || stream.destroyed) return resolve();
+      stream.write('', () => resolve());
+    });
+  }
+
   /** winston calls this when the logger closes. */
   override close(): void {
     this.flush();
