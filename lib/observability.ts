@@ -1,5 +1,7 @@
 import type { Router } from 'express';
 import { collectDefaultMetrics } from 'prom-client';
+import type { Dashboard } from './dashboard/dashboard';
+import { installDashboard } from './dashboard/install';
 import { addBuiltinChecks } from './health/builtin';
 import { HealthChecks } from './health/checks';
 import type { CheckFunction, CheckOptions } from './health/health';
@@ -39,6 +41,8 @@ export interface Observability {
   readonly health: HealthChecks;
   /** The background system sampler (`obs.system.last` is its last snapshot); undefined with `system.enabled: false`. */
   readonly system: SystemSampler | undefined;
+  /** The built-in dashboard's data model and joins (`GET /dashboard`); undefined with `dashboard.enabled: false`. */
+  readonly dashboard: Dashboard | undefined;
   /** Graceful shutdown of `server` on SIGTERM/SIGINT (readiness 503, grace, drain, flush, exit). */
   attachShutdown(server: import('node:http').Server, options?: ShutdownOptions): ShutdownHandle;
   /** Stop every timer, flush what is buffered; idempotent (every call returns the same promise). */
@@ -138,6 +142,8 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   // then logging (the access log reads the span's ids), then the rest.
   const tracing = installTracing(ctx);
   const { logger } = setupLogging(ctx);
+  const dashboard = installDashboard(ctx, { health, tracing });
+  dashboard?.attachLogger(logger);
 
   const stateKey = Symbol('express-observability.request');
   const routerKey = Symbol('express-observability.router');
@@ -152,7 +158,14 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
       reportError,
     },
   });
-  const router = createRouter({ exposition: new Exposition(registry), health, routerKey, reportError });
+  const router = createRouter({
+    exposition: new Exposition(registry),
+    health,
+    routerKey,
+    reportError,
+    ...(resolved.auth ? { auth: resolved.auth } : {}),
+    ...(dashboard ? { dashboard } : {}),
+  });
 
   let stopping: Promise<void> | undefined;
   const runSteps = async (): Promise<void> => {
@@ -189,6 +202,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     logger,
     health,
     system,
+    dashboard,
     attachShutdown: (server, shutdownOptions) =>
       attachShutdown(server, { beginShutdown: () => health.beginShutdown(), shutdown, reportError }, shutdownOptions),
     shutdown,

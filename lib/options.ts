@@ -6,6 +6,8 @@ import { OTEL_HTTP_DURATION_BUCKETS } from './metrics/http-metrics';
 import { resolveHealthOptions, type HealthOptions, type ResolvedHealthOptions } from './health/options';
 import { resolveLoggingOptions, type LoggingOptions, type ResolvedLoggingOptions } from './logging/options';
 import { resolveSystemOptions, type ResolvedSystemOptions, type SystemOptions } from './system/options';
+import { resolveDashboardOptions, type DashboardOptions, type ResolvedDashboardOptions } from './dashboard/options';
+import { resolveAuthOptions, type AuthOptions, type ResolvedAuthOptions } from './http/auth';
 import { resolveTracingOptions, type ResolvedTracingOptions, type TracingOptions } from './tracing/options';
 import {
   readBool,
@@ -68,6 +70,10 @@ export interface ObservabilityOptions {
   readonly health?: HealthOptions;
   /** Structured JSON logger, access log, Elasticsearch / Loki shipping. Default: stdout, level info, access log on. */
   readonly logging?: LoggingOptions;
+  /** The built-in dashboard at `GET /dashboard` (page + JSON API). Default: on. */
+  readonly dashboard?: DashboardOptions;
+  /** Access control of the router's endpoints (bearer, basic, IP/CIDR allowlist, custom). Default: none (open). */
+  readonly auth?: AuthOptions;
 }
 
 /** Metric options with every default filled in. */
@@ -92,6 +98,9 @@ export interface ResolvedOptions {
   readonly system: ResolvedSystemOptions;
   readonly health: ResolvedHealthOptions;
   readonly logging: ResolvedLoggingOptions;
+  readonly dashboard: ResolvedDashboardOptions;
+  /** `undefined` when the router is open. */
+  readonly auth: ResolvedAuthOptions | undefined;
 }
 
 /** Paths of the router's own endpoints, excluded from measurement by default. */
@@ -105,7 +114,7 @@ export const DEFAULT_EXCLUDED_PATHS: readonly (string | RegExp)[] = Object.freez
   /^\/alerts(?:\/|$)/,
 ]);
 
-const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing', 'system', 'health', 'logging'] as const;
+const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing', 'system', 'health', 'logging', 'dashboard', 'auth'] as const;
 const METRIC_KEYS = [
   'defaultMetrics',
   'prefix',
@@ -172,5 +181,7 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
     system: resolveSystemOptions(top.system),
     health: resolveHealthOptions(top.health),
     logging: resolveLoggingOptions(top.logging),
+    dashboard: resolveDashboardOptions(top.dashboard),
+    auth: resolveAuthOptions(top.auth),
   });
 }

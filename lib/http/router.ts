@@ -2,6 +2,9 @@ import express, { type Request, type Response, type Router } from 'express';
 import type { HealthProvider, HealthReport } from '../health/health';
 import { httpStatusOf } from '../health/health';
 import { Exposition, negotiate } from '../metrics/exposition';
+import type { Dashboard } from '../dashboard/dashboard';
+import { mountDashboard } from '../dashboard/http';
+import { createGuard, type ResolvedAuthOptions } from './auth';
 
 /** Content type of health responses. */
 export const HEALTH_CONTENT_TYPE = 'application/health+json; charset=utf-8';
@@ -13,6 +16,10 @@ export interface RouterParts {
   /** Marks a request as served by this router so the middleware does not measure it. */
   readonly routerKey: symbol;
   readonly reportError: (component: string, err: unknown) => void;
+  /** Access control (`auth` option); the router is open when undefined. */
+  readonly auth?: ResolvedAuthOptions;
+  /** The dashboard served at `/dashboard`, when enabled. */
+  readonly dashboard?: Dashboard;
 }
 
 /**
@@ -24,6 +31,9 @@ export function createRouter(parts: RouterParts): Router {
   const mark = (req: Request): void => {
     (req as unknown as Record<symbol, unknown>)[parts.routerKey] = true;
   };
+  // The guard comes first and only answers for the router's own (protected) paths.
+  if (parts.auth) router.use(createGuard(parts.auth, { mark: (req) => mark(req as Request), reportError: parts.reportError }));
+  if (parts.dashboard) mountDashboard(router, parts.dashboard, { mark, reportError: parts.reportError });
 
   router.get('/metrics', (req: Request, res: Response) => {
     mark(req);
