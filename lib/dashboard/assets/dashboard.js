@@ -74,8 +74,9 @@ async function showAlertTraces(name) {
 
 function renderAlerts(s) {
   show($('alerts-off'), !s.sources.alerts);
-  replaceChildren($('alerts-active'), s.alerts.active.map(alertItem));
-  replaceChildren($('alerts-recent'), s.alerts.recent.slice(0, 20).map(alertItem));
+  const none = (text) => [el('li', { className: 'muted', text })];
+  replaceChildren($('alerts-active'), s.alerts.active.length ? s.alerts.active.map(alertItem) : none('No active alerts.'));
+  replaceChildren($('alerts-recent'), s.alerts.recent.length ? s.alerts.recent.slice(0, 20).map(alertItem) : none('Nothing resolved recently.'));
 }
 
 function renderSystem(s) {
