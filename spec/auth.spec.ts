@@ -64,6 +64,10 @@ describe('router access control (auth option)', () => {
     // Encoded paths cannot sneak past the guard.
     assertDenied(await request(s.url, '/%64ashboard/api/summary'), 401);
     assertDenied(await request(s.url, '/dashboard%2Fapi/summary'), 401);
+    // Express routes paths case-insensitively and ignores a trailing slash: so does the guard.
+    assertDenied(await request(s.url, '/DASHBOARD/api/summary'), 401);
+    assertDenied(await request(s.url, '/Metrics/'), 401);
+    assert.equal((await request(s.url, '/Health/Live')).status, 200);
   });
 
   it('basic auth (constant-time compare): wrong or malformed credentials 401, right ones 200', async () => {

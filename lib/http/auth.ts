@@ -151,10 +151,13 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
+/** Express matches paths case-insensitively by default, so string patterns do too. */
 function matchesAny(path: string, patterns: readonly (string | RegExp)[]): boolean {
+  const lower = path.toLowerCase();
   for (const p of patterns) {
     if (typeof p === 'string') {
-      if (path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`)) return true;
+      const lp = p.toLowerCase();
+      if (lower === lp || lower.startsWith(lp.endsWith('/') ? lp : `${lp}/`)) return true;
     } else if (p.test(path)) return true;
   }
   return false;
