@@ -7,6 +7,7 @@ import type { ServerResponse } from 'node:http';
 import type { CompletedRequest, ObservedRequest, RequestParticipant, RequestState } from '../middleware';
 import { LEVEL, MESSAGE, SAFE, type LogInfo } from './levels';
 import { writeDirect, type ObservabilityLogger } from './logger';
+import { RequestLogger } from './request-log';
 import { redactString, serializeError, type SecretMatcher } from './serialize';
 
 /** Settings of {@link createLoggingParticipant}. */
@@ -51,25 +52,6 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
     return false;
   }
 
-  function bindRequestLogger(req: ObservedRequest, state: RequestState): void {
-    const define = (value: unknown): void => {
-      Object.defineProperty(req, 'log', { value, writable: true, configurable: true, enumerable: false });
-    };
-    Object.defineProperty(req, 'log', {
-      configurable: true,
-      enumerable: false,
-      get() {
-        const bound: Record<string, string> = {};
-        if (state.traceId) bound.trace_id = state.traceId;
-        if (state.spanId) bound.span_id = state.spanId;
-        const child = logger.child(bound);
-        define(child);
-        return child;
-      },
-      set: define,
-    });
-  }
-
   function accessLine(done: CompletedRequest): void {
     const { req, res, state } = done;
     if (skipped(done.path)) return;
@@ -108,7 +90,7 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
 
   return {
     start(req: ObservedRequest, _res: ServerResponse, state: RequestState): void {
-      bindRequestLogger(req, state);
+      (req as ObservedRequest & { log?: RequestLogger }).log = new RequestLogger(logger, state);
     },
     finish(done: CompletedRequest): void {
       if (!s.enabled) return;

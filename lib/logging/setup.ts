@@ -9,7 +9,6 @@ import { createLogger, memoizeMatcher, type ObservabilityLogger } from './logger
 import { LokiTransport } from './loki';
 import type { ShippingTransport, ShippedEntry } from './shipper';
 import { JsonLinesTransport } from './stdout';
-import './request-log';
 
 /** What the logging subsystem gives the instance. */
 export interface LoggingSubsystem {
