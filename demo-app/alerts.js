@@ -68,9 +68,10 @@ function demoAlerts(env) {
   const notifiers = [{ type: 'log' }];
   if (env.ALERTMANAGER_URL) notifiers.push({ type: 'alertmanager', url: env.ALERTMANAGER_URL });
   if (env.ALERT_WEBHOOK_URL) notifiers.push({ type: 'webhook', url: env.ALERT_WEBHOOK_URL });
-  const base = { notifiers, ...(env.ALERT_INTERVAL ? { interval: env.ALERT_INTERVAL } : { interval: '15s' }) };
+  const base = { notifiers, ...(env.ALERT_INTERVAL ? { interval: env.ALERT_INTERVAL } : {}) };
+  // A rules file brings its own interval (options would override it); the defaults use 15s.
   if (env.ALERT_RULES_FILE) return { ...base, file: env.ALERT_RULES_FILE };
-  return { ...base, rules: DEFAULT_RULES, slos: DEFAULT_SLOS };
+  return { interval: '15s', ...base, rules: DEFAULT_RULES, slos: DEFAULT_SLOS };
 }
 
 module.exports = { demoAlerts, DEFAULT_RULES, DEFAULT_SLOS };
