@@ -52,6 +52,28 @@ export type { ShipperOptions, DeadLetter } from './logging/shipper-options';
 export type { PipelineSnapshot } from './logging/pipeline-metrics';
 export { LOG_LEVELS } from './logging/levels';
 export type { LogLevel } from './logging/levels';
+export type { Alerts } from './alerts/engine';
+export type { AlertsOptions, AlertsExportOptions, ResolvedAlertsOptions, ResolvedNotifier } from './alerts/options';
+export type { ResolvedRule, ResolvedSlo, RuleKind } from './alerts/rules';
+export { RuleError } from './alerts/rules';
+export { renderPrometheusRules } from './alerts/promql';
+export type {
+  AlertRuleSpec,
+  ErrorRatioRuleSpec,
+  LatencyRuleSpec,
+  GaugeRuleSpec,
+  RateRuleSpec,
+  AbsenceRuleSpec,
+  SloSpec,
+  BurnRateSpec,
+  CompareOp,
+  AlertState,
+  AlertSnapshot,
+  RuleStatus,
+  AlertNotification,
+  AlertNotifierFn,
+  NotifierSpec,
+} from './alerts/types';
 export type { Dashboard, DashboardSummary, TraceDetail, RouteDetail } from './dashboard/dashboard';
 export type { DashboardOptions, ResolvedDashboardOptions } from './dashboard/options';
 export type { SpanView, TraceSummaryView, AlertView } from './dashboard/sources';

@@ -2,6 +2,8 @@ import type { Router } from 'express';
 import { collectDefaultMetrics } from 'prom-client';
 import type { Dashboard } from './dashboard/dashboard';
 import { installDashboard } from './dashboard/install';
+import { AlertEngine, type Alerts } from './alerts/engine';
+import { SYSTEM_GAUGES } from './alerts/sources';
 import { addBuiltinChecks } from './health/builtin';
 import { HealthChecks } from './health/checks';
 import type { CheckFunction, CheckOptions } from './health/health';
@@ -43,6 +45,8 @@ export interface Observability {
   readonly system: SystemSampler | undefined;
   /** The built-in dashboard's data model and joins (`GET /dashboard`); undefined with `dashboard.enabled: false`. */
   readonly dashboard: Dashboard | undefined;
+  /** Alert rules: `status()`, `evaluate()`, `toPrometheusRules()`, `add()`; served at `GET /alerts` and `/alerts/rules`. */
+  readonly alerts: Alerts;
   /** Graceful shutdown of `server` on SIGTERM/SIGINT (readiness 503, grace, drain, flush, exit). */
   attachShutdown(server: import('node:http').Server, options?: ShutdownOptions): ShutdownHandle;
   /** Stop every timer, flush what is buffered; idempotent (every call returns the same promise). */
@@ -145,6 +149,19 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   const dashboard = installDashboard(ctx, { health, tracing });
   dashboard?.attachLogger(logger);
 
+  // Alert rules read the registry, so they come after every metric above; unknown metrics throw here.
+  const alerts = new AlertEngine({
+    options: resolved.alerts,
+    registry,
+    metrics,
+    serviceName: resolved.serviceName,
+    buckets: resolved.metrics.buckets,
+    lazyGauges: resolved.system.enabled ? SYSTEM_GAUGES : [],
+    log: (level, message, fields) => logger[level](message, fields),
+    reportError,
+  });
+  ctx.onShutdown({ name: 'alerts', order: 90, run: () => alerts.close() });
+
   const stateKey = Symbol('express-observability.request');
   const routerKey = Symbol('express-observability.router');
   const { middleware, errorHandler } = createMiddleware({
@@ -165,6 +182,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     reportError,
     ...(resolved.auth ? { auth: resolved.auth } : {}),
     ...(dashboard ? { dashboard } : {}),
+    alerts,
   });
 
   let stopping: Promise<void> | undefined;
@@ -203,6 +221,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     health,
     system,
     dashboard,
+    alerts,
     attachShutdown: (server, shutdownOptions) =>
       attachShutdown(server, { beginShutdown: () => health.beginShutdown(), shutdown, reportError }, shutdownOptions),
     shutdown,

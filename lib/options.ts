@@ -9,6 +9,7 @@ import { resolveSystemOptions, type ResolvedSystemOptions, type SystemOptions } 
 import { resolveDashboardOptions, type DashboardOptions, type ResolvedDashboardOptions } from './dashboard/options';
 import { resolveAuthOptions, type AuthOptions, type ResolvedAuthOptions } from './http/auth';
 import { resolveTracingOptions, type ResolvedTracingOptions, type TracingOptions } from './tracing/options';
+import { resolveAlertsOptions, type AlertsOptions, type ResolvedAlertsOptions } from './alerts/options';
 import {
   readBool,
   readFunction,
@@ -74,6 +75,8 @@ export interface ObservabilityOptions {
   readonly dashboard?: DashboardOptions;
   /** Access control of the router's endpoints (bearer, basic, IP/CIDR allowlist, custom). Default: none (open). */
   readonly auth?: AuthOptions;
+  /** Alert rules and SLOs, evaluated in-process and exported as a Prometheus rule file. Default: no rules. */
+  readonly alerts?: AlertsOptions;
 }
 
 /** Metric options with every default filled in. */
@@ -101,6 +104,7 @@ export interface ResolvedOptions {
   readonly dashboard: ResolvedDashboardOptions;
   /** `undefined` when the router is open. */
   readonly auth: ResolvedAuthOptions | undefined;
+  readonly alerts: ResolvedAlertsOptions;
 }
 
 /** Paths of the router's own endpoints, excluded from measurement by default. */
@@ -114,7 +118,7 @@ export const DEFAULT_EXCLUDED_PATHS: readonly (string | RegExp)[] = Object.freez
   /^\/alerts(?:\/|$)/,
 ]);
 
-const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing', 'system', 'health', 'logging', 'dashboard', 'auth'] as const;
+const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing', 'system', 'health', 'logging', 'dashboard', 'auth', 'alerts'] as const;
 const METRIC_KEYS = [
   'defaultMetrics',
   'prefix',
@@ -183,5 +187,6 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
     logging: resolveLoggingOptions(top.logging),
     dashboard: resolveDashboardOptions(top.dashboard),
     auth: resolveAuthOptions(top.auth),
+    alerts: resolveAlertsOptions(top.alerts, buckets as readonly number[]),
   });
 }

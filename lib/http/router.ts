@@ -5,6 +5,8 @@ import { Exposition, negotiate } from '../metrics/exposition';
 import type { Dashboard } from '../dashboard/dashboard';
 import { mountDashboard } from '../dashboard/http';
 import { createGuard, type ResolvedAuthOptions } from './auth';
+import type { Alerts } from '../alerts/engine';
+import { mountAlerts } from '../alerts/http';
 
 /** Content type of health responses. */
 export const HEALTH_CONTENT_TYPE = 'application/health+json; charset=utf-8';
@@ -20,6 +22,8 @@ export interface RouterParts {
   readonly auth?: ResolvedAuthOptions;
   /** The dashboard served at `/dashboard`, when enabled. */
   readonly dashboard?: Dashboard;
+  /** The alert rule set served at `/alerts` (JSON states) and `/alerts/rules` (Prometheus YAML). */
+  readonly alerts?: Alerts;
 }
 
 /**
@@ -34,6 +38,7 @@ export function createRouter(parts: RouterParts): Router {
   // The guard comes first and only answers for the router's own (protected) paths.
   if (parts.auth) router.use(createGuard(parts.auth, { mark: (req) => mark(req as Request), reportError: parts.reportError }));
   if (parts.dashboard) mountDashboard(router, parts.dashboard, { mark, reportError: parts.reportError });
+  if (parts.alerts) mountAlerts(router, parts.alerts, { mark, reportError: parts.reportError });
 
   router.get('/metrics', (req: Request, res: Response) => {
     mark(req);
