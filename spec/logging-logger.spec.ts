@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { createObservability, type Observability } from '../lib';
@@ -112,6 +115,32 @@ describe('obs.logger: line shape, levels, errors', () => {
     assert.equal(l?.headers.Authorization, '[REDACTED]');
     assert.equal(l?.url, '/a?token=[REDACTED]&page=2');
     assert.equal(l?.message, 'login from /cb?code=1&access_token=[REDACTED]&x=2');
+    await obs.shutdown();
+  });
+
+  it('logging.file appends the same JSON lines to a file, complete once shutdown() resolves', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'eo-logfile-'));
+    const file = path.join(dir, 'app.log');
+    const obs = createObservability({ serviceName: 'file-svc', metrics: { defaultMetrics: false }, system: { enabled: false }, logging: { stdout: false, file } } as never);
+    for (let i = 0; i < 500; i++) obs.logger.info('to file', { i });
+    await obs.shutdown();
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(lines.length, 500);
+    assert.deepEqual(lines.map((l) => l.i), Array.from({ length: 500 }, (_, i) => i));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('logging.enabled: false writes nothing and req.log still works', async () => {
+    const obs = createObservability({ metrics: { defaultMetrics: false }, system: { enabled: false }, logging: { enabled: false } } as never);
+    const a = express();
+    a.use(obs.middleware);
+    a.get('/x', (req, res) => {
+      req.log.info('silent');
+      res.send('ok');
+    });
+    const app = await listen(a);
+    assert.equal((await request(app.url, '/x')).status, 200);
+    await app.close();
     await obs.shutdown();
   });
 

@@ -28,7 +28,11 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
   if (o.loki) shippers.push(new LokiTransport(o.loki, internals) as unknown as ShippingTransport<ShippedEntry>);
   const lineTransports: JsonLinesTransport[] = [];
   if (o.stdout) lineTransports.push(new JsonLinesTransport());
-  if (o.file) lineTransports.push(new JsonLinesTransport({ stream: createWriteStream(o.file, { flags: 'a' }) }));
+  if (o.file) {
+    const stream = createWriteStream(o.file, { flags: 'a' });
+    stream.on('error', (err) => ctx.reportError('logging-file', err));
+    lineTransports.push(new JsonLinesTransport({ stream }));
+  }
   const transports: TransportStream[] = [...lineTransports, ...o.transports, ...shippers];
   // winston complains on stderr when a logger has no transport; a silent one keeps "no output" quiet.
   if (transports.length === 0) transports.push(new JsonLinesTransport({ silent: true }));
