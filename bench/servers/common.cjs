@@ -1,0 +1,67 @@
+'use strict';
+// Shared by every benchmark server: the routes under test, listening on 127.0.0.1, and a clean stop.
+// Each server file adds its own middleware, then calls serve(). The orchestrator (bench/run.mjs)
+// reads the "LISTENING <port>" line from stdout and stops the server with SIGTERM.
+const http = require('node:http');
+const { setTimeout: sleep } = require('node:timers/promises');
+
+/** A 2 KB JSON-serialisable body for the realistic route (serialised per request, like an app would). */
+function orderBody(id) {
+  const items = [];
+  for (let i = 0; i < 16; i++) items.push({ sku: `SKU-${id}-${i}`, name: `item number ${i}`, qty: i % 3 + 1, price: 9.99 + i });
+  return { id, status: 'shipped', customer: { id: 77, name: 'Ada Lovelace', email: 'ada@example.org' }, items };
+}
+
+/**
+ * Register the benchmark routes on an Express app:
+ * - GET /users/:id   trivial JSON route (the headline figure)
+ * - GET /orders/:id  realistic route: 1 ms of async work, ~2 KB JSON body
+ * - GET /r<n>/:id    BENCH_ROUTES distinct route templates (memory curve)
+ */
+function addRoutes(app) {
+  app.get('/users/:id', (req, res) => {
+    res.json({ id: req.params.id, name: 'user' });
+  });
+  app.get('/orders/:id', async (req, res) => {
+    await sleep(1);
+    res.json(orderBody(req.params.id));
+  });
+  const extra = Number(process.env.BENCH_ROUTES || 0);
+  for (let i = 0; i < extra; i++) {
+    app.get(`/r${i}/:id`, (req, res) => {
+      res.json({ route: i, id: req.params.id });
+    });
+  }
+}
+
+/**
+ * Listen on 127.0.0.1:0 (or BENCH_PORT), announce the port, and stop on SIGTERM:
+ * `stop()` (flush spans/logs) runs first, then the server closes and the process exits.
+ */
+function serve(app, stop = async () => {}) {
+  const server = http.createServer(app);
+  server.keepAliveTimeout = 60_000;
+  server.listen(Number(process.env.BENCH_PORT || 0), '127.0.0.1', () => {
+    process.stdout.write(`LISTENING ${server.address().port}\n`);
+  });
+  let stopping = false;
+  process.on('SIGTERM', () => {
+    if (stopping) return;
+    stopping = true;
+    server.closeAllConnections();
+    server.close();
+    const guard = setTimeout(() => process.exit(0), 5000);
+    guard.unref();
+    Promise.resolve()
+      .then(stop)
+      .catch((err) => process.stderr.write(`stop failed: ${err && err.stack}\n`))
+      .finally(() => process.exit(0));
+  });
+}
+
+/** Where file-writing loggers write (the orchestrator sets BENCH_LOG_FILE per server). */
+function logFile(name) {
+  return process.env.BENCH_LOG_FILE || require('node:path').join(require('node:os').tmpdir(), `bench-${name}-${process.pid}.log`);
+}
+
+module.exports = { addRoutes, serve, logFile, orderBody };

@@ -1,0 +1,24 @@
+'use strict';
+// express-observability, full stack: metrics + SERVER span exported over OTLP (batch) + access log
+// through the JSON logger to a file + Elasticsearch shipping + system sampler + alert evaluator.
+// Every request is sampled and logged. OTLP_URL / ES_URL point at the orchestrator's stand-ins
+// (or at dead ports for the dead-backend runs).
+const express = require('express');
+const { createObservability } = require('express-observability');
+const { addRoutes, serve, logFile } = require('./common.cjs');
+const { fullOptions } = require('./options.cjs');
+
+const { options, parts } = fullOptions({
+  otlpUrl: process.env.OTLP_URL,
+  esUrl: process.env.ES_URL,
+  logFile: logFile('full'),
+});
+const obs = createObservability(options);
+const app = express();
+app.disable('x-powered-by');
+app.use(obs.middleware);
+app.use(obs.router);
+addRoutes(app);
+app.use(obs.errorHandler);
+process.stdout.write(`PARTS ${parts.join(', ')}\n`);
+serve(app, () => obs.shutdown());

@@ -1,0 +1,57 @@
+'use strict';
+// createObservability() options of the "metrics only" and "full stack" benchmark servers.
+// Sections are only passed when this build of the package knows them (other parts of the
+// stack land over time); the server reports which parts it wired on stderr ("PARTS ...").
+const { createObservability } = require('express-observability');
+
+/** Top-level option keys this build accepts (read from the validator's own error message). */
+function knownTopKeys() {
+  try {
+    createObservability({ __bench_probe__: true });
+  } catch (err) {
+    const m = /\(known: ([^)]*)\)/.exec(String(err && err.message));
+    if (m) return new Set(m[1].split(',').map((s) => s.trim()));
+    throw err;
+  }
+  throw new Error('createObservability accepted an unknown option; cannot probe its option keys');
+}
+
+/** Metrics only: HTTP + process metrics; tracing, logging, sampler and alerts off where they exist. */
+function metricsOnlyOptions() {
+  const known = knownTopKeys();
+  const opts = { serviceName: 'bench' };
+  if (known.has('tracing')) opts.tracing = { enabled: false };
+  if (known.has('logging')) opts.logging = { enabled: false };
+  if (known.has('system')) opts.system = { enabled: false };
+  if (known.has('alerts')) opts.alerts = { enabled: false };
+  return opts;
+}
+
+/**
+ * Full stack: every part this build has, each pointed at the given backends; every request
+ * sampled and access-logged. Returns the options and the names of the parts wired.
+ */
+function fullOptions({ otlpUrl, esUrl, logFile }) {
+  const known = knownTopKeys();
+  const parts = ['metrics'];
+  const options = { serviceName: 'bench' };
+  if (known.has('tracing')) {
+    options.tracing = { enabled: true, sampler: 'always_on', ...(otlpUrl ? { endpoint: `${otlpUrl}/v1/traces` } : {}) };
+    parts.push(otlpUrl ? 'tracing (every request, batch OTLP/HTTP export)' : 'tracing (every request, no exporter)');
+  }
+  if (known.has('logging')) {
+    options.logging = { enabled: true, accessLog: true, file: logFile, stdout: false, ...(esUrl ? { elasticsearch: { url: esUrl } } : {}) };
+    parts.push(esUrl ? 'access log → JSON file + Elasticsearch _bulk' : 'access log → JSON file');
+  }
+  if (known.has('system')) {
+    options.system = { enabled: true };
+    parts.push('system sampler');
+  }
+  if (known.has('alerts')) {
+    options.alerts = { enabled: true };
+    parts.push('alert evaluator');
+  }
+  return { options, parts };
+}
+
+module.exports = { knownTopKeys, metricsOnlyOptions, fullOptions };
