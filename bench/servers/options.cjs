@@ -24,6 +24,7 @@ function metricsOnlyOptions() {
   if (known.has('logging')) opts.logging = { enabled: false };
   if (known.has('system')) opts.system = { enabled: false };
   if (known.has('alerts')) opts.alerts = { enabled: false };
+  if (known.has('dashboard')) opts.dashboard = { enabled: false };
   return opts;
 }
 
@@ -40,17 +41,33 @@ function fullOptions({ otlpUrl, esUrl, logFile }) {
     parts.push(otlpUrl ? 'tracing (every request, batch OTLP/HTTP export)' : 'tracing (every request, no exporter)');
   }
   if (known.has('logging')) {
-    options.logging = { enabled: true, accessLog: true, file: logFile, stdout: false, ...(esUrl ? { elasticsearch: { url: esUrl } } : {}) };
+    options.logging = {
+      enabled: true,
+      accessLog: true,
+      file: logFile,
+      stdout: false,
+      ...(esUrl ? { elasticsearch: { url: esUrl } } : {}),
+    };
     parts.push(esUrl ? 'access log → JSON file + Elasticsearch _bulk' : 'access log → JSON file');
   }
   if (known.has('system')) {
     options.system = { enabled: true };
-    parts.push('system sampler');
+    parts.push('system sampler (default interval)');
   }
   if (known.has('alerts')) {
-    options.alerts = { enabled: true };
-    parts.push('alert evaluator');
+    options.alerts = {
+      enabled: true,
+      interval: '1s',
+      notifiers: [{ type: 'log' }],
+      rules: [
+        { kind: 'errorRatio', name: 'HighErrorRatio', threshold: 0.05, window: '1m' },
+        { kind: 'latency', name: 'SlowRequests', quantile: 0.99, threshold: 0.5, window: '1m' },
+      ],
+      slos: [{ name: 'availability', objective: 0.999 }],
+    };
+    parts.push('alert evaluator (2 rules + 1 SLO, every 1 s)');
   }
+  if (known.has('dashboard')) parts.push('dashboard (default: on)');
   return { options, parts };
 }
 
