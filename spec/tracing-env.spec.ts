@@ -57,10 +57,11 @@ async function receiver(): Promise<OtlpReceiver> {
   return r;
 }
 
+after(async () => {
+  for (const r of receivers) await r.close();
+});
+
 describe('tracing: OTEL_* environment variables (options win)', () => {
-  after(async () => {
-    for (const r of receivers) await r.close();
-  });
 
   it('OTEL_EXPORTER_OTLP_ENDPOINT (+ /v1/traces), OTEL_EXPORTER_OTLP_TRACES_ENDPOINT over it, tracing.endpoint over both', async () => {
     const [a, b, c] = [await receiver(), await receiver(), await receiver()];
