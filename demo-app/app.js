@@ -126,7 +126,7 @@ function createDemo(overrides = {}) {
   });
 
   app.use(obs.errorHandler);
-  // eslint-disable-next-line no-unused-vars
+  // Express recognises error handlers by their four parameters.
   app.use((err, req, res, _next) => {
     req.log.error('request failed', { err });
     res.status(500).json({ error: 'internal error' });
