@@ -2,6 +2,7 @@ import type { Router } from 'express';
 import { collectDefaultMetrics } from 'prom-client';
 import type { Dashboard } from './dashboard/dashboard';
 import { installDashboard } from './dashboard/install';
+import { alertSourceOf } from './dashboard/sources';
 import { AlertEngine, type Alerts } from './alerts/engine';
 import { SYSTEM_GAUGES } from './alerts/sources';
 import { addBuiltinChecks } from './health/builtin';
@@ -161,6 +162,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     reportError,
   });
   ctx.onShutdown({ name: 'alerts', order: 90, run: () => alerts.close() });
+  dashboard?.use({ alerts: alertSourceOf(alerts) });
 
   const stateKey = Symbol('express-observability.request');
   const routerKey = Symbol('express-observability.router');
