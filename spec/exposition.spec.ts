@@ -43,7 +43,9 @@ describe('/metrics exposition of the demo app', () => {
     const check = promtool(['check', 'metrics'], r.body);
     const findings = ownLintFindings(check.stdout + check.stderr);
     assert.deepEqual(findings, [], `promtool findings:\n${check.stdout}${check.stderr}`);
-    assert.equal(samples(r.body, 'http_server_request_duration_seconds_count', { route: '/users/:id', status_code: '200' })[0]?.value, 30);
+    // 30 direct requests + 10 that /api/orders/:orderId makes to /users/:id (its traced outgoing call).
+    assert.equal(samples(r.body, 'http_server_request_duration_seconds_count', { route: '/users/:id', status_code: '200' })[0]?.value, 40);
+    assert.equal(samples(r.body, 'http_server_request_duration_seconds_count', { route: '/api/orders/:orderId', status_code: '200' })[0]?.value, 10);
     assert.equal(samples(r.body, 'http_server_request_duration_seconds_count', { route: '/error', status_code: '500' })[0]?.value, 2);
     assert.ok(samples(r.body, 'process_cpu_user_seconds_total').length === 1, 'default process metrics present');
   });
