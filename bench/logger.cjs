@@ -42,7 +42,7 @@ async function ours(withEs) {
   const label = withEs ? 'our logger + Elasticsearch transport (stand-in)' : 'our logger (correlation + redaction) → file';
   const name = withEs ? 'ours-es' : 'ours';
   if (!knownTopKeys().has('logging')) return { name, label, note: 'lib/logging not wired into createObservability yet' };
-  const { createObservability } = require('express-observability');
+  const { createObservability } = require('./servers/common.cjs').loadPackage();
   const file = path.join(dir, `${name}.log`);
   const obs = createObservability({
     serviceName: 'bench',

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { BENCH_DIR, pinning, pinSelf, rssOf, runPinnedScript, startServer, startSinks } from './lib/proc.mjs';
+import { BENCH_DIR, cpuTimeOf, pinning, pinSelf, rssOf, runPinnedScript, snapshotDist, startServer, startSinks } from './lib/proc.mjs';
 import { environment, fmt, summarise, table } from './lib/report.mjs';
 
 const argv = process.argv.slice(2);
@@ -74,12 +74,15 @@ async function measure(pin, sinks, v, route) {
   const server = await startServer(pin, v.file, env);
   try {
     if (cfg.warmup > 0) await load(server.url + route, cfg.warmup);
+    const cpu0 = cpuTimeOf(server.pid);
     const r = await load(server.url + route, cfg.duration);
+    const cpu1 = cpuTimeOf(server.pid);
     const rss = rssOf(server.pid);
+    const cpuPerReq = cpu0 !== undefined && cpu1 !== undefined && r.requests.total > 0 ? (cpu1 - cpu0) / r.requests.total : undefined;
     const drops = v.ours ? await dropsOf(server.url) : undefined;
     const errors = r.errors + r.timeouts + r.non2xx;
     if (errors > 0) console.error(`  ! ${v.name}: ${r.errors} errors, ${r.timeouts} timeouts, ${r.non2xx} non-2xx`);
-    return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, rss, errors, drops, parts: server.parts };
+    return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, rss, cpuPerReq, errors, drops, parts: server.parts };
   } finally {
     await server.stop();
   }
@@ -93,7 +96,7 @@ async function rounds(pin, sinks, variants, route) {
     for (const v of order) {
       const r = await measure(pin, sinks, v, route);
       runs[v.name].push(r);
-      console.error(`  round ${round + 1}/${cfg.rounds} ${route} ${v.name.padEnd(12)} ${fmt.int(r.rps)} req/s  p99 ${fmt.ms(r.p99)} ms  rss ${fmt.mb(r.rss)} MB`);
+      console.error(`  round ${round + 1}/${cfg.rounds} ${route} ${v.name.padEnd(12)} ${fmt.int(r.rps)} req/s  ${fmt.us(r.cpuPerReq)} µs CPU/req  p99 ${fmt.ms(r.p99)} ms  rss ${fmt.mb(r.rss)} MB`);
     }
   }
   return runs;
@@ -127,10 +130,12 @@ function mainTable(sums, parts) {
   const bare = sums.bare?.rps;
   const rows = VARIANTS.filter((v) => sums[v.name] && !v.dead).map((v) => {
     const s = sums[v.name];
-    return [v.label, fmt.int(s.rps), fmt.ms(s.p50), fmt.ms(s.p99), fmt.mb(s.rss), bare ? fmt.pct(s.rps / bare) : 'n/a', fmt.pm(s.spread)];
+    const cpuBare = sums.bare?.cpuPerReq;
+    return [v.label, fmt.int(s.rps), bare ? fmt.pct(s.rps / bare) : 'n/a', fmt.us(s.cpuPerReq), cpuBare && s.cpuPerReq ? fmt.pct(cpuBare / s.cpuPerReq) : 'n/a',
+      fmt.ms(s.p50), fmt.ms(s.p99), fmt.mb(s.rss), fmt.pm(s.spread)];
   });
   const note = parts ? `\nFull stack parts wired: ${parts}.` : '';
-  return table(['Variant', 'req/s', 'p50 ms', 'p99 ms', 'RSS MB', 'vs bare', 'round spread'], rows) + note;
+  return table(['Variant', 'req/s', 'vs bare', 'server CPU µs/req', 'capacity vs bare', 'p50 ms', 'p99 ms', 'RSS MB', 'round spread'], rows) + note;
 }
 
 function deadTable(sums, runs) {
@@ -139,19 +144,21 @@ function deadTable(sums, runs) {
     const s = sums[v.name];
     const drops = runs[v.name].at(-1)?.drops ?? {};
     const d = Object.entries(drops).map(([k, n]) => `${k}=${n}`).join(', ') || 'none exposed';
-    return [v.label, fmt.int(s.rps), healthy ? fmt.pct(s.rps / healthy) : 'n/a', fmt.ms(s.p99), fmt.mb(s.rss), d];
+    const cpuHealthy = sums.full?.cpuPerReq;
+    return [v.label, fmt.int(s.rps), healthy ? fmt.pct(s.rps / healthy) : 'n/a', fmt.us(s.cpuPerReq), cpuHealthy && s.cpuPerReq ? fmt.pct(cpuHealthy / s.cpuPerReq) : 'n/a', fmt.ms(s.p99), fmt.mb(s.rss), d];
   });
-  return table(['Variant', 'req/s', 'vs healthy full stack', 'p99 ms', 'RSS MB', 'drop counters (last round)'], rows);
+  return table(['Variant', 'req/s', 'vs healthy full stack', 'server CPU µs/req', 'capacity vs healthy', 'p99 ms', 'RSS MB', 'drop counters (last round)'], rows);
 }
 
-function realisticTable(sums) {
-  const bare = sums.bare?.rps;
-  const rows = REALISTIC_VARIANTS.filter((n) => sums[n]).map((n) => {
-    const s = sums[n];
+function realisticTable(realSums) {
+  const bare = realSums.bare?.rps;
+  const rows = REALISTIC_VARIANTS.filter((n) => realSums[n]).map((n) => {
+    const s = realSums[n];
     const label = VARIANTS.find((v) => v.name === n).label;
-    return [label, fmt.int(s.rps), fmt.ms(s.p50), fmt.ms(s.p99), bare ? fmt.pct(s.rps / bare) : 'n/a', fmt.pm(s.spread)];
+    const cpuBare = realSums.bare?.cpuPerReq;
+    return [label, fmt.int(s.rps), bare ? fmt.pct(s.rps / bare) : 'n/a', fmt.us(s.cpuPerReq), cpuBare && s.cpuPerReq ? fmt.pct(cpuBare / s.cpuPerReq) : 'n/a', fmt.ms(s.p50), fmt.ms(s.p99), fmt.pm(s.spread)];
   });
-  return table(['Variant', 'req/s', 'p50 ms', 'p99 ms', 'vs bare', 'round spread'], rows);
+  return table(['Variant', 'req/s', 'vs bare', 'server CPU µs/req', 'capacity vs bare', 'p50 ms', 'p99 ms', 'round spread'], rows);
 }
 
 function loggerTable(result) {
@@ -167,6 +174,7 @@ function memoryTable(points) {
 async function main() {
   const pin = pinning();
   pinSelf(pin);
+  const dropSnapshot = snapshotDist();
   const env = environment(pin);
   const started = Date.now();
   console.error(`bench: ${quick ? 'quick' : 'full'} run, ${cfg.rounds} round(s) × ${cfg.warmup}+${cfg.duration} s, ${cfg.connections} connections; ${env.pinning}`);
@@ -193,6 +201,7 @@ async function main() {
       `- Pinning: ${env.pinning}`,
       `- Conditions: load average ${env.loadBefore} at start (1/5/15 min; other processes share the machine)`,
       `- Method: autocannon, ${cfg.connections} connections, ${cfg.rounds} interleaved round(s) of ${cfg.warmup} s warm-up + ${cfg.duration} s measured, fresh server per run, medians; "round spread" is ±half of (max−min)/median of req/s`,
+      '- "server CPU µs/req" is the server process\'s user+system CPU time (/proc/<pid>/stat) over the measured run divided by the requests it served (background work such as exports, sampling and GC included); "capacity vs bare" = bare CPU/req ÷ variant CPU/req, the throughput ratio a saturated server core would show. It does not depend on the load generator keeping up, so it is the steadier figure on a shared machine.',
       `- express-observability ${env.ours}; ${Object.entries(env.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
       '',
       `## Trivial JSON route (\`GET ${TRIVIAL}\`)`,
@@ -228,6 +237,7 @@ async function main() {
     }
   } finally {
     await sinks.stop();
+    dropSnapshot();
   }
 }
 

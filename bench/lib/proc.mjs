@@ -1,6 +1,6 @@
 // Process plumbing of the benchmark: CPU pinning, server children, the stand-ins, RSS readings.
 import { execFileSync, fork, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,15 +34,34 @@ export function rssOf(pid) {
   }
 }
 
+const CLK_TCK = (() => {
+  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
+  const n = Number(r.stdout);
+  return r.status === 0 && n > 0 ? n : 100;
+})();
+
+/** CPU time (user + system) consumed so far by `pid`, in microseconds, from /proc/<pid>/stat. */
+export function cpuTimeOf(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(rest[11]) + Number(rest[12])) / CLK_TCK) * 1e6;
+  } catch (err) {
+    if (err && err.code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 /**
  * Start `bench/servers/<file>` on the server core; resolves once it printed "LISTENING <port>".
  * Lines "PARTS <list>" are collected (which parts of our stack the server wired).
  */
-export function startServer(pin, file, env = {}) {
+export function startServer(pin, file, env = {}, nodeArgs = []) {
   const script = path.join(BENCH_DIR, 'servers', file);
   const [cmd, args] = pin.enabled
-    ? [pin.taskset, ['-c', String(pin.serverCore), process.execPath, script]]
-    : [process.execPath, [script]];
+    ? [pin.taskset, ['-c', String(pin.serverCore), process.execPath, ...nodeArgs, script]]
+    : [process.execPath, [...nodeArgs, script]];
   const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -137,4 +156,17 @@ export function runPinnedScript(pin, script, args = [], env = {}) {
       }
     });
   });
+}
+
+/**
+ * Copy dist/ to bench/.out/pkg-<pid>/dist and point the servers at it (BENCH_DIST), so a rebuild
+ * started elsewhere during a long run cannot swap or delete the code under test. Returns a cleanup.
+ */
+export function snapshotDist() {
+  const src = path.join(ROOT, 'dist');
+  if (!existsSync(path.join(src, 'index.js'))) throw new Error('dist/index.js is missing: run `npm run build` first (npm run bench does)');
+  const dir = path.join(BENCH_DIR, '.out', `pkg-${process.pid}`);
+  cpSync(src, path.join(dir, 'dist'), { recursive: true });
+  process.env.BENCH_DIST = path.join(dir, 'dist', 'index.js');
+  return () => rmSync(dir, { recursive: true, force: true });
 }

@@ -53,7 +53,7 @@ export function environment(pin) {
   const pkgs = ['express', 'prom-client', 'express-prom-bundle', '@opentelemetry/sdk-trace-node', '@opentelemetry/instrumentation-http',
     '@opentelemetry/instrumentation-express', '@opentelemetry/exporter-trace-otlp-http', 'pino-http', 'pino', 'express-winston', 'winston', 'autocannon'];
   return {
-    nproc: os.availableParallelism ? os.availableParallelism() : cpus.length,
+    nproc: cpus.length,
     cpu: cpus[0] ? cpus[0].model.trim() : 'unknown',
     memGb: (os.totalmem() / 2 ** 30).toFixed(1),
     node: process.version,
@@ -67,6 +67,7 @@ export function environment(pin) {
 
 const fmt = {
   int: (x) => (x === undefined ? 'n/a' : Math.round(x).toLocaleString('en-US')),
+  us: (x) => (x === undefined ? 'n/a' : x.toFixed(0)),
   ms: (x) => (x === undefined ? 'n/a' : x.toFixed(2)),
   mb: (x) => (x === undefined ? 'n/a' : (x / 2 ** 20).toFixed(0)),
   pct: (x) => (x === undefined ? 'n/a' : `${(x * 100).toFixed(1)}%`),
@@ -88,6 +89,7 @@ export function summarise(runs) {
     p50: median(runs.map((r) => r.p50)),
     p99: median(runs.map((r) => r.p99)),
     rss: median(runs.map((r) => r.rss)),
+    cpuPerReq: median(runs.map((r) => r.cpuPerReq)),
     spread: spread(rps),
     errors: runs.reduce((n, r) => n + r.errors, 0),
     rounds: runs.length,

@@ -64,4 +64,12 @@ function logFile(name) {
   return process.env.BENCH_LOG_FILE || require('node:path').join(require('node:os').tmpdir(), `bench-${name}-${process.pid}.log`);
 }
 
-module.exports = { addRoutes, serve, logFile, orderBody };
+/**
+ * The package under test: the snapshot of dist/ that bench/run.mjs took at start (BENCH_DIST), so a
+ * rebuild running elsewhere cannot swap the code mid-run; else the package itself (dist/).
+ */
+function loadPackage() {
+  return require(process.env.BENCH_DIST || 'express-observability');
+}
+
+module.exports = { addRoutes, serve, logFile, orderBody, loadPackage };

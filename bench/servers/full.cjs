@@ -4,7 +4,7 @@
 // Every request is sampled and logged. OTLP_URL / ES_URL point at the orchestrator's stand-ins
 // (or at dead ports for the dead-backend runs).
 const express = require('express');
-const { createObservability } = require('express-observability');
+const { createObservability } = require('./common.cjs').loadPackage();
 const { addRoutes, serve, logFile } = require('./common.cjs');
 const { fullOptions } = require('./options.cjs');
 

@@ -1,7 +1,7 @@
 'use strict';
 // express-observability with metrics only: HTTP histogram + process metrics; tracing and logging off.
 const express = require('express');
-const { createObservability } = require('express-observability');
+const { createObservability } = require('./common.cjs').loadPackage();
 const { addRoutes, serve } = require('./common.cjs');
 const { metricsOnlyOptions } = require('./options.cjs');
 

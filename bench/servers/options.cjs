@@ -2,7 +2,7 @@
 // createObservability() options of the "metrics only" and "full stack" benchmark servers.
 // Sections are only passed when this build of the package knows them (other parts of the
 // stack land over time); the server reports which parts it wired on stderr ("PARTS ...").
-const { createObservability } = require('express-observability');
+const { createObservability } = require('./common.cjs').loadPackage();
 
 /** Top-level option keys this build accepts (read from the validator's own error message). */
 function knownTopKeys() {
