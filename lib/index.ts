@@ -82,3 +82,6 @@ export type { LogLine } from './dashboard/log-ring';
 export { DASHBOARD_CSP } from './dashboard/http';
 export type { AuthOptions, ResolvedAuthOptions, BasicCredential, AuthorizeFn } from './http/auth';
 export { DEFAULT_PROTECTED_PATHS, DEFAULT_PUBLIC_PATHS } from './http/auth';
+export { setupClusterPrimary } from './cluster/primary';
+export type { ClusterPrimary, ClusterPrimaryOptions } from './cluster/primary';
+export type { ClusterOptions, ResolvedClusterOptions } from './cluster/options';

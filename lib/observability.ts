@@ -12,6 +12,7 @@ import { attachShutdown, type ShutdownHandle, type ShutdownOptions } from './hea
 import { createRouter } from './http/router';
 import { MetricsCollector } from './metrics/collector';
 import { Exposition } from './metrics/exposition';
+import { ClusterWorkerMetrics } from './cluster/worker';
 import { HttpMetrics } from './metrics/http-metrics';
 import { createRegistry, isOpenMetrics, type AnyRegistry } from './metrics/registry';
 import { createMiddleware, type ErrorMiddleware, type Middleware, type RequestParticipant } from './middleware';
@@ -177,8 +178,22 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
       reportError,
     },
   });
+  // Cluster mode: inside a cluster worker, /metrics answers for every worker (through the primary).
+  const localExposition = new Exposition(registry);
+  let exposition: Pick<Exposition, 'render'> = localExposition;
+  if (resolved.cluster.enabled) {
+    const clusterMetrics = new ClusterWorkerMetrics({
+      registry,
+      options: resolved.cluster,
+      prefix: resolved.metrics.prefix,
+      local: localExposition,
+      reportError,
+    });
+    exposition = clusterMetrics;
+    ctx.onShutdown({ name: 'cluster', order: 90, run: () => clusterMetrics.close() });
+  }
   const router = createRouter({
-    exposition: new Exposition(registry),
+    exposition,
     health,
     routerKey,
     reportError,

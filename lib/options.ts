@@ -10,6 +10,7 @@ import { resolveDashboardOptions, type DashboardOptions, type ResolvedDashboardO
 import { resolveAuthOptions, type AuthOptions, type ResolvedAuthOptions } from './http/auth';
 import { resolveTracingOptions, type ResolvedTracingOptions, type TracingOptions } from './tracing/options';
 import { resolveAlertsOptions, type AlertsOptions, type ResolvedAlertsOptions } from './alerts/options';
+import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './cluster/options';
 import {
   readBool,
   readFunction,
@@ -77,6 +78,8 @@ export interface ObservabilityOptions {
   readonly auth?: AuthOptions;
   /** Alert rules and SLOs, evaluated in-process and exported as a Prometheus rule file. Default: no rules. */
   readonly alerts?: AlertsOptions;
+  /** Cluster mode: in a Node `cluster` worker, `/metrics` answers for all workers (the primary calls `setupClusterPrimary()`). Default: off. */
+  readonly cluster?: ClusterOptions;
 }
 
 /** Metric options with every default filled in. */
@@ -105,6 +108,7 @@ export interface ResolvedOptions {
   /** `undefined` when the router is open. */
   readonly auth: ResolvedAuthOptions | undefined;
   readonly alerts: ResolvedAlertsOptions;
+  readonly cluster: ResolvedClusterOptions;
 }
 
 /** Paths of the router's own endpoints, excluded from measurement by default. */
@@ -118,7 +122,7 @@ export const DEFAULT_EXCLUDED_PATHS: readonly (string | RegExp)[] = Object.freez
   /^\/alerts(?:\/|$)/,
 ]);
 
-const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing', 'system', 'health', 'logging', 'dashboard', 'auth', 'alerts'] as const;
+const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing', 'system', 'health', 'logging', 'dashboard', 'auth', 'alerts', 'cluster'] as const;
 const METRIC_KEYS = [
   'defaultMetrics',
   'prefix',
@@ -188,5 +192,6 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
     dashboard: resolveDashboardOptions(top.dashboard),
     auth: resolveAuthOptions(top.auth),
     alerts: resolveAlertsOptions(top.alerts, buckets as readonly number[]),
+    cluster: resolveClusterOptions(top.cluster),
   });
 }

@@ -13,7 +13,8 @@ export const HEALTH_CONTENT_TYPE = 'application/health+json; charset=utf-8';
 
 /** What the router needs from the instance. */
 export interface RouterParts {
-  readonly exposition: Exposition;
+  /** Renders `/metrics` (the local registry, or the cluster's aggregate in cluster mode). */
+  readonly exposition: Pick<Exposition, 'render'>;
   readonly health: HealthProvider;
   /** Marks a request as served by this router so the middleware does not measure it. */
   readonly routerKey: symbol;

@@ -1,0 +1,5 @@
+/** Cluster mode: one `/metrics` for all workers of a Node cluster (see README, "Cluster mode"). */
+export { setupClusterPrimary } from './primary';
+export type { ClusterPrimary, ClusterPrimaryOptions } from './primary';
+export { ClusterWorkerMetrics, type MetricsRenderer } from './worker';
+export { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './options';

@@ -1,0 +1,126 @@
+import cluster, { type Worker } from 'node:cluster';
+import { renderAggregate } from './aggregate';
+import { AGGREGATE, COLLECT, isCollectResponse, isScrapeRequest, type MetricsJson, type ScrapeRequest, type ScrapeResponse } from './protocol';
+
+/** Handle returned by {@link setupClusterPrimary}. */
+export interface ClusterPrimary {
+  /** Stop serving aggregation requests (pending ones are answered with what arrived). */
+  close(): void;
+}
+
+/** Options of {@link setupClusterPrimary}. */
+export interface ClusterPrimaryOptions {
+  /** Called when aggregation itself fails (a worker's own failures are counted in the output instead). Default: `process.emitWarning`. */
+  readonly onError?: (err: unknown) => void;
+}
+
+interface Collection {
+  readonly expected: Set<number>;
+  readonly responses: MetricsJson[];
+  failed: number;
+  readonly timer: NodeJS.Timeout;
+  readonly finish: () => void;
+}
+
+/** Upper bound of the per-worker timeout a worker may ask for. */
+const MAX_TIMEOUT_MS = 120_000;
+
+/**
+ * Serve cluster-wide `/metrics` from the primary of a Node `cluster`: when a worker serving a
+ * scrape asks, every connected worker is asked for its registry; the ones that answer within
+ * the requesting worker's `cluster.timeoutMs` are aggregated with prom-client's
+ * `AggregatorRegistry` (HTTP metrics summed, per-worker metrics side by side under a worker
+ * label) and the text goes back to the worker that serves the scrape. A dead or hung worker
+ * only costs one timeout and shows up in `observability_cluster_workers{state="timed_out"}`.
+ * Call once in the primary, before or after forking.
+ */
+export function setupClusterPrimary(options: ClusterPrimaryOptions = {}): ClusterPrimary {
+  if (!cluster.isPrimary) throw new Error('express-observability: setupClusterPrimary() must be called in the cluster primary process');
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw new TypeError('express-observability: option "onError" of setupClusterPrimary() must be a function');
+  }
+  const onError =
+    options.onError ??
+    ((err: unknown) => process.emitWarning(`express-observability: cluster aggregation failed: ${err instanceof Error ? err.message : String(err)}`, { code: 'EXPRESS_OBSERVABILITY' }));
+  const collections = new Map<number, Collection>();
+  let nextCollect = 1;
+  let closed = false;
+
+  const reply = (worker: Worker, msg: ScrapeResponse): void => {
+    if (!worker.isConnected()) return;
+    worker.send(msg, undefined, (err: Error | null) => {
+      if (err) onError(err);
+    });
+  };
+
+  const scrape = (requester: Worker, req: ScrapeRequest): void => {
+    const collectId = nextCollect++;
+    const targets = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+    const timeoutMs = Math.min(Math.max(1, req.timeoutMs), MAX_TIMEOUT_MS);
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      const c = collections.get(collectId);
+      collections.delete(collectId);
+      if (!c) return;
+      clearTimeout(c.timer);
+      const outcome = { responded: c.responses.length, timedOut: c.expected.size, failed: c.failed };
+      renderAggregate(c.responses, outcome).then(
+        (body) => reply(requester, { type: AGGREGATE, requestId: req.requestId, body }),
+        (err: unknown) => {
+          onError(err);
+          reply(requester, { type: AGGREGATE, requestId: req.requestId, error: err instanceof Error ? err.message : String(err) });
+        },
+      );
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    timer.unref();
+    const c: Collection = { expected: new Set(), responses: [], failed: 0, timer, finish };
+    collections.set(collectId, c);
+    for (const w of targets) {
+      c.expected.add(w.id);
+      w.send({ type: COLLECT, collectId }, undefined, (err: Error | null) => {
+        if (!err || !c.expected.delete(w.id)) return;
+        c.failed++;
+        if (c.expected.size === 0) finish();
+      });
+    }
+    if (c.expected.size === 0) finish();
+  };
+
+  const onMessage = (worker: Worker, msg: unknown): void => {
+    if (closed) return;
+    if (isScrapeRequest(msg)) {
+      scrape(worker, msg);
+      return;
+    }
+    if (!isCollectResponse(msg)) return;
+    const c = collections.get(msg.collectId);
+    // Late answers (after the timeout) and duplicates are ignored.
+    if (!c || !c.expected.delete(worker.id)) return;
+    if (msg.metrics) c.responses.push(msg.metrics);
+    else c.failed++;
+    if (c.expected.size === 0) c.finish();
+  };
+  // A worker that exits while being asked stops being waited for.
+  const onExit = (worker: Worker): void => {
+    for (const c of [...collections.values()]) {
+      if (c.expected.delete(worker.id)) {
+        c.failed++;
+        if (c.expected.size === 0) c.finish();
+      }
+    }
+  };
+  cluster.on('message', onMessage);
+  cluster.on('exit', onExit);
+  return {
+    close(): void {
+      if (closed) return;
+      for (const c of [...collections.values()]) c.finish();
+      closed = true;
+      cluster.removeListener('message', onMessage);
+      cluster.removeListener('exit', onExit);
+    },
+  };
+}
