@@ -1,4 +1,5 @@
 import type { HealthProvider, HealthReport } from '../health/health';
+import type { SpanRecord, TraceSummary } from '../tracing/span-store';
 
 /** A span as the dashboard shows it (plain JSON, times in epoch milliseconds). */
 export interface SpanView {
@@ -67,31 +68,10 @@ export interface DashboardSources {
 }
 
 /** A span as the tracer's ring buffer returns it (`obs.tracing.getTrace()`). */
-export interface SpanRecordLike {
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly parentSpanId?: string | undefined;
-  readonly name: string;
-  readonly kind: string;
-  readonly startTime: number;
-  readonly duration: number;
-  readonly status: { readonly code: string; readonly message?: string | undefined };
-  readonly attributes: Readonly<Record<string, unknown>>;
-  readonly events: readonly { readonly name: string; readonly time: number; readonly attributes: Readonly<Record<string, unknown>> }[];
-}
+export type SpanRecordLike = SpanRecord;
 
 /** A trace summary as the tracer returns it (`obs.tracing.recentTraces()`). */
-export interface TraceSummaryLike {
-  readonly traceId: string;
-  readonly name: string;
-  readonly method: string | undefined;
-  readonly route: string | undefined;
-  readonly statusCode: number | undefined;
-  readonly error: boolean;
-  readonly startTime: number;
-  readonly duration: number;
-  readonly spanCount: number;
-}
+export type TraceSummaryLike = TraceSummary;
 
 /** What the dashboard needs of the tracer. */
 export interface TracerLike {

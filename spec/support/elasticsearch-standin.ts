@@ -10,9 +10,8 @@
  * (the port closes and reopens), hang (index but never answer), answer 429/503 for a while,
  * and per-item 429/400 rejections.
  */
-import { once } from 'node:events';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startLoopbackServer } from './loopback-server';
 
 /** A per-item failure the stand-in should answer instead of indexing. */
 export interface ItemFailure {
@@ -80,7 +79,6 @@ export async function startElasticsearchStandIn(): Promise<ElasticsearchStandIn>
   let hanging = false;
   let itemFailure: ((doc: Json, id: string | undefined) => ItemFailure | undefined) | null = null;
   let autoId = 0;
-  const sockets = new Set<Socket>();
 
   function bulk(body: string, urlIndex: string | undefined): { errors: boolean; items: Json[] } {
     if (!body.endsWith('\n')) throw new BulkError(400, 'illegal_argument_exception', 'The bulk request must be terminated by a newline [\\n]');
@@ -170,18 +168,12 @@ export async function startElasticsearchStandIn(): Promise<ElasticsearchStandIn>
     }
   }
 
-  const server = http.createServer((req, res) => {
+  const srv = await startLoopbackServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
   });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const { port } = srv;
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -192,17 +184,8 @@ export async function startElasticsearchStandIn(): Promise<ElasticsearchStandIn>
     failRequests: (s) => void (failStatus = s),
     hang: (on) => void (hanging = on),
     itemFailures: (fn) => void (itemFailure = fn),
-    async refuse() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-    async reopen() {
-      server.listen(port, '127.0.0.1');
-      await once(server, 'listening');
-    },
-    async stop() {
-      for (const s of sockets) s.destroy();
-      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    refuse: () => srv.stop(),
+    reopen: () => srv.start(),
+    stop: () => srv.stop(),
   };
 }

@@ -8,9 +8,8 @@
  * (retryable). Every accepted entry is recorded, duplicates included, so tests can prove
  * that nothing arrived twice. It can be stopped and restarted on the same port.
  */
-import { once } from 'node:events';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { startLoopbackServer } from './loopback-server';
 
 /** One stored entry. */
 export interface LokiEntryRecord {
@@ -54,7 +53,6 @@ export async function startLokiStandIn(): Promise<LokiStandIn> {
   const pushes: Array<{ status: number; contentType: string | undefined }> = [];
   let failStatus: number | null = null;
   let reject: ((line: string) => boolean) | null = null;
-  const sockets = new Set<Socket>();
 
   function answer(res: ServerResponse, status: number, text = ''): void {
     res.writeHead(status, text ? { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text) } : {});
@@ -106,7 +104,7 @@ export async function startLokiStandIn(): Promise<LokiStandIn> {
     done(204);
   }
 
-  const server = http.createServer((req, res) => {
+  const srv = await startLoopbackServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -116,13 +114,7 @@ export async function startLokiStandIn(): Promise<LokiStandIn> {
       answer(res, 404, '404 page not found\n');
     });
   });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  const { port } = srv;
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -130,13 +122,7 @@ export async function startLokiStandIn(): Promise<LokiStandIn> {
     pushes,
     failPushes: (s) => void (failStatus = s),
     rejectLines: (fn) => void (reject = fn),
-    async stop() {
-      for (const s of sockets) s.destroy();
-      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-    async start() {
-      server.listen(port, '127.0.0.1');
-      await once(server, 'listening');
-    },
+    stop: () => srv.stop(),
+    start: () => srv.start(),
   };
 }

@@ -5,11 +5,10 @@
  * integers as strings or numbers, optional gzip). Protobuf bodies are refused with 415: our exporter is
  * `@opentelemetry/exporter-trace-otlp-http`, which sends JSON. No real collector can be installed here.
  */
-import { once } from 'node:events';
-import http, { type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { waitFor } from './http';
+import { startLoopbackServer } from './loopback-server';
 
 /** OTLP `Span.SpanKind` values (note: not the OpenTelemetry API's numbering). */
 export const OTLP_KIND = { UNSPECIFIED: 0, INTERNAL: 1, SERVER: 2, CLIENT: 3, PRODUCER: 4, CONSUMER: 5 } as const;
@@ -158,9 +157,8 @@ export async function startOtlpReceiver(initialMode: ReceiverMode = 'ok'): Promi
   const spans: ReceivedSpan[] = [];
   const requests: IncomingHttpHeaders[] = [];
   const errors: string[] = [];
-  const sockets = new Set<Socket>();
   const state = { mode: initialMode };
-  const server: Server = http.createServer((req, res) => {
+  const srv = await startLoopbackServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -191,14 +189,7 @@ export async function startOtlpReceiver(initialMode: ReceiverMode = 'ok'): Promi
       }
     });
   });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
+  const { url } = srv;
   return {
     url,
     tracesUrl: `${url}/v1/traces`,
@@ -212,10 +203,6 @@ export async function startOtlpReceiver(initialMode: ReceiverMode = 'ok'): Promi
       state.mode = m;
     },
     waitForSpans: (pred, timeoutMs = 15_000) => waitFor(() => (pred(spans) ? [...spans] : undefined), timeoutMs, 25, 'OTLP spans'),
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => srv.stop(),
   };
 }

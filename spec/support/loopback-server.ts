@@ -1,0 +1,40 @@
+import { once } from 'node:events';
+import http, { type RequestListener, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+/** An HTTP server on 127.0.0.1 that can stop (connections refused) and start again on its port. */
+export interface LoopbackServer {
+  readonly server: Server;
+  readonly port: number;
+  readonly url: string;
+  /** Destroy every open connection and stop listening (new connections are refused). */
+  stop(): Promise<void>;
+  /** Listen again on the same port. */
+  start(): Promise<void>;
+}
+
+/** Start `handler` on 127.0.0.1 on an ephemeral port, tracking sockets so stop() is immediate. */
+export async function startLoopbackServer(handler: RequestListener): Promise<LoopbackServer> {
+  const sockets = new Set<Socket>();
+  const server = http.createServer(handler);
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    async stop() {
+      for (const s of sockets) s.destroy();
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+    async start() {
+      server.listen(port, '127.0.0.1');
+      await once(server, 'listening');
+    },
+  };
+}
