@@ -11,6 +11,7 @@ import {
   readEnum,
 } from '../util/validate';
 import { LOG_LEVEL_NAMES, type LogLevel } from './levels';
+import type { BatchQueueSettings, QueuedEntry } from './batch-queue';
 
 /** A line that will never reach the backend, handed to `onDeadLetter`. */
 export interface DeadLetter {
@@ -51,18 +52,14 @@ export interface ShipperOptions {
 }
 
 /** {@link ShipperOptions} with defaults filled in. */
-export interface ResolvedShipperOptions {
+export interface ResolvedShipperOptions
+  extends Pick<
+    BatchQueueSettings<QueuedEntry>,
+    'batchSize' | 'batchBytes' | 'flushIntervalMs' | 'maxQueueBytes' | 'retryInitialMs' | 'retryMaxMs' | 'maxRetries' | 'timeoutMs'
+  > {
   readonly url: URL;
   readonly headers: Readonly<Record<string, string>>;
   readonly level: LogLevel | undefined;
-  readonly batchSize: number;
-  readonly batchBytes: number;
-  readonly flushIntervalMs: number;
-  readonly maxQueueBytes: number;
-  readonly retryInitialMs: number;
-  readonly retryMaxMs: number;
-  readonly maxRetries: number;
-  readonly timeoutMs: number;
   readonly onDeadLetter: ((lines: readonly DeadLetter[]) => void) | undefined;
 }
 

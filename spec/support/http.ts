@@ -1,6 +1,5 @@
-import { once } from 'node:events';
 import http, { type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startLoopbackServer } from './loopback-server';
 
 /** A server listening on 127.0.0.1 on an ephemeral port. */
 export interface Listening {
@@ -12,20 +11,8 @@ export interface Listening {
 
 /** Start `handler` (an Express/Connect app or plain listener) on 127.0.0.1:0. */
 export async function listen(handler: RequestListener): Promise<Listening> {
-  const server = http.createServer(handler);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    server,
-    port,
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const srv = await startLoopbackServer(handler);
+  return { server: srv.server, port: srv.port, url: srv.url, close: () => srv.stop() };
 }
 
 /** A raw HTTP response. */
