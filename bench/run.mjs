@@ -19,12 +19,13 @@ const opt = (name, fallback) => {
 };
 const quick = flag('quick');
 const cfg = {
-  rounds: Number(opt('rounds', quick ? 1 : 5)),
-  warmup: Number(opt('warmup', quick ? 1 : 3)),
-  duration: Number(opt('duration', quick ? 2 : 8)),
+  rounds: Number(opt('rounds', quick ? 1 : 3)),
+  warmup: Number(opt('warmup', quick ? 1 : 2)),
+  duration: Number(opt('duration', quick ? 2 : 6)),
   connections: Number(opt('connections', 32)),
   memory: flag('memory') || (!quick && !flag('no-memory')),
   loggerLines: Number(opt('logger-lines', quick ? 20_000 : 200_000)),
+  memoryStep: Number(opt('memory-step', 100_000)),
 };
 const only = opt('only', '').split(',').filter(Boolean);
 
@@ -104,7 +105,7 @@ async function rounds(pin, sinks, variants, route) {
 
 async function memoryCurve(pin, sinks) {
   const routes = 1000;
-  const step = 100_000;
+  const step = cfg.memoryStep;
   const steps = 10;
   const server = await startServer(pin, 'full.cjs', {
     BENCH_ROUTES: String(routes),
@@ -112,14 +113,17 @@ async function memoryCurve(pin, sinks) {
     OTLP_URL: sinks.otlp,
     ES_URL: sinks.es,
   });
-  const requests = Array.from({ length: routes }, (_, i) => ({ method: 'GET', path: `/r${i}/${i * 7}` }));
+  const requests = Array.from({ length: routes }, (_, i) => ({ method: 'GET', path: `/g${Math.floor(i / 32)}/r${i}/${i * 7}` }));
   const points = [{ requests: 0, rss: rssOf(server.pid), rps: undefined }];
   try {
     for (let i = 1; i <= steps; i++) {
       const r = await autocannon({ url: server.url, connections: cfg.connections, amount: step, requests });
       points.push({ requests: i * step, rss: rssOf(server.pid), rps: r.requests.average, errors: r.errors + r.non2xx });
+      if (r.errors + r.non2xx > 0) console.error(`  ! memory step ${i}: ${r.errors} errors, ${r.non2xx} non-2xx`);
       console.error(`  memory ${fmt.int(i * step)} requests: rss ${fmt.mb(points.at(-1).rss)} MB`);
     }
+    const text = await (await fetch(`${server.url}/metrics`, { headers: { accept: 'text/plain' } })).text();
+    points.series = text.split('\n').filter((l) => l.startsWith('http_server_request_duration_seconds_count{')).length;
   } finally {
     await server.stop();
   }
@@ -221,7 +225,7 @@ async function main() {
       loggerTable(logger),
       '',
       ...(memory
-        ? ['## Memory: full stack, 1,000 distinct routes, RSS every 100k requests', '', memoryTable(memory), '']
+        ? [`## Memory: full stack, 1,000 distinct routes, RSS every ${fmt.int(cfg.memoryStep)} requests`, '', memoryTable(memory), '', `Distinct \`http_server_request_duration_seconds\` series at the end: ${memory.series}.`, '']
         : ['## Memory curve', '', 'Not run (quick mode; run `npm run bench` for the 1M-request curve).', '']),
       `Stand-ins received: ${sinkStats.otlpRequests} OTLP exports (${fmt.int(sinkStats.otlpBytes)} bytes), ${sinkStats.esRequests} ES _bulk requests (${fmt.int(sinkStats.esActions)} documents), ${sinkStats.hangingConnections} connections to the hanging server.`,
       '',
