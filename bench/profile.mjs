@@ -22,7 +22,7 @@ const server = await startServer(pin, `${name}.cjs`, { OTLP_URL: sinks.otlp, ES_
 await autocannon({ url: server.url + route, connections: 32, duration: 2 });
 const r = await autocannon({ url: server.url + route, connections: 32, duration: Number(seconds) });
 const served = r.requests.total + 2 * r.requests.average; // plus the warm-up (approximation)
-console.log(`${name}: ${Math.round(r.requests.average)} req/s under the profiler`);
+console.log(`${name}: ${Math.round(r.requests.average)} req/s under the profiler (~${Math.round(served)} requests profiled)`);
 await server.stop();
 await sinks.stop();
 dropSnapshot();

@@ -64,7 +64,7 @@ async function dropsOf(url) {
   for (const line of (await res.text()).split('\n')) {
     if (line.startsWith('#')) continue;
     const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+([0-9.eE+-]+)/.exec(line);
-    if (m && /drop/i.test(m[1])) out[m[1]] = (out[m[1]] ?? 0) + Number(m[3]);
+    if (m && /drop|_queue_bytes$/i.test(m[1])) out[m[1]] = (out[m[1]] ?? 0) + Number(m[3]);
   }
   return out;
 }
@@ -138,7 +138,7 @@ function mainTable(sums, parts) {
     return [v.label, fmt.int(s.rps), bare ? fmt.pct(s.rps / bare) : 'n/a', fmt.us(s.cpuPerReq), cpuBare && s.cpuPerReq ? fmt.pct(cpuBare / s.cpuPerReq) : 'n/a',
       fmt.ms(s.p50), fmt.ms(s.p99), fmt.mb(s.rss), fmt.pm(s.spread)];
   });
-  const note = parts ? `\nFull stack parts wired: ${parts}.` : '';
+  const note = parts ? `\n\nFull stack parts wired: ${parts}.` : '';
   return table(['Variant', 'req/s', 'vs bare', 'server CPU µs/req', 'capacity vs bare', 'p50 ms', 'p99 ms', 'RSS MB', 'round spread'], rows) + note;
 }
 
