@@ -1,4 +1,4 @@
-import type { Router } from 'express';
+import type { RequestHandler } from 'express';
 import { collectDefaultMetrics } from 'prom-client';
 import type { Dashboard } from './dashboard/dashboard';
 import { installDashboard } from './dashboard/install';
@@ -35,8 +35,12 @@ export interface Observability {
   readonly middleware: Middleware;
   /** Error-recording middleware: `app.use(obs.errorHandler)` after your routes; passes the error on. */
   readonly errorHandler: ErrorMiddleware;
-  /** Express router with `/metrics` and the health endpoints. */
-  readonly router: Router;
+  /**
+   * The observability endpoints as one middleware: `/metrics`, `/health`, `/health/live`,
+   * `/health/ready`, and when enabled `/dashboard` and `/alerts`. Mount it at the root or under a
+   * prefix (`app.use('/observability', obs.router)`); other paths pass straight through.
+   */
+  readonly router: RequestHandler;
   /** The instance's tracer: `withSpan()`, `addEvent()`, `setAttribute()`, `inject()`, `recentTraces()`, `getTrace()`. */
   readonly tracing: TracingSystem;
   /** The shared winston logger: JSON lines with `trace_id`/`span_id` of the active span, secrets redacted. */

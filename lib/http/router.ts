@@ -1,4 +1,4 @@
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response } from 'express';
 import type { HealthProvider, HealthReport } from '../health/health';
 import { httpStatusOf } from '../health/health';
 import { Exposition, negotiate } from '../metrics/exposition';
@@ -28,10 +28,18 @@ export interface RouterParts {
 }
 
 /**
- * Build the observability router: `/metrics` and the health endpoints. Handlers use only
- * Node's own request/response API, so the router also works when mounted in a Connect app.
+ * First path segments the router serves. Requests for anything else skip the router's layers
+ * entirely: mounted at the root, the router would otherwise cost every application request a walk
+ * through all of its routes. Paths with percent-escapes go through the router (it decides).
  */
-export function createRouter(parts: RouterParts): Router {
+const OWN_PATH = /^\/(?:metrics|health|dashboard|alerts)(?:[/?.]|$)|%/i;
+
+/**
+ * Build the observability router: `/metrics`, the health endpoints, and (when enabled) the
+ * dashboard and alert endpoints. Handlers use only Node's own request/response API, so the router
+ * also works when mounted in a Connect app. The result is a plain middleware function.
+ */
+export function createRouter(parts: RouterParts): RequestHandler {
   const router = express.Router();
   const mark = (req: Request): void => {
     (req as unknown as Record<symbol, unknown>)[parts.routerKey] = true;
@@ -79,5 +87,9 @@ export function createRouter(parts: RouterParts): Router {
   router.get('/health', health((h) => h.report()));
   router.get('/health/live', health((h) => h.live()));
   router.get('/health/ready', health((h) => h.ready()));
-  return router;
+  const gate: RequestHandler = (req, res, next) => {
+    if (OWN_PATH.test(req.url)) router(req, res, next);
+    else next();
+  };
+  return gate;
 }
