@@ -7,6 +7,7 @@ import { createLoggingParticipant } from './access-log';
 import { ElasticsearchTransport } from './elasticsearch';
 import { createLogger, memoizeMatcher, type ObservabilityLogger } from './logger';
 import { LokiTransport } from './loki';
+import { RequestLogger } from './request-log';
 import type { ShippingTransport, ShippedEntry } from './shipper';
 import { JsonLinesTransport } from './stdout';
 
@@ -65,6 +66,15 @@ function disabledLogging(ctx: InstanceContext): LoggingSubsystem {
   const isSecret = (): boolean => false;
   const logger = createLogger({ service, level: 'error', isSecret, transports: [new JsonLinesTransport({ silent: true })] });
   logger.silent = true;
-  ctx.addParticipant(createLoggingParticipant({ logger, service, isSecret, enabled: false, skipPaths: [], reportError: ctx.reportError }));
+  // One shared, silent req.log for every request: nothing to bind when nothing is written.
+  const shared = new RequestLogger(logger, { start: 0, error: undefined, traceId: undefined, spanId: undefined, slots: new Map(), done: true });
+  ctx.addParticipant({
+    start(req) {
+      (req as typeof req & { log?: RequestLogger }).log = shared;
+    },
+    finish() {
+      // Logging is off: no access line.
+    },
+  });
   return { logger, shippers: [] };
 }
