@@ -53,7 +53,7 @@ export interface RequestParticipant {
   /** Runs the rest of the middleware chain (tracing enters the span's context here). */
   run?(state: RequestState, next: () => void): void;
   /** Called exactly once when the response finished or the connection closed. */
-  finish(done: CompletedRequest): void;
+  finish?(done: CompletedRequest): void;
 }
 
 /** Settings of the request middleware. */
@@ -134,18 +134,12 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
     const method = normalizeMethod(req.method);
     const template = templateOf(req);
     const status = aborted ? ABORTED_STATUS : String(statusCode);
-    const sizes = http.recordsSizes;
-    const route = http.record({
-      method,
-      route: template ?? fallbackRoute(req, statusCode),
-      status,
-      seconds: durationMs / 1000,
-      aborted,
-      requestBytes: sizes ? numberOf(req.headers['content-length']) : undefined,
-      responseBytes: sizes ? numberOf(res.getHeader('content-length')) : undefined,
-      traceId: state.traceId,
-    });
-    if (participants.length === 0) return;
+    const route = http.record(method, template ?? fallbackRoute(req, statusCode), status, durationMs / 1000, state.traceId);
+    if (aborted) http.recordAborted(method, route);
+    if (http.recordsSizes) {
+      http.recordSizes(method, route, status, numberOf(req.headers['content-length']), numberOf(res.getHeader('content-length')));
+    }
+    if (finishers === undefined || finishers.length === 0) return;
     const done: CompletedRequest = {
       req,
       res,
@@ -159,9 +153,9 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
       aborted,
       durationMs,
     };
-    for (const p of participants) {
+    for (const p of finishers) {
       try {
-        p.finish(done);
+        p.finish?.(done);
       } catch (err) {
         settings.reportError('participant', err);
       }
@@ -181,6 +175,7 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
 
   // Participants are fixed once createObservability() returns; resolved on the first request.
   let starters: readonly RequestParticipant[] | undefined;
+  let finishers: readonly RequestParticipant[] | undefined;
   let runner: RequestParticipant | undefined;
   const middleware: Middleware = (rawReq, res, next) => {
     const req = rawReq as ObservedRequest;
@@ -199,9 +194,11 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
     };
     bag[stateKey] = state;
     http.active.inc();
-    res.once('close', onClose);
+    // on(), not once(): once() allocates a wrapper per request; onClose ignores repeats via state.done.
+    res.on('close', onClose);
     if (starters === undefined) {
       starters = participants.filter((p) => p.start !== undefined);
+      finishers = participants.filter((p) => p.finish !== undefined);
       runner = participants.find((p) => p.run !== undefined);
     }
     if (starters.length > 0) {

@@ -28,24 +28,15 @@ export const OVERFLOW_ROUTE = 'other';
 /** status_code label value of requests the client aborted before the response finished. */
 export const ABORTED_STATUS = 'aborted';
 
+/** The label set of one duration series. */
+type Labels = Readonly<{ method: string; route: string; status_code: string }>;
+
 /** Settings of the HTTP metrics. */
 export interface HttpMetricsSettings {
   readonly buckets: readonly number[];
   readonly bodySizes: boolean;
   readonly maxLabelSets: number;
   readonly exemplars: boolean;
-}
-
-/** One finished request as the HTTP metrics see it. */
-export interface HttpObservation {
-  readonly method: string;
-  readonly route: string;
-  readonly status: string;
-  readonly seconds: number;
-  readonly aborted: boolean;
-  readonly requestBytes: number | undefined;
-  readonly responseBytes: number | undefined;
-  readonly traceId: string | undefined;
 }
 
 /**
@@ -62,8 +53,11 @@ export class HttpMetrics {
   readonly #overflow: Counter<string>;
   readonly #requestSize: Histogram<string> | undefined;
   readonly #responseSize: Histogram<string> | undefined;
-  /** Admitted label sets as method -> status -> routes (no per-request key string). */
-  readonly #seen = new Map<string, Map<string, Set<string>>>();
+  /**
+   * Admitted label sets as method -> status -> route -> the frozen labels object, reused for every
+   * observation of that set (no per-request key string or labels object).
+   */
+  readonly #seen = new Map<string, Map<string, Map<string, Labels>>>();
   #seenCount = 0;
   readonly #max: number;
   readonly #exemplars: boolean;
@@ -116,8 +110,8 @@ export class HttpMetrics {
     return this.#seenCount;
   }
 
-  /** Apply the cardinality cap; returns the route label to use. */
-  admit(method: string, route: string, status: string): string {
+  /** Apply the cardinality cap; returns the labels object (route possibly folded to `other`). */
+  admit(method: string, route: string, status: string): Labels {
     let byStatus = this.#seen.get(method);
     if (!byStatus) {
       byStatus = new Map();
@@ -125,43 +119,48 @@ export class HttpMetrics {
     }
     let routes = byStatus.get(status);
     if (!routes) {
-      routes = new Set();
+      routes = new Map();
       byStatus.set(status, routes);
     }
-    if (routes.has(route)) return route;
+    const known = routes.get(route);
+    if (known) return known;
     if (this.#seenCount >= this.#max && route !== OVERFLOW_ROUTE && route !== UNMATCHED_ROUTE) {
       this.#overflow.inc({ metric: 'http_server_request_duration_seconds' });
-      if (!routes.has(OVERFLOW_ROUTE)) {
-        routes.add(OVERFLOW_ROUTE);
+      let folded = routes.get(OVERFLOW_ROUTE);
+      if (!folded) {
+        folded = Object.freeze({ method, route: OVERFLOW_ROUTE, status_code: status });
+        routes.set(OVERFLOW_ROUTE, folded);
         this.#seenCount++;
       }
-      return OVERFLOW_ROUTE;
+      return folded;
     }
-    routes.add(route);
+    const labels = Object.freeze({ method, route, status_code: status });
+    routes.set(route, labels);
     this.#seenCount++;
-    return route;
+    return labels;
   }
 
-  /** Record one finished request. */
-  record(o: HttpObservation): string {
-    const route = this.admit(o.method, o.route, o.status);
-    const labels = { method: o.method, route, status_code: o.status };
+  /** Record one finished request's duration; returns the route label used (after the cap). */
+  record(method: string, route: string, status: string, seconds: number, traceId: string | undefined): string {
+    const labels = this.admit(method, route, status);
     if (this.#exemplars) {
-      this.duration.observe(
-        o.traceId
-          ? { labels, value: o.seconds, exemplarLabels: { trace_id: o.traceId } }
-          : { labels, value: o.seconds },
-      );
+      this.duration.observe(traceId ? { labels, value: seconds, exemplarLabels: { trace_id: traceId } } : { labels, value: seconds });
     } else {
-      this.duration.observe(labels, o.seconds);
+      this.duration.observe(labels, seconds);
     }
-    if (o.aborted) this.#aborted.inc({ method: o.method, route });
-    if (this.#requestSize && o.requestBytes !== undefined) {
-      this.#requestSize.observe({ method: o.method, route }, o.requestBytes);
+    return labels.route;
+  }
+
+  /** Count an aborted request. */
+  recordAborted(method: string, route: string): void {
+    this.#aborted.inc({ method, route });
+  }
+
+  /** Record body sizes (only when `metrics.bodySizes` is on). */
+  recordSizes(method: string, route: string, status: string, requestBytes: number | undefined, responseBytes: number | undefined): void {
+    if (this.#requestSize && requestBytes !== undefined) this.#requestSize.observe({ method, route }, requestBytes);
+    if (this.#responseSize && responseBytes !== undefined) {
+      this.#responseSize.observe({ method, route, status_code: status }, responseBytes);
     }
-    if (this.#responseSize && o.responseBytes !== undefined) {
-      this.#responseSize.observe(labels, o.responseBytes);
-    }
-    return route;
   }
 }
