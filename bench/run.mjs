@@ -36,6 +36,7 @@ const REALISTIC = '/orders/42';
 const VARIANTS = [
   { name: 'bare', label: 'bare Express', file: 'bare.cjs' },
   { name: 'metrics', label: 'express-observability, metrics only', file: 'metrics.cjs' },
+  { name: 'traced', label: 'express-observability, metrics + tracing (OTLP export, logging off)', file: 'traced.cjs', env: (s) => ({ OTLP_URL: s.otlp }) },
   { name: 'full', label: 'express-observability, full stack', file: 'full.cjs', ours: true, env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es }) },
   { name: 'prom-bundle', label: 'express-prom-bundle', file: 'prom-bundle.cjs' },
   { name: 'otel', label: 'OpenTelemetry auto-instrumentation (http + express)', file: 'otel.cjs', env: (s) => ({ OTLP_URL: s.otlp }) },

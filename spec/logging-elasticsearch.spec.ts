@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
+import express from 'express';
 import winston from 'winston';
 import { createObservability, ElasticsearchTransport, type DeadLetter } from '../lib';
-import { waitFor } from './support/http';
+import { toEcs } from '../lib/logging/ecs';
+import { bulkSucceeded } from '../lib/logging/elasticsearch';
+import type { LogInfo } from '../lib/logging/levels';
+import { listen, request, waitFor } from './support/http';
+import { captureLogs } from './support/log-capture';
 import { startElasticsearchStandIn, type ElasticsearchStandIn } from './support/elasticsearch-standin';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -62,6 +67,57 @@ describe('Elasticsearch transport against the _bulk stand-in', () => {
     assert.match(String(failed?.['error.stack_trace']), /Error: boom/);
     assert.match(String(failed?.['error.cause']), /Error: root/);
     for (const id of index.keys()) assert.match(id, /^[A-Za-z0-9_-]{12}[0-9a-z]+$/);
+  });
+
+  it('access lines arrive as the ECS documents the generic mapping gives their JSON line', async () => {
+    es.indices.clear();
+    const capture = captureLogs();
+    const obs = createObservability({
+      serviceName: 'shop',
+      metrics: { defaultMetrics: false },
+      system: { enabled: false },
+      tracing: { enabled: true, sampler: 'always_on' },
+      logging: { stdout: false, transports: [capture.transport], elasticsearch: { url: es.url, ...FAST } },
+    } as never);
+    const a = express();
+    a.use(obs.middleware);
+    a.get('/users/:id', (_req, res) => {
+      res.json({ ok: true });
+    });
+    a.get('/boom', () => {
+      throw new Error('boom');
+    });
+    a.use(obs.errorHandler);
+    const app = await listen(a);
+    try {
+      await request(app.url, '/users/7?token=abc&q="x"', { headers: { 'user-agent': 'spec "agent" \\ 1.0' } });
+      await request(app.url, '/users/8');
+      await request(app.url, '/missing');
+      await request(app.url, '/boom');
+    } finally {
+      await app.close();
+      await obs.shutdown();
+    }
+    const lines = capture.lines().filter((l) => l.type === 'access');
+    assert.equal(lines.length, 4);
+    const docs = [...es.indices.values()].flatMap((idx) => [...idx.values()]).filter((d) => d['log.logger'] === 'access');
+    assert.equal(docs.length, 4);
+    for (const line of lines) {
+      const doc = docs.find((d) => d['span.id'] === line.span_id);
+      assert.deepEqual(doc, JSON.parse(JSON.stringify(toEcs(line as LogInfo, undefined))), String(line.path));
+    }
+    const first = docs.find((d) => String(d['url.original']).startsWith('/users/7'));
+    assert.equal(first?.['url.query'], 'token=[REDACTED]&q="x"');
+    assert.equal(first?.['user_agent.original'], 'spec "agent" \\ 1.0');
+  });
+
+  it('reads a successful _bulk answer without parsing its items; anything else is parsed', () => {
+    assert.equal(bulkSucceeded('{"took":3,"errors":false,"items":[{"create":{"status":201}}]}'), true);
+    assert.equal(bulkSucceeded('{"took":3,"ingest_took":0,"errors" : false ,"items":[]}'), true);
+    assert.equal(bulkSucceeded('{"took":3,"errors":true,"items":[{"create":{"status":400}}]}'), false);
+    assert.equal(bulkSucceeded('{"items":[],"errors":false}'), false);
+    assert.equal(bulkSucceeded('{"took":3,"x":{"errors":false},"items":[]}'), false);
+    assert.equal(bulkSucceeded('not json'), false);
   });
 
   it('works standalone in a plain winston logger, with an API key and metrics on its own registry', async () => {

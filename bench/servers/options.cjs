@@ -29,6 +29,18 @@ function metricsOnlyOptions() {
 }
 
 /**
+ * Traced: HTTP + process metrics and a SERVER span for every request exported over OTLP/HTTP
+ * (batch) to `otlpUrl`; logging, sampler, alerts and dashboard off where they exist.
+ */
+function tracedOptions({ otlpUrl }) {
+  const known = knownTopKeys();
+  if (!known.has('tracing')) throw new Error('this build has no tracing section');
+  const opts = metricsOnlyOptions();
+  opts.tracing = { enabled: true, sampler: 'always_on', ...(otlpUrl ? { endpoint: `${otlpUrl}/v1/traces` } : {}) };
+  return opts;
+}
+
+/**
  * Full stack: every part this build has, each pointed at the given backends; every request
  * sampled and access-logged. Returns the options and the names of the parts wired.
  */
@@ -71,4 +83,4 @@ function fullOptions({ otlpUrl, esUrl, logFile }) {
   return { options, parts };
 }
 
-module.exports = { knownTopKeys, metricsOnlyOptions, fullOptions };
+module.exports = { knownTopKeys, metricsOnlyOptions, tracedOptions, fullOptions };

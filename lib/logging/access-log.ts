@@ -1,11 +1,13 @@
 /**
  * The request participant of the logging subsystem: binds `req.log` to the request and
  * writes one access line per finished request (level by status), straight to the
- * logger's transports so the request path pays for one `JSON.stringify` and no more.
+ * logger's transports (one `JSON.stringify` per line), marked {@link ACCESS_LINE} so the
+ * Elasticsearch transport can build its ECS document without the generic mapping.
  */
 import type { ServerResponse } from 'node:http';
 import type { CompletedRequest, ObservedRequest, RequestParticipant, RequestState } from '../middleware';
-import { LEVEL, MESSAGE, SAFE, type LogInfo } from './levels';
+import { clientAddress } from '../util/request-facts';
+import { ACCESS_LINE, LEVEL, MESSAGE, SAFE, type LogInfo } from './levels';
 import { writeDirect, type ObservabilityLogger } from './logger';
 import { RequestLogger } from './request-log';
 import { redactString, serializeError, type SecretMatcher } from './serialize';
@@ -52,6 +54,18 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
     return false;
   }
 
+  // The ISO timestamp of the current millisecond (many access lines share one at load).
+  let isoMs = -1;
+  let iso = '';
+  function now(): string {
+    const ms = Date.now();
+    if (ms !== isoMs) {
+      isoMs = ms;
+      iso = new Date(ms).toISOString();
+    }
+    return iso;
+  }
+
   function accessLine(done: CompletedRequest): void {
     const { req, res, state } = done;
     if (skipped(done.path)) return;
@@ -60,7 +74,7 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
     const url = redactString(req.originalUrl ?? req.url ?? '/', isSecret);
     const ua = req.headers['user-agent'];
     const info: LogInfo = {
-      timestamp: new Date().toISOString(),
+      timestamp: now(),
       level,
       message: `${done.method} ${url} ${done.status}`,
       service: s.service,
@@ -77,14 +91,16 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
     info.duration_ms = Math.round(done.durationMs * 1000) / 1000;
     const bytes = responseBytes(res);
     if (bytes !== undefined) info.response_bytes = bytes;
-    const client = (req as { ip?: string }).ip ?? req.socket?.remoteAddress;
+    const client = clientAddress(req, state);
     if (client !== undefined) info.client_address = client;
     if (typeof ua === 'string') info.user_agent = ua;
     if (done.aborted) info.aborted = true;
     if (level === 'error' && state.error instanceof Error) info.error = serializeError(state.error, isSecret);
-    info[LEVEL] = level;
+    // One JSON.stringify (a single flat string; building the line by concatenation makes more garbage).
     info[MESSAGE] = JSON.stringify(info);
+    info[LEVEL] = level;
     info[SAFE] = true;
+    info[ACCESS_LINE] = true;
     writeDirect(logger, info);
   }
 

@@ -9,7 +9,7 @@
  * safe-stable-stringify; our entries are redacted and JSON-safe already, so a direct
  * mapping of the same field names is both correct and cheaper.
  */
-import { FIELDS_JSON, MESSAGE, type FieldsJson, type LogInfo } from './levels';
+import { ACCESS_LINE, FIELDS_JSON, MESSAGE, type FieldsJson, type LogInfo } from './levels';
 
 /** The ECS version the documents follow (`ecs.version`). */
 export const ECS_VERSION = '8.11.0';
@@ -80,6 +80,7 @@ export function toEcs(info: LogInfo, serviceName: string | undefined): Record<st
  * caller's fields are reused verbatim from the line; everything else goes through {@link toEcs}.
  */
 export function ecsJson(info: LogInfo, serviceName: string | undefined): string {
+  if (info[ACCESS_LINE] === true && info.error === undefined && typeof info.timestamp === 'string') return accessEcsJson(info, serviceName);
   const f = info[FIELDS_JSON] as FieldsJson | undefined;
   const line = info[MESSAGE];
   if (f === undefined || typeof line !== 'string' || typeof info.timestamp !== 'string') return JSON.stringify(toEcs(info, serviceName));
@@ -89,4 +90,40 @@ export function ecsJson(info: LogInfo, serviceName: string | undefined): string 
   if (typeof info.trace_id === 'string') head += `,"trace.id":${JSON.stringify(info.trace_id)}`;
   if (typeof info.span_id === 'string') head += `,"span.id":${JSON.stringify(info.span_id)}`;
   return head + line.slice(f.at);
+}
+
+/** `event.category` of access lines (shared; serialised, never mutated). */
+const WEB: readonly string[] = Object.freeze(['web']);
+
+/**
+ * {@link toEcs} of an access line (marked {@link ACCESS_LINE}, no error): the same fields and
+ * values, as one object literal of a fixed shape (absent fields are `undefined`, which
+ * `JSON.stringify` leaves out) instead of a document grown key by key.
+ */
+function accessEcsJson(info: LogInfo, serviceName: string | undefined): string {
+  const path = typeof info.path === 'string' ? info.path : undefined;
+  const q = path === undefined ? -1 : path.indexOf('?');
+  return JSON.stringify({
+    '@timestamp': info.timestamp,
+    'log.level': info.level,
+    message: info.message,
+    'ecs.version': ECS_VERSION,
+    'service.name': typeof info.service === 'string' ? info.service : serviceName,
+    'trace.id': typeof info.trace_id === 'string' ? info.trace_id : undefined,
+    'span.id': typeof info.span_id === 'string' ? info.span_id : undefined,
+    'log.logger': 'access',
+    'event.kind': 'event',
+    'event.category': WEB,
+    'http.request.method': info.method,
+    'http.response.status_code': info.status,
+    'http.response.body.bytes': info.response_bytes,
+    'http.route': info.route,
+    'url.original': path,
+    'url.path': q === -1 ? path : (path as string).slice(0, q),
+    'url.query': q === -1 ? undefined : (path as string).slice(q + 1),
+    'event.duration': typeof info.duration_ms === 'number' ? Math.round(info.duration_ms * 1e6) : undefined,
+    'client.address': info.client_address,
+    'user_agent.original': info.user_agent,
+    'event.outcome': info.aborted === true ? 'failure' : undefined,
+  });
 }

@@ -81,6 +81,20 @@ interface BulkItemResult {
   readonly error?: { readonly type?: string; readonly reason?: string } | string;
 }
 
+/**
+ * True when a `_bulk` answer says `"errors":false` among its top-level fields before `items`
+ * (`{"took":3,"errors":false,"items":[...]}`): every action succeeded and the (large) item list
+ * need not be parsed. Anything else goes through the full parse.
+ */
+export function bulkSucceeded(body: string): boolean {
+  const items = body.indexOf('"items"');
+  if (items === -1) return false;
+  const head = body.slice(0, items);
+  // Only scalar top-level fields before "items": one opening brace, no nested object or array.
+  if (!head.startsWith('{') || head.indexOf('{', 1) !== -1 || head.includes('[')) return false;
+  return /"errors"\s*:\s*false\s*,/.test(head);
+}
+
 /** Ships log entries to Elasticsearch or OpenSearch through `_bulk`. */
 export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
   readonly #o: ResolvedElasticsearchOptions;
@@ -88,7 +102,8 @@ export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
   readonly #idPrefix = randomBytes(9).toString('base64url');
   #seq = 0;
   #indexKey = '';
-  #indexName = '';
+  /** `{"create":{"_index":"<index of #indexKey>","_id":"<idPrefix>` */
+  #actionHead = '';
 
   /** Validates `options` (errors name the option) and starts the (unref'd) flush timer. */
   constructor(options: ElasticsearchTransportOptions, internals: ShipperInternals = {}) {
@@ -103,25 +118,26 @@ export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
     });
   }
 
-  #index(timestamp: string): string {
-    const key = timestamp.slice(0, 13);
-    if (key !== this.#indexKey) {
-      this.#indexKey = key;
-      this.#indexName = this.#o.index
+  /** The start of the `create` action for an entry stamped `timestamp` (index resolved once per hour of timestamps). */
+  #action(timestamp: string): string {
+    if (!timestamp.startsWith(this.#indexKey) || this.#indexKey === '') {
+      const key = timestamp.slice(0, 13);
+      const index = this.#o.index
         .replace(/\{yyyy\}/g, key.slice(0, 4))
         .replace(/\{MM\}/g, key.slice(5, 7))
         .replace(/\{dd\}/g, key.slice(8, 10))
         .replace(/\{HH\}/g, key.slice(11, 13));
+      this.#indexKey = key;
+      this.#actionHead = `{"create":{"_index":${JSON.stringify(index)},"_id":"${this.#idPrefix}`;
     }
-    return this.#indexName;
+    return this.#actionHead;
   }
 
   /** Serialise the action and the document once, at enqueue time. */
   protected toEntry(info: LogInfo): BulkEntry {
     const ts = typeof info.timestamp === 'string' && info.timestamp.length >= 13 ? info.timestamp : new Date().toISOString();
     const doc = this.#o.ecs ? ecsJson(info, this.#o.serviceName) : String(info[MESSAGE] ?? JSON.stringify(info));
-    const id = `${this.#idPrefix}${(this.#seq++).toString(36)}`;
-    const payload = `{"create":{"_index":${JSON.stringify(this.#index(ts))},"_id":"${id}"}}\n${doc}\n`;
+    const payload = `${this.#action(ts)}${(this.#seq++).toString(36)}"}}\n${doc}\n`;
     return { payload, line: doc, bytes: Buffer.byteLength(payload), attempts: 0 };
   }
 
@@ -133,6 +149,7 @@ export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
     if (res.status < 200 || res.status >= 300) {
       throw new SendError(`_bulk answered ${res.status}: ${res.body.slice(0, 300)}`, retryableStatus(res.status));
     }
+    if (bulkSucceeded(res.body)) return { retry: [], rejected: [] };
     let parsed: { errors?: boolean; items?: Array<Record<string, BulkItemResult>> };
     try {
       parsed = JSON.parse(res.body) as typeof parsed;

@@ -36,3 +36,10 @@ export interface FieldsJson {
   /** `JSON.stringify(message)`. */
   readonly messageJson: string;
 }
+
+/**
+ * Set (to `true`) by the access log on its entries: the fields are exactly the access-line set
+ * (`type, method, route, path, status, duration_ms`, optional `response_bytes, client_address,
+ * user_agent, aborted, error`), so the ECS mapping can take its direct path.
+ */
+export const ACCESS_LINE: unique symbol = Symbol.for('express-observability.access-line') as never;

@@ -3,6 +3,7 @@ import { normalizeMethod } from '../metrics/http-metrics';
 import type { CompletedRequest, ObservedRequest, RequestParticipant, RequestState } from '../middleware';
 import { pathOf } from '../middleware';
 import { redactQuery, redactUrl } from '../util/redact';
+import { clientAddress } from '../util/request-facts';
 import { recordError, type TracingSystem } from './tracer';
 
 /** What the SERVER-span participant keeps per request. */
@@ -14,7 +15,6 @@ interface SpanSlot {
 /** Express adds these to the request; Connect does not. */
 interface ExpressExtras {
   readonly protocol?: unknown;
-  readonly ip?: unknown;
 }
 
 /** Host and port of a `Host` header (`example.com:8080`, `[::1]:3000`); undefined parts when absent or malformed. */
@@ -45,7 +45,7 @@ function schemeOf(req: ObservedRequest): string {
 }
 
 /** Attributes known when the request starts (stable HTTP semantic conventions, optionally the older names). */
-function startAttributes(req: ObservedRequest, method: string, legacy: boolean): Attributes {
+function startAttributes(req: ObservedRequest, state: RequestState, method: string, legacy: boolean): Attributes {
   const url = req.originalUrl ?? req.url ?? '/';
   const scheme = schemeOf(req);
   const host = parseHost(req.headers.host);
@@ -57,8 +57,7 @@ function startAttributes(req: ObservedRequest, method: string, legacy: boolean):
     'server.port': host.port ?? (host.address === undefined ? req.socket?.localPort : scheme === 'https' ? 443 : 80),
     'network.protocol.version': req.httpVersion,
   };
-  const ip = (req as ExpressExtras).ip;
-  attrs['client.address'] = typeof ip === 'string' ? ip : req.socket?.remoteAddress;
+  attrs['client.address'] = clientAddress(req, state);
   if (method === '_OTHER') attrs['http.request.method_original'] = req.method;
   const q = url.indexOf('?');
   if (q !== -1) attrs['url.query'] = redactQuery(url.slice(q + 1));
@@ -87,7 +86,7 @@ export function createTracingParticipant(tracing: TracingSystem, legacyAttribute
       const method = normalizeMethod(req.method);
       const span = tracer.startSpan(
         method === '_OTHER' ? 'HTTP' : method,
-        { kind: SpanKind.SERVER, attributes: startAttributes(req, method, legacyAttributes) },
+        { kind: SpanKind.SERVER, attributes: startAttributes(req, state, method, legacyAttributes) },
         parent,
       );
       const sc = span.spanContext();
@@ -114,14 +113,15 @@ export function createTracingParticipant(tracing: TracingSystem, legacyAttribute
         span.updateName(`${base} ${done.routeTemplate}`);
         span.setAttribute('http.route', done.routeTemplate);
       }
-      if (done.res.headersSent) {
+      const sent = done.res.headersSent;
+      if (sent) {
         span.setAttribute('http.response.status_code', done.statusCode);
         if (legacyAttributes) span.setAttribute('http.status_code', done.statusCode);
       }
       if (done.aborted) span.addEvent('http.request.aborted');
       if (done.state.error !== undefined) {
         recordError(span, done.state.error);
-      } else if (done.res.headersSent && done.statusCode >= 500) {
+      } else if (sent && done.statusCode >= 500) {
         span.setAttribute('error.type', String(done.statusCode));
         span.setStatus({ code: SpanStatusCode.ERROR });
       }
