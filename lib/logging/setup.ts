@@ -6,6 +6,7 @@ import { secretKeyMatcher } from '../util/redact';
 import { createLoggingParticipant } from './access-log';
 import { ElasticsearchTransport } from './elasticsearch';
 import { createLogger, memoizeMatcher, type ObservabilityLogger } from './logger';
+import { shipperBacklogCheck } from './health';
 import { LokiTransport } from './loki';
 import { RequestLogger } from './request-log';
 import type { ShippingTransport, ShippedEntry } from './shipper';
@@ -34,6 +35,8 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
     stream.on('error', (err) => ctx.reportError('logging-file', err));
     lineTransports.push(new JsonLinesTransport({ stream }));
   }
+  // Backlog checks (non-critical): /health warns while a backend is behind or lines were dropped.
+  for (const s of shippers) ctx.addHealthCheck(`log-shipping:${s.transportName}`, shipperBacklogCheck(s, s.maxQueueBytes));
   const transports: TransportStream[] = [...lineTransports, ...o.transports, ...shippers];
   // winston complains on stderr when a logger has no transport; a silent one keeps "no output" quiet.
   if (transports.length === 0) transports.push(new JsonLinesTransport({ silent: true }));

@@ -35,6 +35,8 @@ function warn(component: string, err: unknown): void {
 export abstract class ShippingTransport<T extends ShippedEntry> extends TransportStream {
   /** Transport label of the pipeline metrics (`elasticsearch`, `loki`). */
   readonly transportName: string;
+  /** The queue bound in bytes (`maxQueueBytes`). */
+  readonly maxQueueBytes: number;
   protected readonly poster: HttpPoster;
   protected readonly reportError: (component: string, err: unknown) => void;
   readonly #queue: BatchQueue<T>;
@@ -47,6 +49,7 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
   protected constructor(name: string, o: ResolvedShipperOptions, registry: Registry | undefined, internals: ShipperInternals) {
     super(o.level === undefined ? {} : { level: o.level });
     this.transportName = name;
+    this.maxQueueBytes = o.maxQueueBytes;
     this.reportError = internals.reportError ?? warn;
     this.#isSecret = internals.isSecret ?? memoizeMatcher(secretKeyMatcher());
     this.#onDeadLetter = o.onDeadLetter;

@@ -1,4 +1,6 @@
+import type { Counter } from 'prom-client';
 import type { InstanceContext } from '../observability';
+import { spanExporterCheck } from './health';
 import { createTracingParticipant } from './middleware';
 import { TracingSystem } from './tracer';
 
@@ -16,5 +18,10 @@ export function installTracing(ctx: InstanceContext): TracingSystem {
   });
   if (tracing.enabled) ctx.addParticipant(createTracingParticipant(tracing, options.legacyAttributes));
   ctx.onShutdown({ name: 'tracing', order: 50, run: () => tracing.shutdown() });
+  const exported = ctx.metrics.get('observability_spans_exported_total');
+  const dropped = ctx.metrics.get('observability_spans_dropped_total');
+  if (tracing.enabled && tracing.endpoint && exported && dropped) {
+    ctx.addHealthCheck('tracing:exporter', spanExporterCheck(exported as Counter<string>, dropped as Counter<string>, tracing.endpoint));
+  }
   return tracing;
 }
