@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { ROOT } from './support/demo';
 import { pool, request, waitFor } from './support/http';
 import { startPrometheus, type PrometheusServer } from './support/prometheus';
+import { stopChild } from './support/process';
 
 const TIMEOUT_MS = 800;
 
@@ -40,12 +41,7 @@ async function startCluster(): Promise<ClusterApp> {
     workers,
     command: (line) => child.stdin?.write(`${line}\n`),
     async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(t);
-      }
+      await stopChild(child, exited);
       for (const pid of workers.values()) {
         try {
           process.kill(pid, 'SIGKILL');

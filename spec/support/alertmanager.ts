@@ -5,6 +5,7 @@ import path from 'node:path';
 import { listen, waitFor } from './http';
 import { freePort } from './prometheus';
 import { requireTool } from './tools';
+import { stopChild } from './process';
 
 /** A real Alertmanager started for a test (Debian binary `prometheus-alertmanager`). */
 export interface AlertmanagerServer {
@@ -74,12 +75,7 @@ export async function startAlertmanager(webhookUrl: string): Promise<Alertmanage
       return (await r.json()) as Awaited<ReturnType<AlertmanagerServer['alerts']>>;
     },
     async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(t);
-      }
+      await stopChild(child, exited);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { requireTool } from './tools';
 import { waitFor } from './http';
+import { stopChild } from './process';
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
@@ -104,12 +105,7 @@ export async function startPrometheus(opts: PrometheusOptions): Promise<Promethe
       return data.result;
     },
     async stop(): Promise<void> {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(t);
-      }
+      await stopChild(child, exited);
       rmSync(dir, { recursive: true, force: true });
     },
   };
