@@ -4,7 +4,7 @@
  * This file only re-exports.
  */
 export { createObservability } from './observability';
-export type { Observability } from './observability';
+export type { Observability, WrapOptions } from './observability';
 export type { ObservabilityOptions, MetricsOptions, ResolvedOptions, ResolvedMetricsOptions } from './options';
 export { DEFAULT_EXCLUDED_PATHS } from './options';
 export { MetricsCollector } from './metrics/collector';

@@ -1,4 +1,6 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
+import type { RequestListener } from 'node:http';
+import { readBool, readSection, typeError } from './util/validate';
 import { collectDefaultMetrics } from 'prom-client';
 import type { Dashboard } from './dashboard/dashboard';
 import { installDashboard } from './dashboard/install';
@@ -23,6 +25,12 @@ import { SystemSampler } from './system/sampler';
 import { installTracing } from './tracing/install';
 import type { TracingSystem } from './tracing/tracer';
 
+/** Options of {@link Observability.wrap}. */
+export interface WrapOptions {
+  /** Serve `/metrics`, `/health*`, `/dashboard*` and `/alerts*` at the root before the app. Default `false`. */
+  readonly endpoints?: boolean;
+}
+
 /** One observability stack: everything hangs off this object; nothing is global. */
 export interface Observability {
   /** The resolved, frozen options. */
@@ -35,6 +43,15 @@ export interface Observability {
   readonly middleware: Middleware;
   /** Error-recording middleware: `app.use(obs.errorHandler)` after your routes; passes the error on. */
   readonly errorHandler: ErrorMiddleware;
+  /**
+   * The middleware as a wrapper of the server's request listener instead of an Express layer:
+   * `http.createServer(obs.wrap(app))`. Same measurement, tracing and logging, without the cost of one
+   * more router layer per request (Express 5 spends ≈ 5 µs dispatching even an empty layer). With
+   * `{ endpoints: true }` the observability endpoints (`/metrics`, `/health*`, `/dashboard*`, `/alerts*`)
+   * are served at the root before the app sees the request, so `app.use(obs.router)` is not needed either;
+   * leave it off (the default) when the router is mounted elsewhere or on an internal port.
+   */
+  wrap(listener: RequestListener, options?: WrapOptions): RequestListener;
   /**
    * The observability endpoints as one middleware: `/metrics`, `/health`, `/health/live`,
    * `/health/ready`, and when enabled `/dashboard` and `/alerts`. Mount it at the root or under a
@@ -237,6 +254,17 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     middleware,
     errorHandler,
     router,
+    wrap(listener: RequestListener, wrapOptions: WrapOptions = {}): RequestListener {
+      if (typeof listener !== 'function') typeError('wrap(listener)', 'a request listener function', listener);
+      const endpoints = readBool(readSection(wrapOptions, 'wrap', ['endpoints']), 'endpoints', 'wrap', false);
+      return (req, res) => {
+        const next = (err?: unknown): void => {
+          if (err !== undefined && err !== null) reportError('wrap', err);
+          listener(req, res);
+        };
+        middleware(req, res, endpoints ? () => router(req as Request, res as Response, next) : next);
+      };
+    },
     tracing,
     logger,
     health,
