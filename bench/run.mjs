@@ -36,8 +36,10 @@ const REALISTIC = '/orders/42';
 const VARIANTS = [
   { name: 'bare', label: 'bare Express', file: 'bare.cjs' },
   { name: 'metrics', label: 'express-observability, metrics only', file: 'metrics.cjs' },
+  { name: 'metrics-wrap', label: 'express-observability, metrics only, obs.wrap(app)', file: 'metrics.cjs', env: () => ({ BENCH_WRAP: '1' }) },
   { name: 'traced', label: 'express-observability, metrics + tracing (OTLP export, logging off)', file: 'traced.cjs', env: (s) => ({ OTLP_URL: s.otlp }) },
   { name: 'full', label: 'express-observability, full stack', file: 'full.cjs', ours: true, env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es }) },
+  { name: 'full-wrap', label: 'express-observability, full stack, obs.wrap(app)', file: 'full.cjs', ours: true, env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es, BENCH_WRAP: '1' }) },
   { name: 'prom-bundle', label: 'express-prom-bundle', file: 'prom-bundle.cjs' },
   { name: 'otel', label: 'OpenTelemetry auto-instrumentation (http + express)', file: 'otel.cjs', env: (s) => ({ OTLP_URL: s.otlp }) },
   { name: 'pino', label: 'pino-http → file', file: 'pino.cjs' },
@@ -46,7 +48,7 @@ const VARIANTS = [
   { name: 'dead-closed', label: 'full stack, OTLP + ES on a closed port', file: 'full.cjs', ours: true, dead: true, env: (s) => ({ OTLP_URL: s.closed, ES_URL: s.closed }) },
   { name: 'dead-hanging', label: 'full stack, OTLP + ES hanging', file: 'full.cjs', ours: true, dead: true, env: (s) => ({ OTLP_URL: s.hanging, ES_URL: s.hanging }) },
 ];
-const REALISTIC_VARIANTS = ['bare', 'metrics', 'full', 'peers'];
+const REALISTIC_VARIANTS = ['bare', 'metrics', 'metrics-wrap', 'full', 'full-wrap', 'peers'];
 
 function logFileFor(name) {
   return path.join(os.tmpdir(), `eo-bench-${process.pid}-${name}.log`);

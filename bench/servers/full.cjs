@@ -16,9 +16,13 @@ const { options, parts } = fullOptions({
 const obs = createObservability(options);
 const app = express();
 app.disable('x-powered-by');
-app.use(obs.middleware);
-app.use(obs.router);
+// BENCH_WRAP=1: the same stack around the server's listener (obs.wrap), not as Express layers.
+const wrap = process.env.BENCH_WRAP === '1';
+if (!wrap) {
+  app.use(obs.middleware);
+  app.use(obs.router);
+}
 addRoutes(app);
 app.use(obs.errorHandler);
 process.stdout.write(`PARTS ${parts.join(', ')}\n`);
-serve(app, () => obs.shutdown());
+serve(wrap ? obs.wrap(app, { endpoints: true }) : app, () => obs.shutdown());

@@ -8,7 +8,11 @@ const { metricsOnlyOptions } = require('./options.cjs');
 const obs = createObservability(metricsOnlyOptions());
 const app = express();
 app.disable('x-powered-by');
-app.use(obs.middleware);
-app.use(obs.router);
+// BENCH_WRAP=1: the same stack around the server's listener (obs.wrap), not as Express layers.
+const wrap = process.env.BENCH_WRAP === '1';
+if (!wrap) {
+  app.use(obs.middleware);
+  app.use(obs.router);
+}
 addRoutes(app);
-serve(app, () => obs.shutdown());
+serve(wrap ? obs.wrap(app, { endpoints: true }) : app, () => obs.shutdown());
