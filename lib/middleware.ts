@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { ABORTED_STATUS, HttpMetrics, normalizeMethod, UNMATCHED_ROUTE } from './metrics/http-metrics';
 import { normalizePath as builtinNormalize } from './metrics/normalize';
 import { RouteResolver, type RoutableRequest } from './metrics/route-label';
+import { contentLength } from './util/request-facts';
 
 /** Per-request state, kept under an instance-private Symbol on the request. */
 export interface RequestState {
@@ -137,7 +138,7 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
     const route = http.record(method, template ?? fallbackRoute(req, statusCode), status, durationMs / 1000, state.traceId);
     if (aborted) http.recordAborted(method, route);
     if (http.recordsSizes) {
-      http.recordSizes(method, route, status, numberOf(req.headers['content-length']), numberOf(res.getHeader('content-length')));
+      http.recordSizes(method, route, status, contentLength(req.headers['content-length']), contentLength(res.getHeader('content-length')));
     }
     if (finishers === undefined || finishers.length === 0) return;
     const done: CompletedRequest = {
@@ -221,13 +222,4 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
   };
 
   return { middleware, errorHandler };
-}
-
-function numberOf(v: unknown): number | undefined {
-  if (typeof v === 'number') return v;
-  if (typeof v === 'string' && v.length > 0 && v.length < 16) {
-    const n = Number(v);
-    return Number.isFinite(n) && n >= 0 ? n : undefined;
-  }
-  return undefined;
 }

@@ -1,5 +1,6 @@
 import type { HealthProvider, HealthReport } from '../health/health';
 import type { SpanRecord, TraceSummary } from '../tracing/span-store';
+import type { AlertSnapshot } from '../alerts/types';
 
 /** A span as the dashboard shows it (plain JSON, times in epoch milliseconds). */
 export interface SpanView {
@@ -127,15 +128,8 @@ export async function safeHealth(h: HealthProvider | undefined): Promise<HealthR
   }
 }
 
-/** An alert of the instance's rule engine (`obs.alerts.status()[i].alerts[j]`). */
-interface AlertSnapshotLike {
-  readonly labels: Readonly<Record<string, string>>;
-  readonly annotations: Readonly<Record<string, string>>;
-  readonly state: string;
-  readonly value: number;
-  readonly activeAt: string | undefined;
-  readonly resolvedAt: string | undefined;
-}
+/** An alert of the instance's rule engine (`obs.alerts.status()[i].alerts[j]`), the fields shown. */
+type AlertSnapshotLike = Pick<AlertSnapshot, 'labels' | 'annotations' | 'state' | 'value' | 'activeAt' | 'resolvedAt'>;
 
 /** What the dashboard needs of the alert engine (`obs.alerts`). */
 export interface AlertEngineLike {

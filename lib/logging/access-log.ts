@@ -6,7 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { CompletedRequest, ObservedRequest, RequestParticipant, RequestState } from '../middleware';
-import { clientAddress } from '../util/request-facts';
+import { clientAddress, contentLength } from '../util/request-facts';
 import { ACCESS_LINE, LEVEL, MESSAGE, SAFE, type LogInfo } from './levels';
 import { writeDirect, type ObservabilityLogger } from './logger';
 import { RequestLogger } from './request-log';
@@ -30,16 +30,6 @@ export function accessLevel(statusCode: number): 'error' | 'warn' | 'info' {
   if (statusCode >= 500) return 'error';
   if (statusCode >= 400) return 'warn';
   return 'info';
-}
-
-function responseBytes(res: ServerResponse): number | undefined {
-  const h = res.getHeader('content-length');
-  if (typeof h === 'number') return h;
-  if (typeof h === 'string' && h.length > 0 && h.length < 16) {
-    const n = Number(h);
-    if (Number.isFinite(n) && n >= 0) return n;
-  }
-  return undefined;
 }
 
 /** Build the logging participant (register it after tracing's, so the request's span ids are known). */
@@ -89,7 +79,7 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
     info.path = url;
     info.status = done.statusCode;
     info.duration_ms = Math.round(done.durationMs * 1000) / 1000;
-    const bytes = responseBytes(res);
+    const bytes = contentLength(res.getHeader('content-length'));
     if (bytes !== undefined) info.response_bytes = bytes;
     const client = clientAddress(req, state);
     if (client !== undefined) info.client_address = client;

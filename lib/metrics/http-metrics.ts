@@ -105,11 +105,6 @@ export class HttpMetrics {
     return this.#requestSize !== undefined;
   }
 
-  /** Number of distinct label sets admitted so far (bounded by the cap). */
-  get labelSets(): number {
-    return this.#seenCount;
-  }
-
   /** Apply the cardinality cap; returns the labels object (route possibly folded to `other`). */
   admit(method: string, route: string, status: string): Labels {
     let byStatus = this.#seen.get(method);

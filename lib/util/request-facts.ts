@@ -17,3 +17,13 @@ export function clientAddress(req: ObservedRequest, state: RequestState): string
   state.slots.set(CLIENT_ADDRESS, addr ?? null);
   return addr;
 }
+
+/** A Content-Length header value as a number of bytes (`undefined` when absent or malformed). */
+export function contentLength(v: unknown): number | undefined {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.length > 0 && v.length < 16) {
+    const n = Number(v);
+    return Number.isFinite(n) && n >= 0 ? n : undefined;
+  }
+  return undefined;
+}
