@@ -65,6 +65,26 @@ function serve(app, stop = async () => {}) {
   });
 }
 
+/**
+ * Serve the benchmark routes with an express-observability instance mounted the way a user would:
+ * `app.use(obs.middleware)` + `app.use(obs.router)`, or with BENCH_WRAP=1 the same stack around the
+ * server's listener (`obs.wrap(app, { endpoints: true })`, no Express layers). `errorHandler` adds
+ * `obs.errorHandler` after the routes. Stops with `obs.shutdown()`.
+ */
+function serveObserved(obs, { errorHandler = true } = {}) {
+  const express = require('express');
+  const app = express();
+  app.disable('x-powered-by');
+  const wrap = process.env.BENCH_WRAP === '1';
+  if (!wrap) {
+    app.use(obs.middleware);
+    app.use(obs.router);
+  }
+  addRoutes(app);
+  if (errorHandler) app.use(obs.errorHandler);
+  serve(wrap ? obs.wrap(app, { endpoints: true }) : app, () => obs.shutdown());
+}
+
 /** Where file-writing loggers write (the orchestrator sets BENCH_LOG_FILE per server). */
 function logFile(name) {
   return process.env.BENCH_LOG_FILE || require('node:path').join(require('node:os').tmpdir(), `bench-${name}-${process.pid}.log`);
@@ -78,4 +98,4 @@ function loadPackage() {
   return require(process.env.BENCH_DIST || 'express-observability');
 }
 
-module.exports = { addRoutes, serve, logFile, orderBody, loadPackage };
+module.exports = { addRoutes, serve, serveObserved, logFile, orderBody, loadPackage };
