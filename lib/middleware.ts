@@ -15,8 +15,10 @@ export interface RequestState {
   traceId: string | undefined;
   /** Span id of the request's span, when tracing is on. */
   spanId: string | undefined;
-  /** Participant-private data (e.g. the span object), keyed by participant. */
-  readonly slots: Map<symbol, unknown>;
+  /** The tracing participant's data for this request (its span and context); opaque to others. */
+  span: unknown;
+  /** Client address once computed (`null`: unknown); see `clientAddress()` in util/request-facts. */
+  client: string | null | undefined;
   /** Set once the request has been recorded. */
   done: boolean;
 }
@@ -128,7 +130,7 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
   }
 
   function complete(req: ObservedRequest, res: ServerResponse, state: RequestState, aborted: boolean): void {
-    http.active.dec();
+    http.end();
     if ((req as unknown as Record<symbol, unknown>)[routerKey] === true) return;
     const durationMs = performance.now() - state.start;
     const statusCode = res.statusCode;
@@ -190,11 +192,12 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
       error: undefined,
       traceId: undefined,
       spanId: undefined,
-      slots: new Map(),
+      span: undefined,
+      client: undefined,
       done: false,
     };
     bag[stateKey] = state;
-    http.active.inc();
+    http.begin();
     // on(), not once(): once() allocates a wrapper per request; onClose ignores repeats via state.done.
     res.on('close', onClose);
     if (starters === undefined) {

@@ -11,13 +11,21 @@ export interface Exemplar {
 const MAX_KEYS = 5000;
 
 /**
+ * A bucket takes a new exemplar at most this often (5xx requests always): under load the
+ * newest few exemplars of a bucket would otherwise be replaced on every request.
+ */
+export const DASHBOARD_EXEMPLAR_INTERVAL_MS = 100;
+
+/**
  * Keeps the last few trace ids per (method, route, latency bucket): the histogram → trace join.
  * Fed by a request participant, so it sees exactly the requests the histogram sees.
  */
 export class ExemplarIndex {
   readonly #bounds: readonly number[];
   readonly #perBucket: number;
-  readonly #byKey = new Map<string, Exemplar[][]>();
+  /** method -> route -> per-bucket rings. */
+  readonly #byKey = new Map<string, Map<string, Exemplar[][]>>();
+  #keys = 0;
 
   /** `bounds`: the histogram's upper bounds in seconds. */
   constructor(bounds: readonly number[], perBucket: number) {
@@ -33,22 +41,36 @@ export class ExemplarIndex {
 
   /** Record one request. */
   add(method: string, route: string, seconds: number, e: Exemplar): void {
-    if (this.#perBucket === 0) return;
-    const key = `${method} ${route}`;
-    let buckets = this.#byKey.get(key);
+    this.#ring(method, route, seconds)?.push(e);
+  }
+
+  /** The ring of the bucket a request falls in, or `undefined` when it takes no exemplar now. */
+  #ring(method: string, route: string, seconds: number, status?: string, now?: number): Exemplar[] | undefined {
+    if (this.#perBucket === 0) return undefined;
+    let routes = this.#byKey.get(method);
+    if (!routes) {
+      routes = new Map();
+      this.#byKey.set(method, routes);
+    }
+    let buckets = routes.get(route);
     if (!buckets) {
-      if (this.#byKey.size >= MAX_KEYS) return;
+      if (this.#keys >= MAX_KEYS) return undefined;
       buckets = Array.from({ length: this.#bounds.length + 1 }, () => []);
-      this.#byKey.set(key, buckets);
+      routes.set(route, buckets);
+      this.#keys++;
     }
     const ring = buckets[this.bucketOf(seconds)] as Exemplar[];
-    ring.push(e);
-    if (ring.length > this.#perBucket) ring.shift();
+    if (now !== undefined && ring.length > 0 && (status === undefined || status.charCodeAt(0) !== 53)) {
+      const newest = ring[ring.length - 1] as Exemplar;
+      if (now - newest.timeMs < DASHBOARD_EXEMPLAR_INTERVAL_MS) return undefined;
+    }
+    if (ring.length >= this.#perBucket) ring.shift();
+    return ring;
   }
 
   /** Exemplars of every bucket of a route (newest last), or `undefined` when the route is unknown. */
   of(method: string, route: string): readonly (readonly Exemplar[])[] | undefined {
-    return this.#byKey.get(`${method} ${route}`);
+    return this.#byKey.get(method)?.get(route);
   }
 
   /** The request participant that feeds this index. */
@@ -57,12 +79,9 @@ export class ExemplarIndex {
       finish: (done: CompletedRequest) => {
         const traceId = done.state.traceId;
         if (!traceId) return;
-        this.add(done.method, done.route, done.durationMs / 1000, {
-          traceId,
-          durationMs: done.durationMs,
-          status: done.status,
-          timeMs: Date.now(),
-        });
+        const now = Date.now();
+        const ring = this.#ring(done.method, done.route, done.durationMs / 1000, done.status, now);
+        ring?.push({ traceId, durationMs: done.durationMs, status: done.status, timeMs: now });
       },
     };
   }

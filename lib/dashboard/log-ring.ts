@@ -35,18 +35,34 @@ function idOf(info: Record<string, unknown>, flat: string, camel: string, nested
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
-/** A line as stored: the winston info object is flattened only when someone reads it. */
+/**
+ * A line as stored: the serialised JSON line our format already built (one flat string, cheap
+ * for the garbage collector to keep), or the info object when there is none; flattened to a
+ * {@link LogLine} only when someone reads it.
+ */
 interface Stored {
   readonly seq: number;
   readonly timeMs: number;
   readonly traceId: string | undefined;
-  readonly info: Record<string, unknown>;
+  readonly line: string | undefined;
+  readonly info: Record<string, unknown> | undefined;
   view: LogLine | undefined;
+}
+
+function parsed(st: Stored): Record<string, unknown> {
+  if (st.info) return st.info;
+  try {
+    const v: unknown = JSON.parse(st.line as string);
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // Not JSON (a custom format): shown as the message.
+  }
+  return { message: st.line };
 }
 
 function toView(st: Stored): LogLine {
   if (st.view) return st.view;
-  const info = st.info;
+  const info = parsed(st);
   const fields: Record<string, string> = {};
   let n = 0;
   for (const [k, v] of Object.entries(info)) {
@@ -55,10 +71,10 @@ function toView(st: Stored): LogLine {
     n++;
   }
   const ts = info.timestamp ?? info['@timestamp'];
-  const parsed = typeof ts === 'string' ? Date.parse(ts) : NaN;
+  const parsedTs = typeof ts === 'string' ? Date.parse(ts) : NaN;
   st.view = {
     seq: st.seq,
-    timeMs: Number.isFinite(parsed) ? parsed : st.timeMs,
+    timeMs: Number.isFinite(parsedTs) ? parsedTs : st.timeMs,
     level: short(info.level ?? 'info'),
     message: short(info.message ?? ''),
     traceId: st.traceId,
@@ -68,17 +84,20 @@ function toView(st: Stored): LogLine {
   return st.view;
 }
 
+/** winston's key of the formatted line (`Symbol.for('message')`, as triple-beam defines it). */
+const MESSAGE = Symbol.for('message');
+
 /**
- * A bounded ring of recent log lines, indexed by trace id: the trace → logs join.
- * Attach {@link LogRing.transport} to the instance's winston logger. Writing a line costs a slot
- * in a fixed circular array and an index entry; flattening happens when the dashboard reads it.
+ * A bounded ring of recent log lines, searchable by trace id: the trace → logs join.
+ * Attach {@link LogRing.transport} to the instance's winston logger. Writing a line costs one
+ * small record in a fixed circular array (the line itself is the string the logger already
+ * serialised); flattening and the trace lookup happen when the dashboard reads.
  */
 export class LogRing {
   readonly #capacity: number;
   readonly #slots: (Stored | undefined)[];
   #next = 0;
   #size = 0;
-  readonly #byTrace = new Map<string, Stored[]>();
   #seq = 0;
 
   /** Keep at most `capacity` lines. */
@@ -88,30 +107,30 @@ export class LogRing {
   }
 
   /** Add one winston `info` object. */
-  push(info: Record<string, unknown>): void {
+  push(info: Record<string | symbol, unknown>): void {
     if (this.#capacity === 0) return;
-    const st: Stored = { seq: ++this.#seq, timeMs: Date.now(), traceId: idOf(info, 'trace_id', 'traceId', 'trace'), info, view: undefined };
-    const old = this.#slots[this.#next];
-    if (old?.traceId) {
-      const list = this.#byTrace.get(old.traceId);
-      if (list) {
-        list.shift();
-        if (list.length === 0) this.#byTrace.delete(old.traceId);
-      }
-    }
-    this.#slots[this.#next] = st;
+    const line = info[MESSAGE];
+    const json = typeof line === 'string' && line.charCodeAt(0) === 123; // '{'
+    this.#slots[this.#next] = {
+      seq: ++this.#seq,
+      timeMs: Date.now(),
+      traceId: idOf(info as Record<string, unknown>, 'trace_id', 'traceId', 'trace'),
+      line: json ? line : undefined,
+      info: json ? undefined : (info as Record<string, unknown>),
+      view: undefined,
+    };
     this.#next = (this.#next + 1) % this.#capacity;
     if (this.#size < this.#capacity) this.#size++;
-    if (st.traceId) {
-      const list = this.#byTrace.get(st.traceId);
-      if (list) list.push(st);
-      else this.#byTrace.set(st.traceId, [st]);
-    }
   }
 
   /** Lines written during trace `traceId`, oldest first. */
   byTrace(traceId: string): readonly LogLine[] {
-    return (this.#byTrace.get(traceId) ?? []).map(toView);
+    const out: LogLine[] = [];
+    for (let i = this.#size; i >= 1; i--) {
+      const st = this.#slots[(this.#next - i + this.#capacity) % this.#capacity] as Stored;
+      if (st.traceId === traceId) out.push(toView(st));
+    }
+    return out;
   }
 
   /** Most recent lines first, optionally only some levels or one trace. */
@@ -143,7 +162,7 @@ class RingTransport extends TransportStream {
     this.#ring = ring;
   }
 
-  override log(info: Record<string, unknown>, callback: () => void): void {
+  override log(info: Record<string | symbol, unknown>, callback: () => void): void {
     this.#ring.push(info);
     callback();
   }

@@ -1,4 +1,5 @@
 import type { Counter, Gauge, Histogram } from 'prom-client';
+import { performance } from 'node:perf_hooks';
 import type { MetricsCollector } from './collector';
 
 /** Request-duration buckets of the OpenTelemetry HTTP semantic conventions (seconds). */
@@ -31,6 +32,19 @@ export const ABORTED_STATUS = 'aborted';
 /** The label set of one duration series. */
 type Labels = Readonly<{ method: string; route: string; status_code: string }>;
 
+/** An admitted label set: its frozen labels object and, per bucket, when it last got an exemplar. */
+interface Admitted {
+  readonly labels: Labels;
+  /** `performance.now()` of the last exemplar, per bucket (+Inf last); `-Infinity` for none yet. */
+  readonly exemplarAt: Float64Array;
+}
+
+/**
+ * A bucket's exemplar is replaced at most this often. Prometheus keeps one exemplar per bucket per
+ * scrape, so replacing it on every request of a busy route is work nobody reads.
+ */
+export const EXEMPLAR_MIN_INTERVAL_MS = 1000;
+
 /** Settings of the HTTP metrics. */
 export interface HttpMetricsSettings {
   readonly buckets: readonly number[];
@@ -47,8 +61,9 @@ export interface HttpMetricsSettings {
 export class HttpMetrics {
   /** `http_server_request_duration_seconds{method,route,status_code}`. */
   readonly duration: Histogram<string>;
-  /** `http_server_active_requests`. */
+  /** `http_server_active_requests` (its value is taken from {@link HttpMetrics.begin}/{@link HttpMetrics.end} at collection). */
   readonly active: Gauge<string>;
+  #inFlight = 0;
   readonly #aborted: Counter<string>;
   readonly #overflow: Counter<string>;
   readonly #requestSize: Histogram<string> | undefined;
@@ -57,15 +72,17 @@ export class HttpMetrics {
    * Admitted label sets as method -> status -> route -> the frozen labels object, reused for every
    * observation of that set (no per-request key string or labels object).
    */
-  readonly #seen = new Map<string, Map<string, Map<string, Labels>>>();
+  readonly #seen = new Map<string, Map<string, Map<string, Admitted>>>();
   #seenCount = 0;
   readonly #max: number;
   readonly #exemplars: boolean;
+  readonly #bounds: readonly number[];
 
   /** Register the HTTP metrics on `collector`. */
   constructor(collector: MetricsCollector, settings: HttpMetricsSettings) {
     this.#max = settings.maxLabelSets;
     this.#exemplars = settings.exemplars;
+    this.#bounds = [...settings.buckets];
     this.duration = collector.histogram(
       'http_server_request_duration_seconds',
       'Duration of HTTP server requests, by route template.',
@@ -74,6 +91,12 @@ export class HttpMetrics {
       { exemplars: settings.exemplars },
     );
     this.active = collector.gauge('http_server_active_requests', 'Number of HTTP server requests in flight.');
+    // Counted in a plain integer on the request path and copied into the gauge when it is collected
+    // (prom-client calls a metric's `collect` before every read), instead of two gauge updates per request.
+    const inFlight = (): number => this.#inFlight;
+    (this.active as unknown as { collect: (this: Gauge<string>) => void }).collect = function collect(this: Gauge<string>) {
+      this.set(inFlight());
+    };
     this.#aborted = collector.counter(
       'http_server_aborted_requests_total',
       'HTTP server requests whose connection closed before the response finished.',
@@ -100,13 +123,31 @@ export class HttpMetrics {
     }
   }
 
+  /** A request entered the middleware. */
+  begin(): void {
+    this.#inFlight++;
+  }
+
+  /** A request finished or was aborted. */
+  end(): void {
+    this.#inFlight--;
+  }
+
   /** True when body-size histograms are recorded. */
   get recordsSizes(): boolean {
     return this.#requestSize !== undefined;
   }
 
+  #admitted(method: string, route: string, status: string): Admitted {
+    return { labels: Object.freeze({ method, route, status_code: status }), exemplarAt: new Float64Array(this.#bounds.length + 1).fill(-Infinity) };
+  }
+
   /** Apply the cardinality cap; returns the labels object (route possibly folded to `other`). */
   admit(method: string, route: string, status: string): Labels {
+    return this.#admit(method, route, status).labels;
+  }
+
+  #admit(method: string, route: string, status: string): Admitted {
     let byStatus = this.#seen.get(method);
     if (!byStatus) {
       byStatus = new Map();
@@ -123,27 +164,44 @@ export class HttpMetrics {
       this.#overflow.inc({ metric: 'http_server_request_duration_seconds' });
       let folded = routes.get(OVERFLOW_ROUTE);
       if (!folded) {
-        folded = Object.freeze({ method, route: OVERFLOW_ROUTE, status_code: status });
+        folded = this.#admitted(method, OVERFLOW_ROUTE, status);
         routes.set(OVERFLOW_ROUTE, folded);
         this.#seenCount++;
       }
       return folded;
     }
-    const labels = Object.freeze({ method, route, status_code: status });
-    routes.set(route, labels);
+    const admitted = this.#admitted(method, route, status);
+    routes.set(route, admitted);
     this.#seenCount++;
-    return labels;
+    return admitted;
   }
 
   /** Record one finished request's duration; returns the route label used (after the cap). */
   record(method: string, route: string, status: string, seconds: number, traceId: string | undefined): string {
-    const labels = this.admit(method, route, status);
+    const admitted = this.#admit(method, route, status);
+    const labels = admitted.labels;
     if (this.#exemplars) {
-      this.duration.observe(traceId ? { labels, value: seconds, exemplarLabels: { trace_id: traceId } } : { labels, value: seconds });
+      let exemplar = false;
+      if (traceId) {
+        const b = this.#bucketOf(seconds);
+        const now = performance.now();
+        if (now - (admitted.exemplarAt[b] as number) >= EXEMPLAR_MIN_INTERVAL_MS) {
+          admitted.exemplarAt[b] = now;
+          exemplar = true;
+        }
+      }
+      this.duration.observe(exemplar ? { labels, value: seconds, exemplarLabels: { trace_id: traceId as string } } : { labels, value: seconds });
     } else {
       this.duration.observe(labels, seconds);
     }
     return labels.route;
+  }
+
+  /** Index of the bucket `seconds` falls in (`le` semantics; the +Inf bucket last). */
+  #bucketOf(seconds: number): number {
+    const bounds = this.#bounds;
+    for (let i = 0; i < bounds.length; i++) if (seconds <= (bounds[i] as number)) return i;
+    return bounds.length;
   }
 
   /** Count an aborted request. */

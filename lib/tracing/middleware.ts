@@ -38,17 +38,37 @@ export function parseHost(host: string | undefined): { address: string | undefin
   return { address: address || undefined, port: port !== undefined && port <= 65535 ? port : undefined };
 }
 
+/** {@link parseHost} with a one-entry memo: almost every request of a server carries the same Host. */
+function hostMemo(): (host: string | undefined) => ReturnType<typeof parseHost> {
+  let lastHost: string | undefined;
+  let last = parseHost(undefined);
+  return (host) => {
+    if (host !== lastHost) {
+      last = parseHost(host);
+      lastHost = host;
+    }
+    return last;
+  };
+}
+
 function schemeOf(req: ObservedRequest): string {
-  const p = (req as ExpressExtras).protocol;
+  // Express's req.protocol only differs from the socket's when X-Forwarded-Proto is present (and trusted).
+  const p = req.headers['x-forwarded-proto'] === undefined ? undefined : (req as ExpressExtras).protocol;
   if (p === 'http' || p === 'https') return p;
   return (req.socket as { encrypted?: boolean } | null)?.encrypted ? 'https' : 'http';
 }
 
 /** Attributes known when the request starts (stable HTTP semantic conventions, optionally the older names). */
-function startAttributes(req: ObservedRequest, state: RequestState, method: string, legacy: boolean): Attributes {
+function startAttributes(
+  req: ObservedRequest,
+  state: RequestState,
+  method: string,
+  legacy: boolean,
+  hostOf: (host: string | undefined) => ReturnType<typeof parseHost>,
+): Attributes {
   const url = req.originalUrl ?? req.url ?? '/';
   const scheme = schemeOf(req);
-  const host = parseHost(req.headers.host);
+  const host = hostOf(req.headers.host);
   const attrs: Attributes = {
     'http.request.method': method,
     'url.path': pathOf(url),
@@ -78,15 +98,21 @@ function startAttributes(req: ObservedRequest, state: RequestState, method: stri
  * (ERROR on 5xx and on an error recorded by `errorHandler`), then ends it.
  */
 export function createTracingParticipant(tracing: TracingSystem, legacyAttributes: boolean): RequestParticipant {
-  const slotKey = Symbol('express-observability.tracing.span');
   const { tracer, propagator } = tracing;
+  const hostOf = hostMemo();
+  // The headers the propagator reads; a request carrying none of them starts a new trace (no extract needed).
+  const fields = propagator.fields().map((f) => f.toLowerCase());
+  const carriesContext = (headers: ObservedRequest['headers']): boolean => {
+    for (const f of fields) if (headers[f] !== undefined) return true;
+    return false;
+  };
   return {
     start(req: ObservedRequest, _res, state: RequestState): void {
-      const parent = propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter);
+      const parent = carriesContext(req.headers) ? propagator.extract(ROOT_CONTEXT, req.headers, defaultTextMapGetter) : ROOT_CONTEXT;
       const method = normalizeMethod(req.method);
       const span = tracer.startSpan(
         method === '_OTHER' ? 'HTTP' : method,
-        { kind: SpanKind.SERVER, attributes: startAttributes(req, state, method, legacyAttributes) },
+        { kind: SpanKind.SERVER, attributes: startAttributes(req, state, method, legacyAttributes, hostOf) },
         parent,
       );
       const sc = span.spanContext();
@@ -95,17 +121,17 @@ export function createTracingParticipant(tracing: TracingSystem, legacyAttribute
         state.spanId = sc.spanId;
       }
       const slot: SpanSlot = { span, context: trace.setSpan(parent, span) };
-      state.slots.set(slotKey, slot);
+      state.span = slot;
     },
 
     run(state: RequestState, next: () => void): void {
-      const slot = state.slots.get(slotKey) as SpanSlot | undefined;
+      const slot = state.span as SpanSlot | undefined;
       if (slot === undefined) next();
       else context.with(slot.context, next);
     },
 
     finish(done: CompletedRequest): void {
-      const slot = done.state.slots.get(slotKey) as SpanSlot | undefined;
+      const slot = done.state.span as SpanSlot | undefined;
       if (slot === undefined) return;
       const { span } = slot;
       const base = done.method === '_OTHER' ? 'HTTP' : done.method;

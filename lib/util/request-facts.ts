@@ -1,20 +1,18 @@
 /**
  * Per-request facts more than one participant needs, computed once per request and kept in
- * {@link RequestState.slots} (Express's `req.ip` walks `X-Forwarded-For` through proxy-addr on
+ * {@link RequestState} (Express's `req.ip` walks `X-Forwarded-For` through proxy-addr on
  * every read; the span and the access line both want it).
  */
 import type { ObservedRequest, RequestState } from '../middleware';
 
-/** Slot key of the client address (a string, or `null` when unknown). */
-const CLIENT_ADDRESS: unique symbol = Symbol('express-observability.client-address');
-
 /** The request's client address: Express's `req.ip` (honours `trust proxy`), else the socket's peer; cached per request. */
 export function clientAddress(req: ObservedRequest, state: RequestState): string | undefined {
-  const cached = state.slots.get(CLIENT_ADDRESS) as string | null | undefined;
+  const cached = state.client;
   if (cached !== undefined) return cached ?? undefined;
-  const ip = (req as { ip?: unknown }).ip;
+  // Without X-Forwarded-For, Express's req.ip is the socket's peer whatever `trust proxy` says.
+  const ip = req.headers['x-forwarded-for'] === undefined ? undefined : (req as { ip?: unknown }).ip;
   const addr = typeof ip === 'string' ? ip : req.socket?.remoteAddress;
-  state.slots.set(CLIENT_ADDRESS, addr ?? null);
+  state.client = addr ?? null;
   return addr;
 }
 
