@@ -53,8 +53,8 @@ export interface CompletedRequest {
 export interface RequestParticipant {
   /** Called when the request enters the middleware. */
   start?(req: ObservedRequest, res: ServerResponse, state: RequestState): void;
-  /** Runs the rest of the middleware chain (tracing enters the span's context here). */
-  run?(state: RequestState, next: () => void): void;
+  /** Runs the rest of the chain, `fn(a, b)` (tracing enters the span's context here). */
+  run?<A, B>(state: RequestState, fn: (a: A, b: B) => void, a: A, b: B): void;
   /** Called exactly once when the response finished or the connection closed. */
   finish?(done: CompletedRequest): void;
 }
@@ -89,8 +89,16 @@ export interface MiddlewareParts {
   readonly settings: MiddlewareSettings;
 }
 
-/** Build the per-request middleware and its companion error handler. */
-export function createMiddleware(parts: MiddlewareParts): { middleware: Middleware; errorHandler: ErrorMiddleware } {
+/**
+ * Measure one request, then continue with `fn(a, b)`: `a, b` are `next` for the Connect-style
+ * middleware, or `req, res` for a wrapped listener, so neither path allocates a closure per request.
+ */
+export type Enter = <A, B>(req: IncomingMessage, res: ServerResponse, fn: (a: A, b: B) => void, a: A, b: B) => void;
+
+const callNext = (next: (err?: unknown) => void): void => next();
+
+/** Build the per-request middleware, its companion error handler and the closure-free entry point behind both. */
+export function createMiddleware(parts: MiddlewareParts): { middleware: Middleware; errorHandler: ErrorMiddleware; enter: Enter } {
   const { stateKey, routerKey, http, participants, settings } = parts;
   const exactExcludes = new Set(settings.excludePaths.filter((p): p is string => typeof p === 'string'));
   const regexExcludes = settings.excludePaths.filter((p): p is RegExp => p instanceof RegExp);
@@ -180,11 +188,11 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
   let starters: readonly RequestParticipant[] | undefined;
   let finishers: readonly RequestParticipant[] | undefined;
   let runner: RequestParticipant | undefined;
-  const middleware: Middleware = (rawReq, res, next) => {
+  const enter: Enter = (rawReq, res, fn, a, b) => {
     const req = rawReq as ObservedRequest;
     const bag = req as unknown as Record<symbol, unknown>;
     if (bag[stateKey] !== undefined || excluded(pathOf(req.url))) {
-      next();
+      fn(a, b);
       return;
     }
     const state: RequestState = {
@@ -214,9 +222,10 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
         }
       }
     }
-    if (runner?.run) runner.run(state, next);
-    else next();
+    if (runner?.run) runner.run(state, fn, a, b);
+    else fn(a, b);
   };
+  const middleware: Middleware = (req, res, next) => enter(req, res, callNext, next, undefined);
 
   const errorHandler: ErrorMiddleware = (err, req, _res, next) => {
     const state = (req as unknown as Record<symbol, unknown>)[stateKey] as RequestState | undefined;
@@ -224,5 +233,5 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
     next(err);
   };
 
-  return { middleware, errorHandler };
+  return { middleware, errorHandler, enter };
 }

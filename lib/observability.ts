@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { readBool, readSection, typeError } from './util/validate';
 import { collectDefaultMetrics } from 'prom-client';
 import type { Dashboard } from './dashboard/dashboard';
@@ -11,7 +11,7 @@ import { addBuiltinChecks } from './health/builtin';
 import { HealthChecks } from './health/checks';
 import type { CheckFunction, CheckOptions } from './health/health';
 import { attachShutdown, type ShutdownHandle, type ShutdownOptions } from './health/shutdown';
-import { createRouter } from './http/router';
+import { createRouter, mayServe } from './http/router';
 import { MetricsCollector } from './metrics/collector';
 import { Exposition } from './metrics/exposition';
 import { ClusterWorkerMetrics } from './cluster/worker';
@@ -188,7 +188,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
 
   const stateKey = Symbol('express-observability.request');
   const routerKey = Symbol('express-observability.router');
-  const { middleware, errorHandler } = createMiddleware({
+  const { middleware, errorHandler, enter } = createMiddleware({
     stateKey,
     routerKey,
     http,
@@ -257,13 +257,19 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     wrap(listener: RequestListener, wrapOptions: WrapOptions = {}): RequestListener {
       if (typeof listener !== 'function') typeError('wrap(listener)', 'a request listener function', listener);
       const endpoints = readBool(readSection(wrapOptions, 'wrap', ['endpoints']), 'endpoints', 'wrap', false);
-      return (req, res) => {
-        const next = (err?: unknown): void => {
+      // No closure per request: the router only sees the paths it may answer.
+      const viaRouter = (req: IncomingMessage, res: ServerResponse): void => {
+        if (!mayServe(req.url)) {
+          listener(req, res);
+          return;
+        }
+        router(req as Request, res as Response, (err?: unknown) => {
           if (err !== undefined && err !== null) reportError('wrap', err);
           listener(req, res);
-        };
-        middleware(req, res, endpoints ? () => router(req as Request, res as Response, next) : next);
+        });
       };
+      const cont = endpoints ? viaRouter : listener;
+      return (req, res) => enter(req, res, cont, req, res);
     },
     tracing,
     logger,

@@ -34,6 +34,11 @@ export interface RouterParts {
  */
 const OWN_PATH = /^\/(?:metrics|health|dashboard|alerts)(?:[/?.]|$)|%/i;
 
+/** True when the router may answer `url` (every other request goes straight past it). */
+export function mayServe(url: string | undefined): boolean {
+  return OWN_PATH.test(url ?? '');
+}
+
 /**
  * Build the observability router: `/metrics`, the health endpoints, and (when enabled) the
  * dashboard and alert endpoints. Handlers use only Node's own request/response API, so the router

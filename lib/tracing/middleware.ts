@@ -124,10 +124,10 @@ export function createTracingParticipant(tracing: TracingSystem, legacyAttribute
       state.span = slot;
     },
 
-    run(state: RequestState, next: () => void): void {
+    run<A, B>(state: RequestState, fn: (a: A, b: B) => void, a: A, b: B): void {
       const slot = state.span as SpanSlot | undefined;
-      if (slot === undefined) next();
-      else context.with(slot.context, next);
+      if (slot === undefined) fn(a, b);
+      else context.with(slot.context, fn, undefined, a, b);
     },
 
     finish(done: CompletedRequest): void {
