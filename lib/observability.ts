@@ -168,9 +168,9 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   // Subsystems join here, in this order: tracing (its participant enters the span context),
   // then logging (the access log reads the span's ids), then the rest.
   const tracing = installTracing(ctx);
-  const { logger } = setupLogging(ctx);
+  const { logger, attach } = setupLogging(ctx);
   const dashboard = installDashboard(ctx, { health, tracing });
-  dashboard?.attachLogger(logger);
+  dashboard?.attachLogger({ add: attach });
 
   // Alert rules read the registry, so they come after every metric above; unknown metrics throw here.
   const alerts = new AlertEngine({

@@ -8,7 +8,7 @@ import type { ServerResponse } from 'node:http';
 import type { CompletedRequest, ObservedRequest, RequestParticipant, RequestState } from '../middleware';
 import { clientAddress, contentLength } from '../util/request-facts';
 import { ACCESS_LINE, LEVEL, MESSAGE, SAFE, type LogInfo } from './levels';
-import { writeDirect, type ObservabilityLogger } from './logger';
+import { acceptsLevel, writeDirect, type ObservabilityLogger } from './logger';
 import { RequestLogger } from './request-log';
 import { redactString, serializeError, type SecretMatcher } from './serialize';
 
@@ -60,7 +60,7 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
     const { req, res, state } = done;
     if (skipped(done.path)) return;
     const level = accessLevel(done.statusCode);
-    if (!logger.isLevelEnabled(level)) return;
+    if (!acceptsLevel(logger, level)) return;
     const url = redactString(req.originalUrl ?? req.url ?? '/', isSecret);
     const ua = req.headers['user-agent'];
     const info: LogInfo = {

@@ -95,6 +95,24 @@ export function bulkSucceeded(body: string): boolean {
   return /"errors"\s*:\s*false\s*,/.test(head);
 }
 
+/**
+ * The NDJSON body of a batch, encoded straight into one buffer of the entries' known sizes
+ * (joining the strings first and encoding the join costs twice as much here).
+ */
+function bulkBody(batch: readonly BulkEntry[]): Buffer {
+  let total = 0;
+  for (const e of batch) total += e.bytes;
+  const buf = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const e of batch) {
+    const n = buf.write(e.payload, at);
+    // A size that does not match the encoding (never expected) falls back to encoding the join.
+    if (n !== e.bytes) return Buffer.from(batch.map((x) => x.payload).join(''));
+    at += n;
+  }
+  return buf;
+}
+
 /** Ships log entries to Elasticsearch or OpenSearch through `_bulk`. */
 export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
   readonly #o: ResolvedElasticsearchOptions;
@@ -149,9 +167,7 @@ export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
 
   /** POST one `_bulk` request and sort its items into delivered, retry and rejected. */
   protected async sendBatch(batch: readonly BulkEntry[], signal: AbortSignal): Promise<BatchOutcome<BulkEntry>> {
-    let body = '';
-    for (const e of batch) body += e.payload;
-    const res = await this.poster.post('/_bulk', body, this.#headers, signal);
+    const res = await this.poster.post('/_bulk', bulkBody(batch), this.#headers, signal);
     if (res.status < 200 || res.status >= 300) {
       throw new SendError(`_bulk answered ${res.status}: ${res.body.slice(0, 300)}`, retryableStatus(res.status));
     }

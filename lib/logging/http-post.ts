@@ -22,8 +22,10 @@ export class HttpPoster {
   }
 
   /** POST `body` to `path` (joined to the base URL's path); rejects on network errors and on `signal`. */
-  post(path: string, body: string, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<PostResponse> {
+  post(path: string, body: string | Buffer, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<PostResponse> {
     const base = this.#url.pathname.replace(/\/+$/, '');
+    // Encoded once: measuring the string for Content-Length and then writing it would scan it twice.
+    const payload = typeof body === 'string' ? Buffer.from(body) : body;
     return new Promise<PostResponse>((resolve, reject) => {
       const req = this.#request(
         {
@@ -34,7 +36,7 @@ export class HttpPoster {
           method: 'POST',
           agent: this.#agent,
           signal,
-          headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+          headers: { ...headers, 'content-length': payload.length },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -44,7 +46,7 @@ export class HttpPoster {
         },
       );
       req.on('error', reject);
-      req.end(body);
+      req.end(payload);
     });
   }
 

@@ -161,6 +161,26 @@ export function createLogger(s: LoggerSettings): ObservabilityLogger {
 const noop = (): void => undefined;
 
 /**
+ * True when some transport of `logger` would take a line at `level` (winston's
+ * `isLevelEnabled` without its per-call closure; the access log asks once per request).
+ */
+export function acceptsLevel(logger: ObservabilityLogger, level: string): boolean {
+  if (logger.silent) return false;
+  const levels = logger.levels;
+  const value = levels[level];
+  if (value === undefined) return false;
+  const loggerLevel = levels[logger.level];
+  if (loggerLevel === undefined) return false;
+  const transports = logger.transports;
+  if (transports.length === 0) return loggerLevel >= value;
+  for (const t of transports) {
+    const tl = t.level === undefined ? loggerLevel : (levels[t.level] ?? loggerLevel);
+    if (tl >= value) return true;
+  }
+  return false;
+}
+
+/**
  * Hand a finished entry (with `[MESSAGE]` already set) straight to the logger's
  * transports, honouring the logger's and each transport's level and format, without
  * winston's per-entry stream machinery. The access log uses this on the request path.

@@ -10,6 +10,7 @@ import { shipperBacklogCheck } from './health';
 import { LokiTransport } from './loki';
 import { RequestLogger } from './request-log';
 import type { ShippingTransport, ShippedEntry } from './shipper';
+import { FanoutTransport } from './fanout';
 import { JsonLinesTransport } from './stdout';
 
 /** What the logging subsystem gives the instance. */
@@ -17,6 +18,8 @@ export interface LoggingSubsystem {
   readonly logger: ObservabilityLogger;
   /** The shipping transports built from the options (Elasticsearch, Loki). */
   readonly shippers: readonly ShippingTransport<ShippedEntry>[];
+  /** Add a package-owned transport (the dashboard's ring) behind the logger's fan-out. */
+  readonly attach: (transport: TransportStream) => void;
 }
 
 /** Build the logging subsystem; call after tracing has joined the request (its participant comes first). */
@@ -37,10 +40,11 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
   }
   // Backlog checks (non-critical): /health warns while a backend is behind or lines were dropped.
   for (const s of shippers) ctx.addHealthCheck(`log-shipping:${s.transportName}`, shipperBacklogCheck(s, s.maxQueueBytes));
-  const transports: TransportStream[] = [...lineTransports, ...o.transports, ...shippers];
-  // winston complains on stderr when a logger has no transport; a silent one keeps "no output" quiet.
-  if (transports.length === 0) transports.push(new JsonLinesTransport({ silent: true }));
-  const logger = createLogger({ service: ctx.options.serviceName, level: o.level, isSecret, transports });
+  // The package's own transports sit behind one fan-out (one winston pipe per line instead of one
+  // per transport); transports from `logging.transports` are the caller's and stay on the logger.
+  const fanout = new FanoutTransport([...lineTransports, ...shippers]);
+  const logger = createLogger({ service: ctx.options.serviceName, level: o.level, isSecret, transports: [fanout, ...o.transports] });
+  fanout.bind(logger);
   ctx.addParticipant(
     createLoggingParticipant({
       logger,
@@ -60,7 +64,7 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
       await Promise.all(lineTransports.map((t) => t.drain()));
     },
   });
-  return { logger, shippers };
+  return { logger, shippers, attach: (t) => void fanout.add(t) };
 }
 
 /** `logging.enabled: false`: a logger that writes nowhere (`req.log` still exists), no access log, no shippers. */
@@ -79,5 +83,5 @@ function disabledLogging(ctx: InstanceContext): LoggingSubsystem {
       // Logging is off: no access line.
     },
   });
-  return { logger, shippers: [] };
+  return { logger, shippers: [], attach: () => undefined };
 }

@@ -1,0 +1,99 @@
+/**
+ * One winston transport standing for the package's own transports (stdout / file, the
+ * shippers, the dashboard's ring). winston moves every line through a stream pipe per
+ * transport (write, buffer, callback, drain: about as much work as formatting the line);
+ * behind one fan-out that cost is paid once, and the fan-out hands the finished entry to each
+ * transport itself, with winston's level rules.
+ */
+import TransportStream from 'winston-transport';
+import { LEVEL, type LogInfo } from './levels';
+
+/** What the fan-out reads from its logger: the level table and the logger's own level. */
+interface LevelSource {
+  readonly levels: Readonly<Record<string, number>>;
+  readonly level: string;
+}
+
+/** The part of a winston transport the fan-out drives. */
+type Inner = TransportStream & { format?: { transform(info: LogInfo, opts?: unknown): LogInfo | boolean; options?: unknown } };
+
+const noop = (): void => undefined;
+
+/** See the module comment. Bind it to its logger with {@link FanoutTransport.bind} before the first line. */
+export class FanoutTransport extends TransportStream {
+  readonly #inner: Inner[] = [];
+  #source: LevelSource | undefined;
+
+  /** A fan-out over `transports` (more can be added with {@link FanoutTransport.add}). */
+  constructor(transports: readonly TransportStream[] = []) {
+    super({});
+    for (const t of transports) this.add(t);
+  }
+
+  /** Read levels from `logger` (the logger this fan-out is a transport of). */
+  bind(logger: LevelSource): void {
+    this.#source = logger;
+  }
+
+  /** Add a transport behind the fan-out. */
+  add(transport: TransportStream): this {
+    this.#inner.push(transport as Inner);
+    return this;
+  }
+
+  /** The transports behind the fan-out. */
+  get transports(): readonly TransportStream[] {
+    return this.#inner;
+  }
+
+  /**
+   * The most verbose level any inner transport takes (a transport without a level takes the
+   * logger's), so winston lets through every line one of them wants.
+   */
+  // @ts-expect-error TransportStream declares `level` as a field; an accessor keeps it in step with the logger.
+  override get level(): string | undefined {
+    const src = this.#source;
+    if (!src) return undefined;
+    let best = src.level;
+    let bestValue = src.levels[best] ?? -1;
+    for (const t of this.#inner) {
+      const l = t.level;
+      if (l === undefined) continue;
+      const v = src.levels[l];
+      if (v !== undefined && v > bestValue) {
+        best = l;
+        bestValue = v;
+      }
+    }
+    return best;
+  }
+
+  /** Set by TransportStream's constructor only; the level is derived (see the getter). */
+  override set level(_ignored: string | undefined) {
+    // Derived from the logger and the inner transports.
+  }
+
+  /** Hand `info` to every inner transport whose level takes it. */
+  override log(info: Record<string | symbol, unknown>, next?: () => void): void {
+    const src = this.#source;
+    const levels = src?.levels;
+    const value = levels?.[String(info[LEVEL] ?? info.level)];
+    const loggerLevel = src && levels ? (levels[src.level] ?? 0) : 0;
+    for (const t of this.#inner) {
+      if (t.silent) continue;
+      if (levels && value !== undefined) {
+        const tl = t.level === undefined ? loggerLevel : (levels[t.level] ?? loggerLevel);
+        if (value > tl) continue;
+      }
+      const fmt = t.format;
+      const entry = fmt ? fmt.transform({ ...(info as LogInfo) }, fmt.options) : info;
+      if (entry) t.log?.(entry as LogInfo, noop);
+    }
+    if (next) next();
+  }
+
+  /** winston calls this when the logger closes: close every inner transport. */
+  override close(): void {
+    for (const t of this.#inner) t.close?.();
+  }
+}
