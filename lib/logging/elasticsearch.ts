@@ -71,9 +71,28 @@ export function resolveElasticsearchOptions(options: unknown, path: string): Res
 }
 
 /** One queued `create` action and its document. */
-interface BulkEntry extends ShippedEntry {
-  /** `{"create":...}\n{doc}\n` */
-  readonly payload: string;
+/**
+ * A queued `_bulk` pair, already encoded: the bytes live outside the JavaScript heap, so a
+ * backlog (a slow or absent backend) costs the garbage collector one small object per line
+ * instead of the line's strings.
+ */
+class BulkEntry implements ShippedEntry {
+  attempts = 0;
+  /** `payload` is `{"create":...}\n{doc}\n`; the document starts at `docAt`. */
+  constructor(
+    readonly payload: Buffer,
+    readonly docAt: number,
+  ) {}
+
+  /** Size counted against the queue limit (the encoded pair). */
+  get bytes(): number {
+    return this.payload.length;
+  }
+
+  /** The document as sent (decoded only for a dead letter). */
+  get line(): string {
+    return this.payload.toString('utf8', this.docAt, this.payload.length - 1);
+  }
 }
 
 interface BulkItemResult {
@@ -95,22 +114,11 @@ export function bulkSucceeded(body: string): boolean {
   return /"errors"\s*:\s*false\s*,/.test(head);
 }
 
-/**
- * The NDJSON body of a batch, encoded straight into one buffer of the entries' known sizes
- * (joining the strings first and encoding the join costs twice as much here).
- */
+/** The NDJSON body of a batch: the entries' encoded pairs, back to back. */
 function bulkBody(batch: readonly BulkEntry[]): Buffer {
   let total = 0;
-  for (const e of batch) total += e.bytes;
-  const buf = Buffer.allocUnsafe(total);
-  let at = 0;
-  for (const e of batch) {
-    const n = buf.write(e.payload, at);
-    // A size that does not match the encoding (never expected) falls back to encoding the join.
-    if (n !== e.bytes) return Buffer.from(batch.map((x) => x.payload).join(''));
-    at += n;
-  }
-  return buf;
+  for (const e of batch) total += e.payload.length;
+  return Buffer.concat(batch.map((e) => e.payload), total);
 }
 
 /** Ships log entries to Elasticsearch or OpenSearch through `_bulk`. */
@@ -122,7 +130,7 @@ export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
   #indexKey = '';
   /** `{"create":{"_index":"<index of #indexKey>","_id":"<idPrefix>` */
   #actionHead = '';
-  /** UTF-8 size of {@link #actionHead} (an index name may be non-ASCII). */
+  /** UTF-8 size of {@link #actionHead} (an index name may be non-ASCII; the rest of the action is ASCII). */
   #actionHeadBytes = 0;
 
   /** Validates `options` (errors name the option) and starts the (unref'd) flush timer. */
@@ -158,11 +166,8 @@ export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
   protected toEntry(info: LogInfo): BulkEntry {
     const ts = typeof info.timestamp === 'string' && info.timestamp.length >= 13 ? info.timestamp : new Date().toISOString();
     const doc = this.#o.ecs ? ecsJson(info, this.#o.serviceName) : String(info[MESSAGE] ?? JSON.stringify(info));
-    const head = this.#action(ts);
-    const id = (this.#seq++).toString(36);
-    // Sized part by part: measuring the concatenation would flatten it (one more copy of every line).
-    const bytes = this.#actionHeadBytes + id.length + 4 + Buffer.byteLength(doc) + 1;
-    return { payload: `${head}${id}"}}\n${doc}\n`, line: doc, bytes, attempts: 0 };
+    const action = `${this.#action(ts)}${(this.#seq++).toString(36)}"}}\n`;
+    return new BulkEntry(Buffer.from(`${action}${doc}\n`), this.#actionHeadBytes + action.length - this.#actionHead.length);
   }
 
   /** POST one `_bulk` request and sort its items into delivered, retry and rejected. */
