@@ -75,6 +75,17 @@ export function toEcs(info: LogInfo, serviceName: string | undefined): Record<st
   return doc;
 }
 
+/** JSON of the few strings every line repeats (level, service name), memoised; bounded. */
+const repeated = new Map<string, string>();
+function jsonOf(s: string): string {
+  let j = repeated.get(s);
+  if (j === undefined) {
+    j = JSON.stringify(s);
+    if (repeated.size < 64) repeated.set(s, j);
+  }
+  return j;
+}
+
 /**
  * The ECS document as a JSON string: for entries our format marked (plain fields), the
  * caller's fields are reused verbatim from the line; everything else goes through {@link toEcs}.
@@ -85,8 +96,8 @@ export function ecsJson(info: LogInfo, serviceName: string | undefined): string 
   const line = info[MESSAGE];
   if (f === undefined || typeof line !== 'string' || typeof info.timestamp !== 'string') return JSON.stringify(toEcs(info, serviceName));
   const service = typeof info.service === 'string' ? info.service : serviceName;
-  let head = `{"@timestamp":"${info.timestamp}","log.level":${JSON.stringify(info.level)},"message":${f.messageJson},"ecs.version":"${ECS_VERSION}"`;
-  if (service !== undefined) head += `,"service.name":${JSON.stringify(service)}`;
+  let head = `{"@timestamp":"${info.timestamp}","log.level":${jsonOf(info.level)},"message":${f.messageJson},"ecs.version":"${ECS_VERSION}"`;
+  if (service !== undefined) head += `,"service.name":${jsonOf(service)}`;
   if (typeof info.trace_id === 'string') head += `,"trace.id":${JSON.stringify(info.trace_id)}`;
   if (typeof info.span_id === 'string') head += `,"span.id":${JSON.stringify(info.span_id)}`;
   return head + line.slice(f.at);
