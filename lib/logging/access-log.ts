@@ -32,11 +32,30 @@ export function accessLevel(statusCode: number): 'error' | 'warn' | 'info' {
   return 'info';
 }
 
+/**
+ * `JSON.stringify(info)` of an access line without an error, written as one template: the same keys
+ * in the same order and the same values (every request-derived string still goes through
+ * `JSON.stringify`), without walking the object. `serviceJson` is the service name's JSON.
+ */
+export function accessJson(info: LogInfo, serviceJson: string): string {
+  let line = `{"timestamp":${JSON.stringify(info.timestamp)},"level":${JSON.stringify(info.level)},"message":${JSON.stringify(info.message)},"service":${serviceJson}`;
+  if (info.trace_id !== undefined) line += `,"trace_id":${JSON.stringify(info.trace_id)}`;
+  if (info.span_id !== undefined) line += `,"span_id":${JSON.stringify(info.span_id)}`;
+  line += `,"type":"access","method":${JSON.stringify(info.method)},"route":${JSON.stringify(info.route)},"path":${JSON.stringify(info.path)}`;
+  line += `,"status":${JSON.stringify(info.status)},"duration_ms":${JSON.stringify(info.duration_ms)}`;
+  if (info.response_bytes !== undefined) line += `,"response_bytes":${JSON.stringify(info.response_bytes)}`;
+  if (info.client_address !== undefined) line += `,"client_address":${JSON.stringify(info.client_address)}`;
+  if (info.user_agent !== undefined) line += `,"user_agent":${JSON.stringify(info.user_agent)}`;
+  if (info.aborted !== undefined) line += `,"aborted":${JSON.stringify(info.aborted)}`;
+  return `${line}}`;
+}
+
 /** Build the logging participant (register it after tracing's, so the request's span ids are known). */
 export function createLoggingParticipant(s: AccessLogSettings): RequestParticipant {
   const exact = new Set(s.skipPaths.filter((p): p is string => typeof p === 'string'));
   const patterns = s.skipPaths.filter((p): p is RegExp => p instanceof RegExp);
   const { logger, isSecret } = s;
+  const serviceJson = JSON.stringify(s.service);
 
   function skipped(path: string): boolean {
     if (exact.has(path)) return true;
@@ -86,8 +105,7 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
     if (typeof ua === 'string') info.user_agent = ua;
     if (done.aborted) info.aborted = true;
     if (level === 'error' && state.error instanceof Error) info.error = serializeError(state.error, isSecret);
-    // One JSON.stringify (a single flat string; building the line by concatenation makes more garbage).
-    info[MESSAGE] = JSON.stringify(info);
+    info[MESSAGE] = info.error === undefined ? accessJson(info, serviceJson) : JSON.stringify(info);
     info[LEVEL] = level;
     info[SAFE] = true;
     info[ACCESS_LINE] = true;

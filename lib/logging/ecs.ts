@@ -103,38 +103,36 @@ export function ecsJson(info: LogInfo, serviceName: string | undefined): string 
   return head + line.slice(f.at);
 }
 
-/** `event.category` of access lines (shared; serialised, never mutated). */
-const WEB: readonly string[] = Object.freeze(['web']);
+/** `,"key":<JSON of value>`, or nothing where `JSON.stringify` would leave the field out (`undefined`, functions). */
+function field(key: string, value: unknown): string {
+  const json = JSON.stringify(value) as string | undefined;
+  return json === undefined ? '' : `,"${key}":${json}`;
+}
 
 /**
- * {@link toEcs} of an access line (marked {@link ACCESS_LINE}, no error): the same fields and
- * values, as one object literal of a fixed shape (absent fields are `undefined`, which
- * `JSON.stringify` leaves out) instead of a document grown key by key.
+ * {@link toEcs} of an access line (marked {@link ACCESS_LINE}, no error) as a string: the same keys in
+ * the same order and the same values as `JSON.stringify` of that document, written as one template
+ * (every string value still goes through `JSON.stringify`; only the constant keys and values are
+ * literal). About twice as fast as building the 21-key object and serialising it.
  */
 function accessEcsJson(info: LogInfo, serviceName: string | undefined): string {
   const path = typeof info.path === 'string' ? info.path : undefined;
   const q = path === undefined ? -1 : path.indexOf('?');
-  return JSON.stringify({
-    '@timestamp': info.timestamp,
-    'log.level': info.level,
-    message: info.message,
-    'ecs.version': ECS_VERSION,
-    'service.name': typeof info.service === 'string' ? info.service : serviceName,
-    'trace.id': typeof info.trace_id === 'string' ? info.trace_id : undefined,
-    'span.id': typeof info.span_id === 'string' ? info.span_id : undefined,
-    'log.logger': 'access',
-    'event.kind': 'event',
-    'event.category': WEB,
-    'http.request.method': info.method,
-    'http.response.status_code': info.status,
-    'http.response.body.bytes': info.response_bytes,
-    'http.route': info.route,
-    'url.original': path,
-    'url.path': q === -1 ? path : (path as string).slice(0, q),
-    'url.query': q === -1 ? undefined : (path as string).slice(q + 1),
-    'event.duration': typeof info.duration_ms === 'number' ? Math.round(info.duration_ms * 1e6) : undefined,
-    'client.address': info.client_address,
-    'user_agent.original': info.user_agent,
-    'event.outcome': info.aborted === true ? 'failure' : undefined,
-  });
+  const service = typeof info.service === 'string' ? info.service : serviceName;
+  const pathJson = path === undefined ? undefined : JSON.stringify(path);
+  let out = `{"@timestamp":${JSON.stringify(info.timestamp)},"log.level":${jsonOf(info.level)}${field('message', info.message)},"ecs.version":"${ECS_VERSION}"`;
+  if (service !== undefined) out += `,"service.name":${jsonOf(service)}`;
+  if (typeof info.trace_id === 'string') out += `,"trace.id":${JSON.stringify(info.trace_id)}`;
+  if (typeof info.span_id === 'string') out += `,"span.id":${JSON.stringify(info.span_id)}`;
+  out += `,"log.logger":"access","event.kind":"event","event.category":["web"]`;
+  out += field('http.request.method', info.method) + field('http.response.status_code', info.status);
+  out += field('http.response.body.bytes', info.response_bytes) + field('http.route', info.route);
+  if (pathJson !== undefined) {
+    out += `,"url.original":${pathJson},"url.path":${q === -1 ? pathJson : JSON.stringify((path as string).slice(0, q))}`;
+    if (q !== -1) out += `,"url.query":${JSON.stringify((path as string).slice(q + 1))}`;
+  }
+  if (typeof info.duration_ms === 'number') out += `,"event.duration":${JSON.stringify(Math.round(info.duration_ms * 1e6))}`;
+  out += field('client.address', info.client_address) + field('user_agent.original', info.user_agent);
+  if (info.aborted === true) out += `,"event.outcome":"failure"`;
+  return `${out}}`;
 }
