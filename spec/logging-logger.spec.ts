@@ -256,6 +256,25 @@ describe('trace correlation, req.log and the access log', () => {
     assert.deepEqual(Object.keys(work).slice(0, 6), ['timestamp', 'level', 'message', 'service', 'trace_id', 'span_id']);
   });
 
+  it('access lines stay exact JSON with hostile request strings (quotes, backslashes, control and non-ASCII characters)', async () => {
+    const ua = 'evil"agent\\ with \t tab, </script> and caf\u00e9';
+    await request(app.url, '/work/3?q=%22%5C%0A%E2%80%A8&x="y"', { headers: { 'user-agent': ua } });
+    await sleep(20);
+    const raw = cap.raw().filter((l) => l.includes('"type":"access"') && l.includes('"path":"/work/3?q='));
+    assert.equal(raw.length, 1, 'one access line for /work/3?q=...');
+    const line = JSON.parse(raw[0] as string) as Record<string, unknown>;
+    assert.equal(line.user_agent, ua);
+    assert.equal(line.path, '/work/3?q=%22%5C%0A%E2%80%A8&x="y"');
+    assert.equal(line.message, 'GET /work/3?q=%22%5C%0A%E2%80%A8&x="y" 200');
+    assert.equal(line.route, '/work/:n');
+    assert.deepEqual(Object.keys(line), [
+      'timestamp', 'level', 'message', 'service', 'trace_id', 'span_id', 'type', 'method', 'route', 'path',
+      'status', 'duration_ms', 'response_bytes', 'client_address', 'user_agent',
+    ]);
+    // Exactly what JSON.stringify of the parsed object gives: no stray escaping or missing fields.
+    assert.equal(raw[0], JSON.stringify(line));
+  });
+
   it('Authorization, cookies and ?token= never show in any log line or span', async () => {
     await request(app.url, '/secret?token=QUERYSECRET&x=1', {
       headers: { authorization: 'Bearer AUTHSECRET', cookie: 'session=COOKIESECRET; theme=dark', 'x-api-key': 'KEYSECRET' },
