@@ -1,3 +1,4 @@
+import { bucketIndex } from '../metrics/http-metrics';
 import type { CompletedRequest, RequestParticipant } from '../middleware';
 
 /** A traced request kept as an exemplar of a route's latency bucket. */
@@ -35,8 +36,7 @@ export class ExemplarIndex {
 
   /** Index of the bucket holding `seconds` (the last index is `+Inf`). */
   bucketOf(seconds: number): number {
-    for (let i = 0; i < this.#bounds.length; i++) if (seconds <= (this.#bounds[i] as number)) return i;
-    return this.#bounds.length;
+    return bucketIndex(this.#bounds, seconds);
   }
 
   /** Record one request. */

@@ -22,6 +22,12 @@ export function normalizeMethod(method: string | undefined): string {
   return KNOWN_METHODS.has(upper) ? upper : '_OTHER';
 }
 
+/** Index of the histogram bucket `value` falls in (`le` semantics: the first bound ≥ value; `bounds.length` is +Inf). */
+export function bucketIndex(bounds: readonly number[], value: number): number {
+  for (let i = 0; i < bounds.length; i++) if (value <= (bounds[i] as number)) return i;
+  return bounds.length;
+}
+
 /** Route label value for requests that matched no route. */
 export const UNMATCHED_ROUTE = 'unmatched';
 /** Route label value for label sets past the cardinality cap. */
@@ -142,11 +148,7 @@ export class HttpMetrics {
     return { labels: Object.freeze({ method, route, status_code: status }), exemplarAt: new Float64Array(this.#bounds.length + 1).fill(-Infinity) };
   }
 
-  /** Apply the cardinality cap; returns the labels object (route possibly folded to `other`). */
-  admit(method: string, route: string, status: string): Labels {
-    return this.#admit(method, route, status).labels;
-  }
-
+  /** Apply the cardinality cap; returns the admitted label set (route possibly folded to `other`). */
   #admit(method: string, route: string, status: string): Admitted {
     let byStatus = this.#seen.get(method);
     if (!byStatus) {
@@ -183,7 +185,7 @@ export class HttpMetrics {
     if (this.#exemplars) {
       let exemplar = false;
       if (traceId) {
-        const b = this.#bucketOf(seconds);
+        const b = bucketIndex(this.#bounds, seconds);
         const now = performance.now();
         if (now - (admitted.exemplarAt[b] as number) >= EXEMPLAR_MIN_INTERVAL_MS) {
           admitted.exemplarAt[b] = now;
@@ -195,13 +197,6 @@ export class HttpMetrics {
       this.duration.observe(labels, seconds);
     }
     return labels.route;
-  }
-
-  /** Index of the bucket `seconds` falls in (`le` semantics; the +Inf bucket last). */
-  #bucketOf(seconds: number): number {
-    const bounds = this.#bounds;
-    for (let i = 0; i < bounds.length; i++) if (seconds <= (bounds[i] as number)) return i;
-    return bounds.length;
   }
 
   /** Count an aborted request. */
