@@ -19,6 +19,32 @@ type Inner = TransportStream & { format?: { transform(info: LogInfo, opts?: unkn
 
 const noop = (): void => undefined;
 
+/** The level value a transport takes: its own `level`, else the logger's (`loggerLevel`). */
+export function transportLevel(t: TransportStream, levels: Readonly<Record<string, number>>, loggerLevel: number): number {
+  return t.level === undefined ? loggerLevel : (levels[t.level] ?? loggerLevel);
+}
+
+/**
+ * Hand a finished entry to each of `transports` whose level takes `value` (every one when `value`
+ * is undefined), through the transport's own format if it has one: winston's per-transport rules
+ * without its stream pipe. Shared by the fan-out and the access log's direct write.
+ */
+export function deliver(
+  transports: readonly TransportStream[],
+  levels: Readonly<Record<string, number>>,
+  loggerLevel: number,
+  value: number | undefined,
+  info: LogInfo,
+): void {
+  for (const t of transports as readonly Inner[]) {
+    if (t.silent || !t.log) continue;
+    if (value !== undefined && value > transportLevel(t, levels, loggerLevel)) continue;
+    const fmt = t.format;
+    const entry = fmt ? fmt.transform({ ...info }, fmt.options) : info;
+    if (entry) t.log(entry as LogInfo, noop);
+  }
+}
+
 /** See the module comment. Bind it to its logger with {@link FanoutTransport.bind} before the first line. */
 export class FanoutTransport extends TransportStream {
   readonly #inner: Inner[] = [];
@@ -76,19 +102,8 @@ export class FanoutTransport extends TransportStream {
   /** Hand `info` to every inner transport whose level takes it. */
   override log(info: Record<string | symbol, unknown>, next?: () => void): void {
     const src = this.#source;
-    const levels = src?.levels;
-    const value = levels?.[String(info[LEVEL] ?? info.level)];
-    const loggerLevel = src && levels ? (levels[src.level] ?? 0) : 0;
-    for (const t of this.#inner) {
-      if (t.silent) continue;
-      if (levels && value !== undefined) {
-        const tl = t.level === undefined ? loggerLevel : (levels[t.level] ?? loggerLevel);
-        if (value > tl) continue;
-      }
-      const fmt = t.format;
-      const entry = fmt ? fmt.transform({ ...(info as LogInfo) }, fmt.options) : info;
-      if (entry) t.log?.(entry as LogInfo, noop);
-    }
+    const levels = src?.levels ?? {};
+    deliver(this.#inner, levels, src ? (levels[src.level] ?? 0) : 0, levels[String(info[LEVEL] ?? info.level)], info as LogInfo);
     if (next) next();
   }
 

@@ -6,6 +6,7 @@
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
 import { activeSpanIds } from '../tracing/active';
+import { deliver, transportLevel } from './fanout';
 import { REDACTED } from '../util/redact';
 import { FIELDS_JSON, LEVEL, LOG_LEVELS, MESSAGE, SAFE, SPLAT, type FieldsJson, type LogInfo, type LogLevel } from './levels';
 import { redactString, sanitize, serializeError, type SecretMatcher } from './serialize';
@@ -158,8 +159,6 @@ export function createLogger(s: LoggerSettings): ObservabilityLogger {
   return logger;
 }
 
-const noop = (): void => undefined;
-
 /**
  * True when some transport of `logger` would take a line at `level` (winston's
  * `isLevelEnabled` without its per-call closure; the access log asks once per request).
@@ -173,10 +172,7 @@ export function acceptsLevel(logger: ObservabilityLogger, level: string): boolea
   if (loggerLevel === undefined) return false;
   const transports = logger.transports;
   if (transports.length === 0) return loggerLevel >= value;
-  for (const t of transports) {
-    const tl = t.level === undefined ? loggerLevel : (levels[t.level] ?? loggerLevel);
-    if (tl >= value) return true;
-  }
+  for (const t of transports) if (transportLevel(t, levels, loggerLevel) >= value) return true;
   return false;
 }
 
@@ -190,13 +186,5 @@ export function writeDirect(logger: ObservabilityLogger, info: LogInfo): void {
   const levels = logger.levels;
   const value = levels[info.level];
   if (value === undefined) return;
-  const loggerLevel = levels[logger.level] ?? 0;
-  for (const t of logger.transports) {
-    if (t.silent || !t.log) continue;
-    const tl = t.level === undefined ? loggerLevel : (levels[t.level] ?? loggerLevel);
-    if (value > tl) continue;
-    const fmt = t.format as unknown as { transform(i: LogInfo, o: unknown): LogInfo | false } | undefined;
-    const entry = fmt ? fmt.transform({ ...info }, (t.format as unknown as { options?: unknown }).options) : info;
-    if (entry) t.log(entry, noop);
-  }
+  deliver(logger.transports, levels, levels[logger.level] ?? 0, value, info);
 }
