@@ -39,13 +39,8 @@ export class ExemplarIndex {
     return bucketIndex(this.#bounds, seconds);
   }
 
-  /** Record one request. */
-  add(method: string, route: string, seconds: number, e: Exemplar): void {
-    this.#ring(method, route, seconds)?.push(e);
-  }
-
   /** The ring of the bucket a request falls in, or `undefined` when it takes no exemplar now. */
-  #ring(method: string, route: string, seconds: number, status?: string, now?: number): Exemplar[] | undefined {
+  #ring(method: string, route: string, seconds: number, status: string, now: number): Exemplar[] | undefined {
     if (this.#perBucket === 0) return undefined;
     let routes = this.#byKey.get(method);
     if (!routes) {
@@ -60,7 +55,7 @@ export class ExemplarIndex {
       this.#keys++;
     }
     const ring = buckets[this.bucketOf(seconds)] as Exemplar[];
-    if (now !== undefined && ring.length > 0 && (status === undefined || status.charCodeAt(0) !== 53)) {
+    if (ring.length > 0 && status.charCodeAt(0) !== 53) {
       const newest = ring[ring.length - 1] as Exemplar;
       if (now - newest.timeMs < DASHBOARD_EXEMPLAR_INTERVAL_MS) return undefined;
     }

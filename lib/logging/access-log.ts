@@ -10,6 +10,7 @@ import { clientAddress, contentLength } from '../util/request-facts';
 import { ACCESS_LINE, LEVEL, MESSAGE, SAFE, type LogInfo } from './levels';
 import { acceptsLevel, writeDirect, type ObservabilityLogger } from './logger';
 import { RequestLogger } from './request-log';
+import { field } from './ecs';
 import { redactString, serializeError, type SecretMatcher } from './serialize';
 
 /** Settings of {@link createLoggingParticipant}. */
@@ -38,15 +39,11 @@ export function accessLevel(statusCode: number): 'error' | 'warn' | 'info' {
  * `JSON.stringify`), without walking the object. `serviceJson` is the service name's JSON.
  */
 export function accessJson(info: LogInfo, serviceJson: string): string {
-  let line = `{"timestamp":${JSON.stringify(info.timestamp)},"level":${JSON.stringify(info.level)},"message":${JSON.stringify(info.message)},"service":${serviceJson}`;
-  if (info.trace_id !== undefined) line += `,"trace_id":${JSON.stringify(info.trace_id)}`;
-  if (info.span_id !== undefined) line += `,"span_id":${JSON.stringify(info.span_id)}`;
-  line += `,"type":"access","method":${JSON.stringify(info.method)},"route":${JSON.stringify(info.route)},"path":${JSON.stringify(info.path)}`;
-  line += `,"status":${JSON.stringify(info.status)},"duration_ms":${JSON.stringify(info.duration_ms)}`;
-  if (info.response_bytes !== undefined) line += `,"response_bytes":${JSON.stringify(info.response_bytes)}`;
-  if (info.client_address !== undefined) line += `,"client_address":${JSON.stringify(info.client_address)}`;
-  if (info.user_agent !== undefined) line += `,"user_agent":${JSON.stringify(info.user_agent)}`;
-  if (info.aborted !== undefined) line += `,"aborted":${JSON.stringify(info.aborted)}`;
+  let line = `{"timestamp":${JSON.stringify(info.timestamp)}${field('level', info.level)}${field('message', info.message)},"service":${serviceJson}`;
+  line += field('trace_id', info.trace_id) + field('span_id', info.span_id);
+  line += `,"type":"access"${field('method', info.method)}${field('route', info.route)}${field('path', info.path)}`;
+  line += field('status', info.status) + field('duration_ms', info.duration_ms) + field('response_bytes', info.response_bytes);
+  line += field('client_address', info.client_address) + field('user_agent', info.user_agent) + field('aborted', info.aborted);
   return `${line}}`;
 }
 

@@ -104,7 +104,7 @@ export function ecsJson(info: LogInfo, serviceName: string | undefined): string 
 }
 
 /** `,"key":<JSON of value>`, or nothing where `JSON.stringify` would leave the field out (`undefined`, functions). */
-function field(key: string, value: unknown): string {
+export function field(key: string, value: unknown): string {
   const json = JSON.stringify(value) as string | undefined;
   return json === undefined ? '' : `,"${key}":${json}`;
 }
