@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { ABORTED_STATUS, HttpMetrics, normalizeMethod, UNMATCHED_ROUTE } from './metrics/http-metrics';
@@ -5,7 +6,7 @@ import { normalizePath as builtinNormalize } from './metrics/normalize';
 import { RouteResolver, type RoutableRequest } from './metrics/route-label';
 import { contentLength } from './util/request-facts';
 
-/** Per-request state, kept under an instance-private Symbol on the request. */
+/** Per-request state, kept by the instance's {@link RequestStates}. */
 export interface RequestState {
   /** `performance.now()` at the start of the request. */
   readonly start: number;
@@ -21,6 +22,35 @@ export interface RequestState {
   client: string | null | undefined;
   /** Set once the request has been recorded. */
   done: boolean;
+  /** Set when the observability router itself answered the request (never measured). */
+  served: boolean;
+}
+
+/**
+ * Where the middleware keeps each request's state: a WeakMap keyed by the request, not a property
+ * on the request. Express re-prototypes every req/res (`Object.setPrototypeOf` in app.handle), after
+ * which V8 gives each of them a hidden class of its own; a property added to them then copies that
+ * hidden class, and a read of one that is absent walks their whole prototype chain on every request.
+ * Lookups by identity in a WeakMap cost the same on every object.
+ */
+export class RequestStates {
+  readonly #states = new WeakMap<object, RequestState>();
+
+  /** The state of `req`, if the middleware measures it. */
+  of(req: object): RequestState | undefined {
+    return this.#states.get(req);
+  }
+
+  /** Record `state` for `req`. */
+  set(req: object, state: RequestState): void {
+    this.#states.set(req, state);
+  }
+
+  /** Mark `req` as served by the observability router (not measured). */
+  markServed(req: object): void {
+    const state = this.#states.get(req);
+    if (state !== undefined) state.served = true;
+  }
 }
 
 /** A request as the middleware sees it. */
@@ -81,9 +111,8 @@ export function pathOf(url: string | undefined): string {
 
 /** The pieces the middleware factory needs. */
 export interface MiddlewareParts {
-  readonly stateKey: symbol;
-  /** Marks requests served by the observability router itself (never measured). */
-  readonly routerKey: symbol;
+  /** Per-request state; the router marks the requests it serves there. */
+  readonly states: RequestStates;
   readonly http: HttpMetrics;
   readonly participants: readonly RequestParticipant[];
   readonly settings: MiddlewareSettings;
@@ -95,11 +124,13 @@ export interface MiddlewareParts {
  */
 export type Enter = <A, B>(req: IncomingMessage, res: ServerResponse, fn: (a: A, b: B) => void, a: A, b: B) => void;
 
+const addListener = EventEmitter.prototype.on;
+
 const callNext = (next: (err?: unknown) => void): void => next();
 
 /** Build the per-request middleware, its companion error handler and the closure-free entry point behind both. */
 export function createMiddleware(parts: MiddlewareParts): { middleware: Middleware; errorHandler: ErrorMiddleware; enter: Enter } {
-  const { stateKey, routerKey, http, participants, settings } = parts;
+  const { states, http, participants, settings } = parts;
   const exactExcludes = new Set(settings.excludePaths.filter((p): p is string => typeof p === 'string'));
   const regexExcludes = settings.excludePaths.filter((p): p is RegExp => p instanceof RegExp);
   const resolver = new RouteResolver();
@@ -139,7 +170,7 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
 
   function complete(req: ObservedRequest, res: ServerResponse, state: RequestState, aborted: boolean): void {
     http.end();
-    if ((req as unknown as Record<symbol, unknown>)[routerKey] === true) return;
+    if (state.served) return;
     const durationMs = performance.now() - state.start;
     const statusCode = res.statusCode;
     const method = normalizeMethod(req.method);
@@ -177,9 +208,9 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
   // ServerResponse, right after 'finish' for completed responses and alone for aborted ones.
   function onClose(this: ServerResponse): void {
     const req = (this as ServerResponse & { req?: ObservedRequest }).req;
-    if (!req) return;
-    const state = (req as unknown as Record<symbol, RequestState | undefined>)[stateKey];
-    if (!state || state.done) return;
+    if (req === undefined) return;
+    const state = states.of(req);
+    if (state === undefined || state.done) return;
     state.done = true;
     complete(req, this, state, !this.writableFinished);
   }
@@ -190,8 +221,7 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
   let runner: RequestParticipant | undefined;
   const enter: Enter = (rawReq, res, fn, a, b) => {
     const req = rawReq as ObservedRequest;
-    const bag = req as unknown as Record<symbol, unknown>;
-    if (bag[stateKey] !== undefined || excluded(pathOf(req.url))) {
+    if (states.of(req) !== undefined || excluded(pathOf(req.url))) {
       fn(a, b);
       return;
     }
@@ -203,11 +233,14 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
       span: undefined,
       client: undefined,
       done: false,
+      served: false,
     };
-    bag[stateKey] = state;
+    states.set(req, state);
     http.begin();
     // on(), not once(): once() allocates a wrapper per request; onClose ignores repeats via state.done.
-    res.on('close', onClose);
+    // EventEmitter's own on(), called directly: looking `on` up through the response's prototype
+    // chain is a cache miss on every request under Express (see RequestStates).
+    addListener.call(res, 'close', onClose);
     if (starters === undefined) {
       starters = participants.filter((p) => p.start !== undefined);
       finishers = participants.filter((p) => p.finish !== undefined);
@@ -228,7 +261,7 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
   const middleware: Middleware = (req, res, next) => enter(req, res, callNext, next, undefined);
 
   const errorHandler: ErrorMiddleware = (err, req, _res, next) => {
-    const state = (req as unknown as Record<symbol, unknown>)[stateKey] as RequestState | undefined;
+    const state = states.of(req);
     if (state && state.error === undefined) state.error = err;
     next(err);
   };

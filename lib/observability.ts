@@ -17,7 +17,7 @@ import { Exposition } from './metrics/exposition';
 import { ClusterWorkerMetrics } from './cluster/worker';
 import { HttpMetrics } from './metrics/http-metrics';
 import { createRegistry, isOpenMetrics, type AnyRegistry } from './metrics/registry';
-import { createMiddleware, type ErrorMiddleware, type Middleware, type RequestParticipant } from './middleware';
+import { createMiddleware, RequestStates, type ErrorMiddleware, type Middleware, type RequestParticipant } from './middleware';
 import { resolveOptions, type ObservabilityOptions, type ResolvedOptions } from './options';
 import { setupLogging } from './logging/setup';
 import type { ObservabilityLogger } from './logging/logger';
@@ -186,11 +186,9 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   ctx.onShutdown({ name: 'alerts', order: 90, run: () => alerts.close() });
   dashboard?.use({ alerts: alertSourceOf(alerts) });
 
-  const stateKey = Symbol('express-observability.request');
-  const routerKey = Symbol('express-observability.router');
+  const states = new RequestStates();
   const { middleware, errorHandler, enter } = createMiddleware({
-    stateKey,
-    routerKey,
+    states,
     http,
     participants,
     settings: {
@@ -216,7 +214,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   const router = createRouter({
     exposition,
     health,
-    routerKey,
+    markServed: (req) => states.markServed(req),
     reportError,
     ...(resolved.auth ? { auth: resolved.auth } : {}),
     ...(dashboard ? { dashboard } : {}),

@@ -102,4 +102,46 @@ describe('HTTP metrics from the middleware', () => {
       await obs.shutdown();
     }
   });
+  it('counts each request in its bucket, sum and count, and keeps counting after a registry reset and a series removal', async () => {
+    const obs = createObservability({ metrics: { defaultMetrics: false, buckets: [0.03, 0.2] } });
+    const app = express();
+    app.use(obs.middleware);
+    app.use(obs.router);
+    app.get('/d/:ms', (req, res) => {
+      setTimeout(() => res.end('ok'), Number(req.params.ms));
+    });
+    const srv = await listen(app);
+    const bucket = (text: string, le: string): number | undefined =>
+      samples(text, 'http_server_request_duration_seconds_bucket', { route: '/d/:ms', le })[0]?.value;
+    const count = (text: string): number | undefined => samples(text, 'http_server_request_duration_seconds_count', { route: '/d/:ms' })[0]?.value;
+    try {
+      for (const ms of [0, 0, 0, 60, 60, 250]) assert.equal((await request(srv.url, `/d/${ms}`)).status, 200);
+      let text = (await request(srv.url, '/metrics')).body;
+      assert.equal(bucket(text, '0.03'), 3);
+      assert.equal(bucket(text, '0.2'), 5);
+      assert.equal(bucket(text, '+Inf'), 6);
+      assert.equal(count(text), 6);
+      const sum = samples(text, 'http_server_request_duration_seconds_sum', { route: '/d/:ms' })[0]?.value ?? 0;
+      assert.ok(sum >= 0.37 && sum < 2, `sum ${sum}`);
+
+      obs.registry.resetMetrics();
+      text = (await request(srv.url, '/metrics')).body;
+      assert.equal(count(text), undefined, 'a reset registry has no duration series');
+      await request(srv.url, '/d/0');
+      await request(srv.url, '/d/0');
+      text = (await request(srv.url, '/metrics')).body;
+      assert.equal(count(text), 2);
+      assert.equal(bucket(text, '0.03'), 2);
+
+      obs.metrics.get('http_server_request_duration_seconds')?.remove({ method: 'GET', route: '/d/:ms', status_code: '200' });
+      await request(srv.url, '/d/60');
+      text = (await request(srv.url, '/metrics')).body;
+      assert.equal(count(text), 1);
+      assert.equal(bucket(text, '0.03'), 0);
+      assert.equal(bucket(text, '0.2'), 1);
+    } finally {
+      await srv.close();
+      await obs.shutdown();
+    }
+  });
 });

@@ -17,7 +17,7 @@ export interface RouterParts {
   readonly exposition: Pick<Exposition, 'render'>;
   readonly health: HealthProvider;
   /** Marks a request as served by this router so the middleware does not measure it. */
-  readonly routerKey: symbol;
+  readonly markServed: (req: object) => void;
   readonly reportError: (component: string, err: unknown) => void;
   /** Access control (`auth` option); the router is open when undefined. */
   readonly auth?: ResolvedAuthOptions;
@@ -47,7 +47,7 @@ export function mayServe(url: string | undefined): boolean {
 export function createRouter(parts: RouterParts): RequestHandler {
   const router = express.Router();
   const mark = (req: Request): void => {
-    (req as unknown as Record<symbol, unknown>)[parts.routerKey] = true;
+    parts.markServed(req);
   };
   // The guard comes first and only answers for the router's own (protected) paths.
   if (parts.auth) router.use(createGuard(parts.auth, { mark: (req) => mark(req as Request), reportError: parts.reportError }));

@@ -74,7 +74,7 @@ function disabledLogging(ctx: InstanceContext): LoggingSubsystem {
   const logger = createLogger({ service, level: 'error', isSecret, transports: [new JsonLinesTransport({ silent: true })] });
   logger.silent = true;
   // One shared, silent req.log for every request: nothing to bind when nothing is written.
-  const shared = new RequestLogger(logger, { start: 0, error: undefined, traceId: undefined, spanId: undefined, span: undefined, client: undefined, done: true });
+  const shared = new RequestLogger(logger, { start: 0, error: undefined, traceId: undefined, spanId: undefined, span: undefined, client: undefined, done: true, served: false });
   ctx.addParticipant({
     start(req) {
       (req as typeof req & { log?: RequestLogger }).log = shared;

@@ -1,5 +1,6 @@
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { performance } from 'node:perf_hooks';
+import { BoundHistogramSeries, bucketIndex } from './bound-series';
 import type { MetricsCollector } from './collector';
 
 /** Request-duration buckets of the OpenTelemetry HTTP semantic conventions (seconds). */
@@ -22,11 +23,7 @@ export function normalizeMethod(method: string | undefined): string {
   return KNOWN_METHODS.has(upper) ? upper : '_OTHER';
 }
 
-/** Index of the histogram bucket `value` falls in (`le` semantics: the first bound ≥ value; `bounds.length` is +Inf). */
-export function bucketIndex(bounds: readonly number[], value: number): number {
-  for (let i = 0; i < bounds.length; i++) if (value <= (bounds[i] as number)) return i;
-  return bounds.length;
-}
+export { bucketIndex };
 
 /** Route label value for requests that matched no route. */
 export const UNMATCHED_ROUTE = 'unmatched';
@@ -38,9 +35,10 @@ export const ABORTED_STATUS = 'aborted';
 /** The label set of one duration series. */
 type Labels = Readonly<{ method: string; route: string; status_code: string }>;
 
-/** An admitted label set: its frozen labels object and, per bucket, when it last got an exemplar. */
+/** An admitted label set: its frozen labels object, its bound duration series and, per bucket, when it last got an exemplar. */
 interface Admitted {
   readonly labels: Labels;
+  readonly series: BoundHistogramSeries;
   /** `performance.now()` of the last exemplar, per bucket (+Inf last); `-Infinity` for none yet. */
   readonly exemplarAt: Float64Array;
 }
@@ -145,7 +143,8 @@ export class HttpMetrics {
   }
 
   #admitted(method: string, route: string, status: string): Admitted {
-    return { labels: Object.freeze({ method, route, status_code: status }), exemplarAt: new Float64Array(this.#bounds.length + 1).fill(-Infinity) };
+    const labels = Object.freeze({ method, route, status_code: status });
+    return { labels, series: new BoundHistogramSeries(this.duration, labels), exemplarAt: new Float64Array(this.#bounds.length + 1).fill(-Infinity) };
   }
 
   /** Apply the cardinality cap; returns the admitted label set (route possibly folded to `other`). */
@@ -182,20 +181,16 @@ export class HttpMetrics {
   record(method: string, route: string, status: string, seconds: number, traceId: string | undefined): string {
     const admitted = this.#admit(method, route, status);
     const labels = admitted.labels;
-    if (this.#exemplars) {
-      let exemplar = false;
-      if (traceId) {
-        const b = bucketIndex(this.#bounds, seconds);
-        const now = performance.now();
-        if (now - (admitted.exemplarAt[b] as number) >= EXEMPLAR_MIN_INTERVAL_MS) {
-          admitted.exemplarAt[b] = now;
-          exemplar = true;
-        }
+    let exemplar: Record<string, string> | undefined;
+    if (this.#exemplars && traceId) {
+      const b = bucketIndex(this.#bounds, seconds);
+      const now = performance.now();
+      if (now - (admitted.exemplarAt[b] as number) >= EXEMPLAR_MIN_INTERVAL_MS) {
+        admitted.exemplarAt[b] = now;
+        exemplar = { trace_id: traceId };
       }
-      this.duration.observe(exemplar ? { labels, value: seconds, exemplarLabels: { trace_id: traceId as string } } : { labels, value: seconds });
-    } else {
-      this.duration.observe(labels, seconds);
     }
+    admitted.series.observe(seconds, exemplar);
     return labels.route;
   }
 
