@@ -65,6 +65,7 @@ function shapedRequest(withMiddleware) {
   };
   if (withMiddleware) obs.middleware(req, res, route);
   else route();
+  res.finished = true; // what end() sets; with no socket, writableFinished is then true
   res.emit('finish');
   res.emit('close');
 }

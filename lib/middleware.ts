@@ -24,6 +24,8 @@ export interface RequestState {
   done: boolean;
   /** Set when the observability router itself answered the request (never measured). */
   served: boolean;
+  /** The request's `req.log`, once something read it (owned by the logging subsystem). */
+  log: unknown;
 }
 
 /**
@@ -234,6 +236,7 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
       client: undefined,
       done: false,
       served: false,
+      log: undefined,
     };
     states.set(req, state);
     http.begin();

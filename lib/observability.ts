@@ -97,6 +97,8 @@ export interface InstanceContext {
   readonly reportError: (component: string, err: unknown) => void;
   /** Join every request (order of registration is order of calls). */
   addParticipant(p: RequestParticipant): void;
+  /** Each measured request's state (what participants get in `start`), by request. */
+  readonly states: RequestStates;
   /** Run `step` during `shutdown()`. */
   onShutdown(step: ShutdownStep): void;
   /** Register a health check (e.g. a shipper's backlog, the span exporter); same as `obs.health.addCheck()`. */
@@ -136,7 +138,9 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     options: resolved.health,
     reportError,
   });
+  const states = new RequestStates();
   const ctx: InstanceContext = {
+    states,
     options: resolved,
     registry,
     metrics,
@@ -186,7 +190,6 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   ctx.onShutdown({ name: 'alerts', order: 90, run: () => alerts.close() });
   dashboard?.use({ alerts: alertSourceOf(alerts) });
 
-  const states = new RequestStates();
   const { middleware, errorHandler, enter } = createMiddleware({
     states,
     http,

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import connect from 'connect';
 import express from 'express';
 import { createObservability, type Observability } from '../lib';
 import { listen, pool, request, type Listening } from './support/http';
@@ -310,5 +312,50 @@ describe('access log switched off', () => {
     const lines = cap.lines();
     assert.deepEqual(lines.map((l) => l.message), ['inside']);
     assert.match(String(lines[0]?.trace_id), /^[0-9a-f]{32}$/);
+  });
+});
+
+describe('req.log on every kind of app', () => {
+  it('is bound to each request under Express (a getter on app.request), Connect (a property), and yields to an assignment', async () => {
+    const { obs, cap } = build({ accessLog: false });
+    const a = express();
+    a.use(obs.middleware);
+    a.get('/x/:n', (req, res) => {
+      req.log.info('express line', { n: req.params.n });
+      res.send(String(Object.prototype.hasOwnProperty.call(req, 'log')));
+    });
+    a.get('/mine', (req, res) => {
+      const mine = { info: (m: string) => obs.logger.info(`custom ${m}`) };
+      (req as unknown as { log: unknown }).log = mine;
+      (req.log as unknown as typeof mine).info('assigned');
+      res.send(String(req.log === (mine as unknown)));
+    });
+    const c = connect();
+    c.use(obs.middleware as connect.NextHandleFunction);
+    c.use((req: IncomingMessage & { log?: { info: (m: string) => void } }, res: ServerResponse) => {
+      req.log?.info('connect line');
+      res.end(req.log ? 'has log' : 'no log');
+    });
+    const e = await listen(a);
+    const k = await listen(c);
+    try {
+      const [r1, r2] = await Promise.all([request(e.url, '/x/1'), request(e.url, '/x/2')]);
+      assert.equal(r1.body, 'false', 'under Express req.log is not an own property of the request');
+      assert.equal(r2.body, 'false');
+      assert.equal((await request(e.url, '/mine')).body, 'true');
+      assert.equal((await request(k.url, '/c')).body, 'has log');
+    } finally {
+      await e.close();
+      await k.close();
+      await obs.shutdown();
+    }
+    const lines = cap.lines();
+    const express1 = lines.filter((l) => l.message === 'express line');
+    assert.equal(express1.length, 2);
+    assert.notEqual(express1[0]?.trace_id, express1[1]?.trace_id, 'each request logs with its own trace id');
+    for (const l of express1) assert.match(String(l.trace_id), /^[0-9a-f]{32}$/);
+    assert.ok(lines.some((l) => l.message === 'custom assigned'));
+    const connectLine = lines.find((l) => l.message === 'connect line');
+    assert.match(String(connectLine?.trace_id), /^[0-9a-f]{32}$/);
   });
 });

@@ -4,12 +4,11 @@
  * logger's transports (one `JSON.stringify` per line), marked {@link ACCESS_LINE} so the
  * Elasticsearch transport can build its ECS document without the generic mapping.
  */
-import type { ServerResponse } from 'node:http';
 import type { CompletedRequest, ObservedRequest, RequestParticipant, RequestState } from '../middleware';
 import { clientAddress, contentLength } from '../util/request-facts';
 import { ACCESS_LINE, LEVEL, MESSAGE, SAFE, type LogInfo } from './levels';
 import { acceptsLevel, writeDirect, type ObservabilityLogger } from './logger';
-import { RequestLogger } from './request-log';
+import { RequestLogger, requestLogBinder } from './request-log';
 import { field } from './ecs';
 import { redactString, serializeError, type SecretMatcher } from './serialize';
 
@@ -24,6 +23,8 @@ export interface AccessLogSettings {
   readonly skipPaths: readonly (string | RegExp)[];
   /** Report a failure without breaking the request. */
   readonly reportError: (component: string, err: unknown) => void;
+  /** The state of a request the middleware measures (for `req.log` served by a prototype getter). */
+  readonly stateOf: (req: object) => RequestState | undefined;
 }
 
 /** Level of an access line: 5xx error, 4xx warn, else info. */
@@ -109,9 +110,21 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
     writeDirect(logger, info);
   }
 
+  const logOf = (state: RequestState): RequestLogger => {
+    if (state.log === undefined) state.log = new RequestLogger(logger, state);
+    return state.log as RequestLogger;
+  };
+  const bindLog = requestLogBinder(
+    (req) => {
+      const state = s.stateOf(req);
+      return state === undefined ? undefined : logOf(state);
+    },
+    (req) => logOf(s.stateOf(req) as RequestState),
+  );
+
   return {
-    start(req: ObservedRequest, _res: ServerResponse, state: RequestState): void {
-      (req as ObservedRequest & { log?: RequestLogger }).log = new RequestLogger(logger, state);
+    start(req: ObservedRequest): void {
+      bindLog(req);
     },
     finish(done: CompletedRequest): void {
       if (!s.enabled) return;

@@ -1,8 +1,9 @@
 /**
  * `req.log`: a light per-request handle on the shared logger, bound to the request's trace
- * and span ids. It is a plain object set with one assignment (no accessor property, no
- * winston child per request); the winston child is created on first use.
+ * and span ids; the winston child is created on first use. Under Express it is served by a getter
+ * on the app's request prototype (see {@link provideRequestLog}), elsewhere set on the request.
  */
+import { IncomingMessage } from 'node:http';
 import type winston from 'winston';
 import type { RequestState } from '../middleware';
 import type { ObservabilityLogger } from './logger';
@@ -83,4 +84,67 @@ declare module 'express-serve-static-core' {
     /** The shared logger bound to this request (its trace and span ids), set by `obs.middleware`. */
     log: RequestLogger;
   }
+}
+
+/** Finds the `req.log` of a request for one instance (undefined: not one of its requests). */
+export type RequestLogResolver = (req: object) => RequestLogger | undefined;
+
+/** Per request prototype: the resolvers its `log` getter asks, in the order instances installed them. */
+const resolversByProto = new WeakMap<object, RequestLogResolver[]>();
+
+/**
+ * Serve `req.log` from a getter on the request's prototype instead of a property added to each
+ * request. Express re-prototypes every request onto `app.request` (its documented extension
+ * point), after which V8 gives each request a hidden class of its own; adding a property to it
+ * then copies that hidden class on every request, which costs more than the rest of our request
+ * path together. The getter asks each instance's `resolve`; assigning `req.log` (pino-http, a
+ * user) still sets a plain property on that request, which then wins.
+ *
+ * Returns false, and installs nothing, when the prototype is Node's own `IncomingMessage.prototype`
+ * (Connect, plain Node: no re-prototyping, so an own property is cheap, and Node's prototype is not
+ * ours to change) or when something else already defines `log` there; the caller sets the property.
+ */
+export function provideRequestLog(req: object, resolve: RequestLogResolver): boolean {
+  const proto = Object.getPrototypeOf(req) as object | null;
+  if (proto === null || proto === IncomingMessage.prototype || proto === Object.prototype) return false;
+  let list = resolversByProto.get(proto);
+  if (list === undefined) {
+    if (Object.prototype.hasOwnProperty.call(proto, 'log')) return false;
+    const resolvers: RequestLogResolver[] = [];
+    list = resolvers;
+    Object.defineProperty(proto, 'log', {
+      configurable: true,
+      enumerable: false,
+      get(this: object): RequestLogger | undefined {
+        for (const r of resolvers) {
+          const log = r(this);
+          if (log !== undefined) return log;
+        }
+        return undefined;
+      },
+      set(this: object, value: unknown) {
+        Object.defineProperty(this, 'log', { value, writable: true, configurable: true, enumerable: true });
+      },
+    });
+    resolversByProto.set(proto, resolvers);
+  }
+  if (!list.includes(resolve)) list.push(resolve);
+  return true;
+}
+
+/**
+ * The `start` hook of a request participant that provides `req.log`: remembers the last prototype
+ * it served so that the common case (one Express app) costs one comparison per request.
+ */
+export function requestLogBinder(resolve: RequestLogResolver, fallback: (req: object) => RequestLogger): (req: object) => void {
+  let served: object | null = null;
+  return (req) => {
+    const proto = Object.getPrototypeOf(req) as object | null;
+    if (proto !== null && proto === served) return;
+    if (provideRequestLog(req, resolve)) {
+      served = proto;
+      return;
+    }
+    (req as { log?: RequestLogger }).log = fallback(req);
+  };
 }

@@ -8,7 +8,7 @@ import { ElasticsearchTransport } from './elasticsearch';
 import { createLogger, memoizeMatcher, type ObservabilityLogger } from './logger';
 import { shipperBacklogCheck } from './health';
 import { LokiTransport } from './loki';
-import { RequestLogger } from './request-log';
+import { RequestLogger, requestLogBinder } from './request-log';
 import type { ShippingTransport, ShippedEntry } from './shipper';
 import { FanoutTransport } from './fanout';
 import { JsonLinesTransport } from './stdout';
@@ -53,6 +53,7 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
       enabled: o.accessLog.enabled,
       skipPaths: o.accessLog.skipPaths,
       reportError: ctx.reportError,
+      stateOf: (req) => ctx.states.of(req),
     }),
   );
   ctx.onShutdown({
@@ -74,11 +75,13 @@ function disabledLogging(ctx: InstanceContext): LoggingSubsystem {
   const logger = createLogger({ service, level: 'error', isSecret, transports: [new JsonLinesTransport({ silent: true })] });
   logger.silent = true;
   // One shared, silent req.log for every request: nothing to bind when nothing is written.
-  const shared = new RequestLogger(logger, { start: 0, error: undefined, traceId: undefined, spanId: undefined, span: undefined, client: undefined, done: true, served: false });
+  const shared = new RequestLogger(logger, { start: 0, error: undefined, traceId: undefined, spanId: undefined, span: undefined, client: undefined, done: true, served: false, log: undefined });
+  const bind = requestLogBinder(
+    (req) => (ctx.states.of(req) !== undefined ? shared : undefined),
+    () => shared,
+  );
   ctx.addParticipant({
-    start(req) {
-      (req as typeof req & { log?: RequestLogger }).log = shared;
-    },
+    start: bind,
     finish() {
       // Logging is off: no access line.
     },
