@@ -69,6 +69,8 @@ export interface CompletedRequest {
   readonly route: string;
   /** The matched route template, when a route matched. */
   readonly routeTemplate: string | undefined;
+  /** Request URL as received (`originalUrl` under Express), query string included; `/` when absent. */
+  readonly url: string;
   /** Request path without the query string. */
   readonly path: string;
   /** HTTP status code sent (or set, for aborted requests). */
@@ -184,6 +186,7 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
       http.recordSizes(method, route, status, contentLength(req.headers['content-length']), contentLength(res.getHeader('content-length')));
     }
     if (finishers === undefined || finishers.length === 0) return;
+    const url = req.originalUrl ?? req.url ?? '/';
     const done: CompletedRequest = {
       req,
       res,
@@ -191,7 +194,8 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
       method,
       route,
       routeTemplate: template,
-      path: pathOf(req.originalUrl ?? req.url),
+      url,
+      path: pathOf(url),
       statusCode,
       status,
       aborted,

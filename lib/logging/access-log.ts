@@ -78,7 +78,7 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
     if (skipped(done.path)) return;
     const level = accessLevel(done.statusCode);
     if (!acceptsLevel(logger, level)) return;
-    const url = redactString(req.originalUrl ?? req.url ?? '/', isSecret);
+    const url = redactString(done.url, isSecret);
     const ua = req.headers['user-agent'];
     const info: LogInfo = {
       timestamp: now(),

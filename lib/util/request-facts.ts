@@ -6,11 +6,11 @@
 import type { ObservedRequest, RequestState } from '../middleware';
 
 /** The request's client address: Express's `req.ip` (honours `trust proxy`), else the socket's peer; cached per request. */
-export function clientAddress(req: ObservedRequest, state: RequestState): string | undefined {
+export function clientAddress(req: ObservedRequest, state: RequestState, headers: ObservedRequest['headers'] = req.headers): string | undefined {
   const cached = state.client;
   if (cached !== undefined) return cached ?? undefined;
   // Without X-Forwarded-For, Express's req.ip is the socket's peer whatever `trust proxy` says.
-  const ip = req.headers['x-forwarded-for'] === undefined ? undefined : (req as { ip?: unknown }).ip;
+  const ip = headers['x-forwarded-for'] === undefined ? undefined : (req as { ip?: unknown }).ip;
   const addr = typeof ip === 'string' ? ip : req.socket?.remoteAddress;
   state.client = addr ?? null;
   return addr;
