@@ -42,7 +42,10 @@ const shaped = process.argv.includes('--shaped');
 const http = require('node:http');
 const appRequest = Object.create(http.IncomingMessage.prototype);
 const appResponse = Object.create(http.ServerResponse.prototype);
-const socketStub = Object.assign(new EventEmitter(), { remoteAddress: '127.0.0.1', localAddress: '127.0.0.1', localPort: 3000, encrypted: false, readable: true, writable: true });
+// A real (unconnected) socket, and the end of each response announced the way Node's HTTP server
+// does it: on the `http.server.response.finish` diagnostics channel, then 'close' on the response.
+const socketStub = new (require('node:net').Socket)();
+const finishChannel = require('node:diagnostics_channel').channel('http.server.response.finish');
 function shapedRequest(withMiddleware) {
   const req = new http.IncomingMessage(socketStub);
   req.method = 'GET';
@@ -67,6 +70,7 @@ function shapedRequest(withMiddleware) {
   else route();
   res.finished = true; // what end() sets; with no socket, writableFinished is then true
   res.emit('finish');
+  if (finishChannel.hasSubscribers) finishChannel.publish({ request: req, response: res, socket: socketStub, server: null });
   res.emit('close');
 }
 const routeShape = { path: '/users/:id', stack: [], methods: { get: true } };

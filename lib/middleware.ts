@@ -1,5 +1,7 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ServerResponse as NodeServerResponse, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ABORTED_STATUS, HttpMetrics, normalizeMethod, UNMATCHED_ROUTE } from './metrics/http-metrics';
 import { normalizePath as builtinNormalize } from './metrics/normalize';
@@ -132,8 +134,24 @@ const addListener = EventEmitter.prototype.on;
 
 const callNext = (next: (err?: unknown) => void): void => next();
 
+/** A request watched through the finish channel, listed under its connection until it ends. */
+interface InFlight {
+  readonly req: ObservedRequest;
+  readonly res: ServerResponse;
+  readonly state: RequestState;
+}
+
+/** Node's HTTP server publishes every finished response here (Node ≥ 18.7; `{ request, response, socket, server }`). */
+const FINISH_CHANNEL = 'http.server.response.finish';
+
 /** Build the per-request middleware, its companion error handler and the closure-free entry point behind both. */
-export function createMiddleware(parts: MiddlewareParts): { middleware: Middleware; errorHandler: ErrorMiddleware; enter: Enter } {
+export function createMiddleware(parts: MiddlewareParts): {
+  middleware: Middleware;
+  errorHandler: ErrorMiddleware;
+  enter: Enter;
+  /** Called by `shutdown()`: end the diagnostics-channel subscription once its requests ended. */
+  close: () => void;
+} {
   const { states, http, participants, settings } = parts;
   const exactExcludes = new Set(settings.excludePaths.filter((p): p is string => typeof p === 'string'));
   const regexExcludes = settings.excludePaths.filter((p): p is RegExp => p instanceof RegExp);
@@ -210,6 +228,80 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
     }
   }
 
+  // How a request's end is observed. Requests served by Node's HTTP server: its diagnostics channel
+  // `http.server.response.finish` (published once per response, subscribed once per instance) for
+  // finished responses, and one 'close' listener per connection for the requests a closing
+  // connection aborts; nothing is added to the response. Anything else (a response that is not
+  // Node's, mocks): one shared 'close' listener on the response. Under Express, adding a listener to
+  // each response costs as much as the rest of the metrics path (see RequestStates).
+  let channel: 'off' | 'on' | 'closing' | 'closed' = 'off';
+  let tracked = 0;
+  const bySocket = new WeakMap<object, InFlight[]>();
+
+  function untrack(socket: object | undefined, state: RequestState): void {
+    tracked--;
+    const list = socket === undefined ? undefined : bySocket.get(socket);
+    if (list !== undefined) {
+      for (let i = 0; i < list.length; i++) {
+        if ((list[i] as InFlight).state === state) {
+          list.splice(i, 1);
+          break;
+        }
+      }
+    }
+    if (tracked === 0 && channel === 'closing') stopChannel();
+  }
+
+  function onFinish(message: unknown): void {
+    const m = message as { request?: ObservedRequest; response?: ServerResponse; socket?: object };
+    const req = m.request;
+    if (req === undefined || m.response === undefined) return;
+    const state = states.of(req);
+    if (state === undefined || state.done) return;
+    state.done = true;
+    untrack(m.socket, state);
+    complete(req, m.response, state, false);
+  }
+
+  function onSocketClose(this: object): void {
+    const list = bySocket.get(this);
+    if (list === undefined) return;
+    bySocket.delete(this);
+    for (const f of list.splice(0)) {
+      if (f.state.done) continue;
+      f.state.done = true;
+      untrack(undefined, f.state);
+      complete(f.req, f.res, f.state, !f.res.writableFinished);
+    }
+  }
+
+  function stopChannel(): void {
+    unsubscribe(FINISH_CHANNEL, onFinish);
+    channel = 'closed';
+  }
+
+  /** Watch for the end of a request: through the finish channel and its connection when Node serves it, else a listener on the response. */
+  function watch(req: ObservedRequest, res: ServerResponse, state: RequestState): void {
+    const socket = req.socket as unknown;
+    if ((channel === 'on' || channel === 'off') && socket instanceof Socket && res instanceof NodeServerResponse) {
+      if (channel === 'off') {
+        subscribe(FINISH_CHANNEL, onFinish);
+        channel = 'on';
+      }
+      let list = bySocket.get(socket);
+      if (list === undefined) {
+        list = [];
+        bySocket.set(socket, list);
+        addListener.call(socket, 'close', onSocketClose);
+      }
+      list.push({ req, res, state });
+      tracked++;
+      return;
+    }
+    // on(), not once(): once() allocates a wrapper per request; onClose ignores repeats via state.done.
+    addListener.call(res, 'close', onClose);
+  }
+
   // One shared 'close' listener (no per-request closure): Node emits 'close' on every
   // ServerResponse, right after 'finish' for completed responses and alone for aborted ones.
   function onClose(this: ServerResponse): void {
@@ -244,10 +336,7 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
     };
     states.set(req, state);
     http.begin();
-    // on(), not once(): once() allocates a wrapper per request; onClose ignores repeats via state.done.
-    // EventEmitter's own on(), called directly: looking `on` up through the response's prototype
-    // chain is a cache miss on every request under Express (see RequestStates).
-    addListener.call(res, 'close', onClose);
+    watch(req, res, state);
     if (starters === undefined) {
       starters = participants.filter((p) => p.start !== undefined);
       finishers = participants.filter((p) => p.finish !== undefined);
@@ -273,5 +362,18 @@ export function createMiddleware(parts: MiddlewareParts): { middleware: Middlewa
     next(err);
   };
 
-  return { middleware, errorHandler, enter };
+  /**
+   * Stop watching new requests through the diagnostics channel (they fall back to a listener on the
+   * response); the subscription ends once the requests it watches have ended.
+   */
+  const close = (): void => {
+    if (channel === 'on') {
+      channel = 'closing';
+      if (tracked === 0) stopChannel();
+    } else if (channel === 'off') {
+      channel = 'closed';
+    }
+  };
+
+  return { middleware, errorHandler, enter, close };
 }

@@ -190,7 +190,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   ctx.onShutdown({ name: 'alerts', order: 90, run: () => alerts.close() });
   dashboard?.use({ alerts: alertSourceOf(alerts) });
 
-  const { middleware, errorHandler, enter } = createMiddleware({
+  const { middleware, errorHandler, enter, close: closeMiddleware } = createMiddleware({
     states,
     http,
     participants,
@@ -200,6 +200,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
       reportError,
     },
   });
+  ctx.onShutdown({ name: 'request-watch', order: 95, run: () => closeMiddleware() });
   // Cluster mode: inside a cluster worker, /metrics answers for every worker (through the primary).
   const localExposition = new Exposition(registry);
   let exposition: Pick<Exposition, 'render'> = localExposition;

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import { hasSubscribers } from 'node:diagnostics_channel';
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import { describe, it } from 'node:test';
+import express from 'express';
+import { createObservability } from '../lib';
+import { samples } from './support/exposition';
+import { listen, request, waitFor } from './support/http';
+
+/** Send `paths` one after another on one keep-alive connection, then return the raw responses. */
+function keepAlive(base: string, paths: readonly string[]): Promise<string> {
+  const u = new URL(base);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const sockets = new Set<unknown>();
+  return (async () => {
+    let bodies = '';
+    for (const path of paths) {
+      bodies += await new Promise<string>((resolve, reject) => {
+        const req = http.get({ host: u.hostname, port: u.port, path, agent }, (res) => {
+          sockets.add(res.socket);
+          let b = '';
+          res.on('data', (c: Buffer) => (b += c.toString()));
+          res.on('end', () => resolve(b));
+        });
+        req.on('error', reject);
+      });
+    }
+    agent.destroy();
+    assert.equal(sockets.size, 1, 'every request went over the same connection');
+    return bodies;
+  })();
+}
+
+/** Open a request on its own connection and destroy it after `ms`. */
+function abortAfter(base: string, path: string, ms: number): Promise<void> {
+  const u = new URL(base);
+  return new Promise((resolve) => {
+    const req = http.get({ host: u.hostname, port: u.port, path, agent: false });
+    req.on('error', () => resolve());
+    setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, ms);
+  });
+}
+
+describe('how the end of a request is observed', () => {
+  it('records every request of a keep-alive connection once, and an aborted one as aborted', async () => {
+    const obs = createObservability({ metrics: { defaultMetrics: false }, logging: { enabled: false } });
+    const app = express();
+    app.use(obs.middleware);
+    app.use(obs.router);
+    app.get('/k/:n', (req, res) => {
+      res.send(`k${req.params.n};`);
+    });
+    app.get('/hang/:n', () => {
+      // never answers: the client gives up
+    });
+    const srv = await listen(app);
+    try {
+      assert.equal(await keepAlive(srv.url, ['/k/1', '/k/2', '/k/3', '/k/4']), 'k1;k2;k3;k4;');
+      await abortAfter(srv.url, '/hang/1', 100);
+      const text = await waitFor(async () => {
+        const t = (await request(srv.url, '/metrics')).body;
+        return samples(t, 'http_server_aborted_requests_total', { route: '/hang/:n' }).length > 0 ? t : undefined;
+      }, 5000, 50, 'the aborted request');
+      assert.equal(samples(text, 'http_server_request_duration_seconds_count', { route: '/k/:n', status_code: '200' })[0]?.value, 4);
+      assert.equal(samples(text, 'http_server_request_duration_seconds_count', { route: '/hang/:n', status_code: 'aborted' })[0]?.value, 1);
+      assert.equal(samples(text, 'http_server_active_requests')[0]?.value, 0);
+    } finally {
+      await srv.close();
+      await obs.shutdown();
+    }
+  });
+
+  it('measures a request whose response is not Node’s (a test double emitting finish and close)', async () => {
+    const obs = createObservability({ metrics: { defaultMetrics: false }, logging: { enabled: false } });
+    try {
+      const req = Object.assign(new EventEmitter(), { method: 'GET', url: '/double/1', headers: {}, socket: null });
+      const res = Object.assign(new EventEmitter(), { req, statusCode: 201, writableFinished: true, headersSent: true, getHeader: () => undefined });
+      obs.middleware(req as never, res as never, () => undefined);
+      res.emit('finish');
+      res.emit('close');
+      const text = await obs.registry.metrics();
+      assert.equal(samples(text, 'http_server_request_duration_seconds_count', { status_code: '201' })[0]?.value, 1);
+    } finally {
+      await obs.shutdown();
+    }
+  });
+
+  it('records a request still in flight during shutdown(), then stops listening to Node’s finish channel', async () => {
+    assert.equal(hasSubscribers('http.server.response.finish'), false, 'no subscriber left by earlier tests');
+    const obs = createObservability({ metrics: { defaultMetrics: false }, logging: { enabled: false } });
+    const app = express();
+    app.use(obs.middleware);
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    app.get('/slow/:n', async (_req, res) => {
+      await gate;
+      res.send('done');
+    });
+    const srv = await listen(app);
+    try {
+      const pending = request(srv.url, '/slow/1');
+      await waitFor(() => obs.registry.metrics().then((t) => samples(t, 'http_server_active_requests')[0]?.value === 1), 5000, 20, 'request in flight');
+      assert.equal(hasSubscribers('http.server.response.finish'), true);
+      const stopping = obs.shutdown();
+      release();
+      assert.equal((await pending).body, 'done');
+      await stopping;
+      const text = await obs.registry.metrics();
+      assert.equal(samples(text, 'http_server_request_duration_seconds_count', { route: '/slow/:n' })[0]?.value, 1);
+      assert.equal(samples(text, 'http_server_active_requests')[0]?.value, 0);
+      assert.equal(hasSubscribers('http.server.response.finish'), false, 'the subscription ended with the last request it watched');
+    } finally {
+      await srv.close();
+    }
+  });
+});
