@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import express from 'express';
 import { createObservability } from '../lib';
 import { samples } from './support/exposition';
-import { listen, request, waitFor } from './support/http';
+import { abortAfter, listen, request, waitFor } from './support/http';
 
 /** Send `paths` one after another on one keep-alive connection, then return the raw responses. */
 function keepAlive(base: string, paths: readonly string[]): Promise<string> {
@@ -30,19 +30,6 @@ function keepAlive(base: string, paths: readonly string[]): Promise<string> {
     assert.equal(sockets.size, 1, 'every request went over the same connection');
     return bodies;
   })();
-}
-
-/** Open a request on its own connection and destroy it after `ms`. */
-function abortAfter(base: string, path: string, ms: number): Promise<void> {
-  const u = new URL(base);
-  return new Promise((resolve) => {
-    const req = http.get({ host: u.hostname, port: u.port, path, agent: false });
-    req.on('error', () => resolve());
-    setTimeout(() => {
-      req.destroy();
-      resolve();
-    }, ms);
-  });
 }
 
 describe('how the end of a request is observed', () => {

@@ -6,7 +6,7 @@ import express5 from 'express';
 import express4 from 'express4';
 import { createObservability, type Observability } from '../lib';
 import { labelValues, samples } from './support/exposition';
-import { listen, request, waitFor, type Listening } from './support/http';
+import { abortAfter, listen, request, waitFor, type Listening } from './support/http';
 
 type ExpressLike = typeof express5;
 type Handler = (req: express5.Request, res: express5.Response, next: express5.NextFunction) => unknown;
@@ -72,18 +72,6 @@ async function metricsText(base: string): Promise<string> {
   const r = await request(base, '/metrics');
   assert.equal(r.status, 200);
   return r.body;
-}
-
-function abortAfter(base: string, path: string, ms: number): Promise<void> {
-  const u = new URL(base);
-  return new Promise((resolve) => {
-    const req = http.get({ host: u.hostname, port: u.port, path, agent: false });
-    req.on('error', () => resolve());
-    setTimeout(() => {
-      req.destroy();
-      resolve();
-    }, ms);
-  });
 }
 
 for (const [major, express] of [

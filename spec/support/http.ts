@@ -82,3 +82,16 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | false | null>
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
 }
+
+/** Open a GET on its own connection and destroy it after `ms` (the client gives up: an aborted request). */
+export function abortAfter(base: string, path: string, ms: number): Promise<void> {
+  const u = new URL(base);
+  return new Promise((resolve) => {
+    const req = http.get({ host: u.hostname, port: u.port, path, agent: false });
+    req.on('error', () => resolve());
+    setTimeout(() => {
+      req.destroy();
+      resolve();
+    }, ms);
+  });
+}
