@@ -5,6 +5,7 @@
  * Elasticsearch transport can build its ECS document without the generic mapping.
  */
 import type { CompletedRequest, ObservedRequest, RequestParticipant, RequestState } from '../middleware';
+import { isoNow } from '../util/clock';
 import { clientAddress, contentLength } from '../util/request-facts';
 import { ACCESS_LINE, LEVEL, MESSAGE, SAFE, type LogInfo } from './levels';
 import { acceptsLevel, writeDirect, type ObservabilityLogger } from './logger';
@@ -61,18 +62,6 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
     return false;
   }
 
-  // The ISO timestamp of the current millisecond (many access lines share one at load).
-  let isoMs = -1;
-  let iso = '';
-  function now(): string {
-    const ms = Date.now();
-    if (ms !== isoMs) {
-      isoMs = ms;
-      iso = new Date(ms).toISOString();
-    }
-    return iso;
-  }
-
   function accessLine(done: CompletedRequest): void {
     const { req, res, state } = done;
     if (skipped(done.path)) return;
@@ -81,7 +70,7 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
     const url = redactString(done.url, isSecret);
     const ua = req.headers['user-agent'];
     const info: LogInfo = {
-      timestamp: now(),
+      timestamp: isoNow(),
       level,
       message: `${done.method} ${url} ${done.status}`,
       service: s.service,

@@ -3,6 +3,7 @@
  * span_id, ...fields`, correlated with the active OpenTelemetry span, secrets redacted
  * and errors expanded before any transport sees the entry.
  */
+import { isoNow } from '../util/clock';
 import winston from 'winston';
 import type TransportStream from 'winston-transport';
 import { activeSpanIds } from '../tracing/active';
@@ -85,7 +86,7 @@ export class CorrelationFormat {
     }
     const ids = activeSpanIds();
     const out: LogInfo = {
-      timestamp: new Date().toISOString(),
+      timestamp: isoNow(),
       level: String(raw.level),
       message: messageText(message, isSecret),
       service: this.#service,
