@@ -1,5 +1,5 @@
 'use strict';
-// Experiment (not part of the suite; run it with bench/.out-style A/B tools or by hand):
+// Experiment (not part of the suite): node bench/ab.mjs bare exp-shape:shape exp-shape:obs exp-shape:shape,obs
 // EXP=shape gives req/res, before Express re-prototypes them, every own property Express 5 and its
 // router add later (the router's private matchedRoute symbol included), so V8 keeps one hidden class
 // for all requests instead of one per request. EXP=obs adds express-observability (metrics only)

@@ -1,0 +1,53 @@
+// A/B of server CPU per request between benchmark servers, interleaved rounds (not part of `npm run bench`):
+//   node bench/ab.mjs bare metrics traced::OTLP_URL= exp-shape:shape
+// Each argument is <file in bench/servers without .cjs>[:<EXP value>[:<VAR=value,...>]]. Every round
+// starts each variant fresh on the server core, warms it 1 s, drives it DUR s (default 3) with 32
+// connections, and reads the server's CPU time from /proc. Prints per-round CPU µs/request, median, min
+// and the ratio of medians to the first variant. ROUNDS (default 5), DUR, ROUTE (default /users/42).
+import autocannon from 'autocannon';
+import { cpuTimeOf, pinning, pinSelf, startServer, startSinks } from './lib/proc.mjs';
+
+const pin = pinning();
+pinSelf(pin);
+const sinks = await startSinks();
+const rounds = Number(process.env.ROUNDS || 5);
+const dur = Number(process.env.DUR || 3);
+const route = process.env.ROUTE || '/users/42';
+const variants = process.argv.slice(2);
+const results = Object.fromEntries(variants.map((v) => [v, []]));
+for (let round = 0; round < rounds; round++) {
+  for (const v of variants) {
+    const [file, exp = '', extra = ''] = v.split(':');
+    const env = { EXP: exp, OTLP_URL: sinks.otlp, ES_URL: sinks.es };
+    for (const kv of extra.split(',').filter(Boolean)) {
+      const i = kv.indexOf('=');
+      env[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+    const s = await startServer(pin, `${file}.cjs`, env);
+    await autocannon({ url: s.url + route, connections: 32, duration: 1 });
+    const c0 = cpuTimeOf(s.pid);
+    const r = await autocannon({ url: s.url + route, connections: 32, duration: dur });
+    const c1 = cpuTimeOf(s.pid);
+    results[v].push([(c1 - c0) / r.requests.total, r.requests.average]);
+    await s.stop();
+  }
+}
+const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const base = median(results[variants[0]].map((x) => x[0]));
+for (const v of variants) {
+  const cpu = results[v].map((x) => x[0]);
+  console.log(
+    v.padEnd(44),
+    'cpu/req',
+    cpu.map((x) => x.toFixed(0)).join(' ').padEnd(26),
+    'med',
+    median(cpu).toFixed(0),
+    'min',
+    Math.min(...cpu).toFixed(0),
+    ' ratio',
+    `${((base / median(cpu)) * 100).toFixed(1)}%`,
+    ' rps',
+    median(results[v].map((x) => x[1])).toFixed(0),
+  );
+}
+await sinks.stop();
