@@ -102,8 +102,11 @@ export class BoundHistogramSeries {
     this.#entry = entry;
   }
 
-  /** Observe `value`; `exemplar` (labels such as `{ trace_id }`) is attached to its bucket when given. */
-  observe(value: number, exemplar?: Record<string, string>): void {
+  /**
+   * Observe `value`; `exemplar` (labels such as `{ trace_id }`) is attached to its bucket when given.
+   * `bucket` is `bucketIndex(bounds, value)` when the caller already computed it over the same bounds.
+   */
+  observe(value: number, exemplar?: Record<string, string>, bucket?: number): void {
     const entry = this.#current();
     if (entry === undefined || !Number.isFinite(value)) {
       this.#publicObserve(value, exemplar);
@@ -113,8 +116,8 @@ export class BoundHistogramSeries {
     entry.sum += value;
     entry.count += 1;
     // prom-client counts +Inf only in `count` (its bucket map has no +Inf key); same here.
-    const bucket = bucketIndex(this.#bounds, value);
-    if (bucket < this.#keys.length) entry.bucketValues[this.#keys[bucket] as string] += 1;
+    const b = bucket ?? bucketIndex(this.#bounds, value);
+    if (b < this.#keys.length) entry.bucketValues[this.#keys[b] as string] += 1;
     if (exemplar !== undefined && this.#exemplars) {
       const update = this.#internals.updateExemplar;
       if (typeof update === 'function') update.call(this.#hist, this.#labels, value, exemplar);

@@ -182,15 +182,17 @@ export class HttpMetrics {
     const admitted = this.#admit(method, route, status);
     const labels = admitted.labels;
     let exemplar: Record<string, string> | undefined;
+    let bucket: number | undefined;
     if (this.#exemplars && traceId) {
-      const b = bucketIndex(this.#bounds, seconds);
+      // The duration histogram's bounds are these same buckets, so the series reuses the index.
+      bucket = bucketIndex(this.#bounds, seconds);
       const now = performance.now();
-      if (now - (admitted.exemplarAt[b] as number) >= EXEMPLAR_MIN_INTERVAL_MS) {
-        admitted.exemplarAt[b] = now;
+      if (now - (admitted.exemplarAt[bucket] as number) >= EXEMPLAR_MIN_INTERVAL_MS) {
+        admitted.exemplarAt[bucket] = now;
         exemplar = { trace_id: traceId };
       }
     }
-    admitted.series.observe(seconds, exemplar);
+    admitted.series.observe(seconds, exemplar, bucket);
     return labels.route;
   }
 
