@@ -141,7 +141,7 @@ interface InFlight {
   readonly state: RequestState;
 }
 
-/** Node's HTTP server publishes every finished response here (Node ≥ 18.7; `{ request, response, socket, server }`). */
+/** Node's HTTP server publishes every finished response here (`{ request, response, socket, server }`; subscribing by name needs Node ≥ 18.7). */
 const FINISH_CHANNEL = 'http.server.response.finish';
 
 /** Build the per-request middleware, its companion error handler and the closure-free entry point behind both. */

@@ -4,7 +4,7 @@
  * logger's transports (one `JSON.stringify` per line), marked {@link ACCESS_LINE} so the
  * Elasticsearch transport can build its ECS document without the generic mapping.
  */
-import type { CompletedRequest, ObservedRequest, RequestParticipant, RequestState } from '../middleware';
+import type { CompletedRequest, RequestParticipant, RequestState } from '../middleware';
 import { isoNow } from '../util/clock';
 import { clientAddress, contentLength } from '../util/request-facts';
 import { ACCESS_LINE, LEVEL, MESSAGE, SAFE, type LogInfo } from './levels';
@@ -108,13 +108,11 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
       const state = s.stateOf(req);
       return state === undefined ? undefined : logOf(state);
     },
-    (req) => logOf(s.stateOf(req) as RequestState),
+    logOf,
   );
 
   return {
-    start(req: ObservedRequest): void {
-      bindLog(req);
-    },
+    start: bindLog,
     finish(done: CompletedRequest): void {
       if (!s.enabled) return;
       try {

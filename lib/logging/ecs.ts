@@ -9,6 +9,7 @@
  * safe-stable-stringify; our entries are redacted and JSON-safe already, so a direct
  * mapping of the same field names is both correct and cheaper.
  */
+import { isoNow } from '../util/clock';
 import { ACCESS_LINE, FIELDS_JSON, MESSAGE, type FieldsJson, type LogInfo } from './levels';
 
 /** The ECS version the documents follow (`ecs.version`). */
@@ -38,7 +39,7 @@ function mapError(doc: Record<string, unknown>, e: unknown): void {
 /** The ECS document of one (redacted, JSON-safe) entry. */
 export function toEcs(info: LogInfo, serviceName: string | undefined): Record<string, unknown> {
   const doc: Record<string, unknown> = {
-    '@timestamp': typeof info.timestamp === 'string' ? info.timestamp : new Date().toISOString(),
+    '@timestamp': typeof info.timestamp === 'string' ? info.timestamp : isoNow(),
     'log.level': info.level,
     message: info.message,
     'ecs.version': ECS_VERSION,

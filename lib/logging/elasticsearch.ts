@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
+import { isoNow } from '../util/clock';
 import { rangeError, readBool, readOptionalString, readSection, readString, typeError, type Bag } from '../util/validate';
 import { SendError, type BatchOutcome, type Rejection } from './batch-queue';
 import { retryableStatus } from './http-post';
@@ -164,7 +165,7 @@ export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
 
   /** Serialise the action and the document once, at enqueue time. */
   protected toEntry(info: LogInfo): BulkEntry {
-    const ts = typeof info.timestamp === 'string' && info.timestamp.length >= 13 ? info.timestamp : new Date().toISOString();
+    const ts = typeof info.timestamp === 'string' && info.timestamp.length >= 13 ? info.timestamp : isoNow();
     const doc = this.#o.ecs ? ecsJson(info, this.#o.serviceName) : String(info[MESSAGE] ?? JSON.stringify(info));
     const action = `${this.#action(ts)}${(this.#seq++).toString(36)}"}}\n`;
     return new BulkEntry(Buffer.from(`${action}${doc}\n`), this.#actionHeadBytes + action.length - this.#actionHead.length);

@@ -136,15 +136,18 @@ export function provideRequestLog(req: object, resolve: RequestLogResolver): boo
  * The `start` hook of a request participant that provides `req.log`: remembers the last prototype
  * it served so that the common case (one Express app) costs one comparison per request.
  */
-export function requestLogBinder(resolve: RequestLogResolver, fallback: (req: object) => RequestLogger): (req: object) => void {
+export function requestLogBinder(
+  resolve: RequestLogResolver,
+  fallback: (state: RequestState) => RequestLogger,
+): (req: object, res: unknown, state: RequestState) => void {
   let served: object | null = null;
-  return (req) => {
+  return (req, _res, state) => {
     const proto = Object.getPrototypeOf(req) as object | null;
     if (proto !== null && proto === served) return;
     if (provideRequestLog(req, resolve)) {
       served = proto;
       return;
     }
-    (req as { log?: RequestLogger }).log = fallback(req);
+    (req as { log?: RequestLogger }).log = fallback(state);
   };
 }

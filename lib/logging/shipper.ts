@@ -2,6 +2,7 @@
 import TransportStream from 'winston-transport';
 import type { Registry } from 'prom-client';
 import { MetricsCollector } from '../metrics/collector';
+import { isoNow } from '../util/clock';
 import { secretKeyMatcher } from '../util/redact';
 import { BatchQueue, type BatchOutcome, type QueuedEntry } from './batch-queue';
 import { HttpPoster } from './http-post';
@@ -107,7 +108,7 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
     if (info[SAFE] === true) return info as LogInfo;
     const out = sanitize(info, this.#isSecret) as Record<string, unknown>;
     const copy: LogInfo = { ...out, level: String(info.level), message: typeof out.message === 'string' ? out.message : '' };
-    if (typeof copy.timestamp !== 'string') copy.timestamp = new Date().toISOString();
+    if (typeof copy.timestamp !== 'string') copy.timestamp = isoNow();
     return copy;
   }
 
