@@ -17,6 +17,8 @@ export {
   ABORTED_STATUS,
 } from './metrics/http-metrics';
 export { normalizePath } from './metrics/normalize';
+export { serverOptions } from './http/server';
+export type { ServerClasses } from './http/server';
 export type { Middleware, ErrorMiddleware, CompletedRequest, RequestState } from './middleware';
 export type {
   HealthReport,

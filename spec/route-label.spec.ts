@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import connect from 'connect';
 import express5 from 'express';
 import express4 from 'express4';
-import { createObservability, type Observability } from '../lib';
+import { createObservability, serverOptions, type Observability } from '../lib';
 import { labelValues, samples } from './support/exposition';
 import { abortAfter, listen, request, waitFor, type Listening } from './support/http';
 
@@ -74,16 +74,21 @@ async function metricsText(base: string): Promise<string> {
   return r.body;
 }
 
-for (const [major, express] of [
-  [4, express4 as unknown as ExpressLike],
-  [5, express5],
+// Each major twice: on Node's own request classes, and on serverOptions(app)'s classes built on the
+// app's prototypes (what obs.createServer(app) uses), which must change nothing Express does.
+for (const [major, express, classes] of [
+  [4, express4 as unknown as ExpressLike, false],
+  [5, express5, false],
+  [4, express4 as unknown as ExpressLike, true],
+  [5, express5, true],
 ] as const) {
-  describe(`route labels on Express ${major}`, () => {
+  describe(`route labels on Express ${major}${classes ? ', server built with serverOptions(app)' : ''}`, () => {
     let obs: Observability;
     let srv: Listening;
     before(async () => {
       obs = createObservability({ serviceName: `routes-${major}`, metrics: { defaultMetrics: false } });
-      srv = await listen(buildApp(express, obs, major));
+      const app = buildApp(express, obs, major);
+      srv = await listen(app, classes ? serverOptions(app) : undefined);
     });
     after(async () => {
       await srv.close();

@@ -44,8 +44,11 @@ function addRoutes(app) {
  * Listen on 127.0.0.1:0 (or BENCH_PORT), announce the port, and stop on SIGTERM:
  * `stop()` (flush spans/logs) runs first, then the server closes and the process exits.
  */
-function serve(app, stop = async () => {}) {
-  const server = http.createServer(app);
+function serve(app, stop = async () => {}, expressApp = app) {
+  // BENCH_CLASSES=1: requests and responses built on the app's prototypes (the package's
+  // serverOptions(app), what obs.createServer(app) does), so Express's re-prototyping is a no-op.
+  const options = process.env.BENCH_CLASSES === '1' ? loadPackage().serverOptions(expressApp) : {};
+  const server = http.createServer(options, app);
   server.keepAliveTimeout = 60_000;
   server.listen(Number(process.env.BENCH_PORT || 0), '127.0.0.1', () => {
     process.stdout.write(`LISTENING ${server.address().port}\n`);
@@ -82,7 +85,7 @@ function serveObserved(obs, { errorHandler = true } = {}) {
   }
   addRoutes(app);
   if (errorHandler) app.use(obs.errorHandler);
-  serve(wrap ? obs.wrap(app, { endpoints: true }) : app, () => obs.shutdown());
+  serve(wrap ? obs.wrap(app, { endpoints: true }) : app, () => obs.shutdown(), app);
 }
 
 /** Where file-writing loggers write (the orchestrator sets BENCH_LOG_FILE per server). */

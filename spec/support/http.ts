@@ -1,4 +1,4 @@
-import http, { type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
+import http, { type IncomingHttpHeaders, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import { startLoopbackServer } from './loopback-server';
 
 /** A server listening on 127.0.0.1 on an ephemeral port. */
@@ -9,9 +9,9 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-/** Start `handler` (an Express/Connect app or plain listener) on 127.0.0.1:0. */
-export async function listen(handler: RequestListener): Promise<Listening> {
-  const srv = await startLoopbackServer(handler);
+/** Start `handler` (an Express/Connect app or plain listener) on 127.0.0.1:0; `options` go to `http.createServer`. */
+export async function listen(handler: RequestListener, options?: ServerOptions): Promise<Listening> {
+  const srv = await startLoopbackServer(handler, options);
   return { server: srv.server, port: srv.port, url: srv.url, close: () => srv.stop() };
 }
 

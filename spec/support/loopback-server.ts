@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import http, { type RequestListener, type Server } from 'node:http';
+import http, { type RequestListener, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** An HTTP server on 127.0.0.1 that can stop (connections refused) and start again on its port. */
@@ -13,10 +13,13 @@ export interface LoopbackServer {
   start(): Promise<void>;
 }
 
-/** Start `handler` on 127.0.0.1 on an ephemeral port, tracking sockets so stop() is immediate. */
-export async function startLoopbackServer(handler: RequestListener): Promise<LoopbackServer> {
+/**
+ * Start `handler` on 127.0.0.1 on an ephemeral port, tracking sockets so stop() is immediate.
+ * `options` go to `http.createServer` (e.g. the package's `serverOptions(app)`).
+ */
+export async function startLoopbackServer(handler: RequestListener, options: ServerOptions = {}): Promise<LoopbackServer> {
   const sockets = new Set<Socket>();
-  const server = http.createServer(handler);
+  const server = http.createServer(options, handler);
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));

@@ -1,0 +1,98 @@
+import { IncomingMessage, ServerResponse, type ServerOptions } from 'node:http';
+import type { Socket } from 'node:net';
+import { typeError } from '../util/validate';
+
+/**
+ * Express re-prototypes every request and response it handles: `Object.setPrototypeOf(req, app.request)`
+ * (Express 5's `app.handle`, Express 4's `init` middleware), same for `res`. V8 then gives each of those
+ * objects a hidden class of its own, so every property read on them in Node, Express and middleware
+ * misses its inline cache and every property added copies a map: about two thirds of bare Express 5's
+ * CPU per request on a trivial route, measured on this project's benchmark (README, "Benchmarks").
+ *
+ * Node lets a server build its requests and responses from classes of the application's choosing
+ * (`http.createServer({ IncomingMessage, ServerResponse })`, documented for extending them). Built
+ * from classes whose prototypes already are the app's `request` and `response` objects, Express's
+ * `setPrototypeOf` finds the prototype it would set and changes nothing (an ordinary object's
+ * [[SetPrototypeOf]] returns early for the same prototype), so every request shares one hidden class.
+ * Behaviour is unchanged: same prototype chain, same `instanceof`, same properties.
+ */
+
+/** The two class options of `http.createServer` / `https.createServer`. */
+export interface ServerClasses {
+  /** Class of each request (`req`); its prototype is the Express app's `app.request`. */
+  readonly IncomingMessage: typeof IncomingMessage;
+  /** Class of each response (`res`); its prototype is the Express app's `app.response`. */
+  readonly ServerResponse: typeof ServerResponse;
+}
+
+/** Prototype objects of an Express app (4 or 5), or undefined for anything else (Connect, a plain listener). */
+function expressPrototypes(app: object): { request: object; response: object } | undefined {
+  const { request, response } = app as { request?: unknown; response?: unknown };
+  if (typeof request !== 'object' || request === null || typeof response !== 'object' || response === null) return undefined;
+  if (!Object.prototype.isPrototypeOf.call(IncomingMessage.prototype, request)) return undefined;
+  if (!Object.prototype.isPrototypeOf.call(ServerResponse.prototype, response)) return undefined;
+  return { request, response };
+}
+
+/** True for an ES `class` (which cannot be called without `new`). */
+function isClass(fn: unknown): boolean {
+  return typeof fn === 'function' && /^class\b/.test(Function.prototype.toString.call(fn));
+}
+
+/** The request and response classes for `app`, or undefined when `app` is not an Express app. */
+export function serverClasses(app: object): ServerClasses | undefined {
+  const protos = expressPrototypes(app);
+  if (protos === undefined) return undefined;
+  // Node's constructors are plain functions (Node 18-24): called on the object `new` made here, they
+  // initialise it in place, and the object's hidden class starts from these functions' own initial map.
+  // Were they ever ES classes, Reflect.construct gives the same result (slower: a derived map per call).
+  const asFunction = !isClass(IncomingMessage) && !isClass(ServerResponse);
+  function ExpressIncomingMessage(this: IncomingMessage, socket: Socket): IncomingMessage | undefined {
+    if (!asFunction) return Reflect.construct(IncomingMessage, [socket], ExpressIncomingMessage) as IncomingMessage;
+    (IncomingMessage as unknown as (this: IncomingMessage, socket: Socket) => void).call(this, socket);
+    return undefined;
+  }
+  ExpressIncomingMessage.prototype = protos.request;
+  function ExpressServerResponse(this: ServerResponse, req: IncomingMessage, options?: unknown): ServerResponse | undefined {
+    if (!asFunction) return Reflect.construct(ServerResponse, [req, options], ExpressServerResponse) as ServerResponse;
+    (ServerResponse as unknown as (this: ServerResponse, req: IncomingMessage, options?: unknown) => void).call(this, req, options);
+    return undefined;
+  }
+  ExpressServerResponse.prototype = protos.response;
+  return {
+    IncomingMessage: ExpressIncomingMessage as unknown as typeof IncomingMessage,
+    ServerResponse: ExpressServerResponse as unknown as typeof ServerResponse,
+  };
+}
+
+/**
+ * Options for `http.createServer(options, listener)` or `https.createServer(...)` that build each
+ * request and response directly on the Express app's prototypes, so Express's per-request
+ * re-prototyping becomes a no-op and V8 keeps one hidden class for all requests:
+ *
+ * ```ts
+ * const server = http.createServer(serverOptions(app), app);          // or obs.wrap(app)
+ * const tls = https.createServer(serverOptions(app, { key, cert }), app);
+ * ```
+ *
+ * `options` are copied and returned with `IncomingMessage` and `ServerResponse` added. For anything
+ * that is not an Express app (Connect, a plain listener) they come back unchanged: Node's own classes.
+ * Throws a TypeError when `options` already names its own `IncomingMessage` or `ServerResponse`.
+ */
+export function serverOptions<T extends ServerOptions = ServerOptions>(app: object, options?: T): T {
+  if ((typeof app !== 'function' && typeof app !== 'object') || app === null) {
+    typeError('serverOptions(app)', 'an Express app or request listener', app);
+  }
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    typeError('serverOptions(options)', 'an http.createServer options object', options);
+  }
+  const base = { ...(options ?? {}) } as T;
+  const classes = serverClasses(app);
+  if (classes === undefined) return base;
+  for (const key of ['IncomingMessage', 'ServerResponse'] as const) {
+    if (base[key] !== undefined) {
+      typeError(`serverOptions(options).${key}`, 'left unset (the Express app supplies it)', base[key]);
+    }
+  }
+  return Object.assign(base, classes);
+}

@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import http, { type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import connect from 'connect';
+import express5 from 'express';
+import express4 from 'express4';
+import { createObservability, serverOptions, type Observability } from '../lib';
+import { labelValues, samples } from './support/exposition';
+import { listen, request } from './support/http';
+
+type ExpressLike = typeof express5;
+
+/** An app exercising what Express adds to req/res: params, query, body parsing, locals, redirects, a mounted sub-app. */
+function buildApp(express: ExpressLike, obs: Observability | undefined): express5.Express {
+  const app = express();
+  if (obs !== undefined) app.use(obs.middleware);
+  app.use((_req, res, next) => {
+    res.locals.greeting = 'hello';
+    next();
+  });
+  app.get('/users/:id', (req, res) => {
+    res.json({
+      id: req.params.id,
+      q: req.query.q,
+      ua: req.get('user-agent'),
+      onAppPrototype: Object.getPrototypeOf(req) === app.request && Object.getPrototypeOf(res) === app.response,
+      isIncomingMessage: req instanceof http.IncomingMessage,
+      isServerResponse: res instanceof http.ServerResponse,
+      greeting: res.locals.greeting,
+      ip: req.ip,
+      path: req.path,
+    });
+  });
+  app.post('/echo', express.json(), (req, res) => {
+    res.status(201).json({ got: req.body as unknown });
+  });
+  app.get('/old', (_req, res) => res.redirect(301, '/users/1'));
+  const admin = express();
+  admin.get('/stats/:name', (req, res) => {
+    res.json({ name: req.params.name, onAdminPrototype: Object.getPrototypeOf(req) === admin.request });
+  });
+  app.use('/admin', admin);
+  app.get('/after-admin', (req, res) => {
+    res.json({ onAppPrototype: Object.getPrototypeOf(req) === app.request });
+  });
+  return app;
+}
+
+/** The same requests against `base`, asserting what Express gives back on every one of them. */
+async function exercise(base: string): Promise<void> {
+  const u = await request(base, '/users/42?q=x%20y', { headers: { 'user-agent': 'spec/1' } });
+  assert.equal(u.status, 200);
+  assert.deepEqual(JSON.parse(u.body), {
+    id: '42',
+    q: 'x y',
+    ua: 'spec/1',
+    onAppPrototype: true,
+    isIncomingMessage: true,
+    isServerResponse: true,
+    greeting: 'hello',
+    ip: '127.0.0.1',
+    path: '/users/42',
+  });
+  const e = await request(base, '/echo', { method: 'POST', body: '{"a":[1,2]}', headers: { 'content-type': 'application/json' } });
+  assert.equal(e.status, 201);
+  assert.deepEqual(JSON.parse(e.body), { got: { a: [1, 2] } });
+  const r = await request(base, '/old');
+  assert.equal(r.status, 301);
+  assert.equal(r.headers.location, '/users/1');
+  const a = await request(base, '/admin/stats/cpu');
+  assert.deepEqual(JSON.parse(a.body), { name: 'cpu', onAdminPrototype: true });
+  const back = await request(base, '/after-admin');
+  assert.deepEqual(JSON.parse(back.body), { onAppPrototype: true });
+  assert.equal((await request(base, '/nope')).status, 404);
+}
+
+/** `%HaveSameMap(a, b)`: whether V8 gives two objects one hidden class (natives syntax switched on for this function only). */
+function sameHiddenClass(): (a: object, b: object) => boolean {
+  setFlagsFromString('--allow-natives-syntax');
+  const fn = new Function('a', 'b', 'return %HaveSameMap(a, b);') as (a: object, b: object) => boolean;
+  setFlagsFromString('--no-allow-natives-syntax');
+  return fn;
+}
+
+/** Two requests held at the same point of one route handler, compared there; answers whether their req and res share hidden classes. */
+async function twoConcurrentRequests(options: http.ServerOptions | undefined): Promise<{ req: boolean; res: boolean }> {
+  const same = sameHiddenClass();
+  const app = express5();
+  const held: Array<[express5.Request, express5.Response]> = [];
+  let verdict: { req: boolean; res: boolean } | undefined;
+  app.get('/users/:id', (req, res) => {
+    held.push([req, res]);
+    if (held.length < 2) return;
+    const [[r1, s1], [r2, s2]] = held as [[express5.Request, express5.Response], [express5.Request, express5.Response]];
+    verdict = { req: same(r1, r2), res: same(s1, s2) };
+    for (const [, s] of held) s.json({ ok: true });
+  });
+  const srv = await listen(app as unknown as RequestListener, options === undefined ? undefined : serverOptions(app));
+  try {
+    const [a, b] = await Promise.all([request(srv.url, '/users/1'), request(srv.url, '/users/2')]);
+    assert.equal(a.status, 200);
+    assert.equal(b.status, 200);
+  } finally {
+    await srv.close();
+  }
+  assert.ok(verdict !== undefined, 'both requests reached the handler');
+  return verdict;
+}
+
+describe('serverOptions(app) / obs.createServer(app): requests built on the Express app prototypes', () => {
+  for (const [major, express] of [
+    [4, express4 as unknown as ExpressLike],
+    [5, express5],
+  ] as const) {
+    it(`Express ${major}: obs.createServer(app) serves, measures and behaves like http.createServer(app)`, async () => {
+      const obs = createObservability({ serviceName: `classes-${major}`, logging: { stdout: false }, system: { enabled: false } });
+      const app = buildApp(express, obs);
+      app.use(obs.router);
+      const server = obs.createServer(app as unknown as RequestListener, { keepAliveTimeout: 1234 });
+      assert.equal(server.keepAliveTimeout, 1234, 'http.createServer options pass through');
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      try {
+        await exercise(base);
+        const m = await request(base, '/metrics');
+        assert.deepEqual(labelValues(m.body, 'http_server_request_duration_seconds_count', 'route'), [
+          '/admin/stats/:name',
+          '/after-admin',
+          '/echo',
+          '/old',
+          '/users/:id',
+          'unmatched',
+        ]);
+        assert.equal(samples(m.body, 'http_server_request_duration_seconds_count', { route: '/echo', method: 'POST', status_code: '201' })[0]?.value, 1);
+        const names = obs.tracing.recentTraces({ limit: 20 }).map((t) => t.name);
+        assert.ok(names.includes('GET /users/:id'), `span named after the template: ${names.join(', ')}`);
+      } finally {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await obs.shutdown();
+      }
+    });
+  }
+
+  it('obs.createServer(obs.wrap(app)) finds the app behind its own wrapper', async () => {
+    const obs = createObservability({ serviceName: 'classes-wrap', logging: { stdout: false }, system: { enabled: false } });
+    const app = buildApp(express5, undefined);
+    const server = obs.createServer(obs.wrap(app as unknown as RequestListener, { endpoints: true }));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      await exercise(base);
+      const m = await request(base, '/metrics');
+      assert.equal(m.status, 200);
+      assert.equal(samples(m.body, 'http_server_request_duration_seconds_count', { route: '/users/:id', status_code: '200' })[0]?.value, 1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await obs.shutdown();
+    }
+  });
+
+  it('gives every request one hidden class, where Express alone gives each its own', async () => {
+    const withClasses = await twoConcurrentRequests({});
+    assert.deepEqual(withClasses, { req: true, res: true }, 'serverOptions(app): one hidden class for req, one for res');
+    // Why the option exists: Object.setPrototypeOf(req, app.request) per request leaves V8 a map per object.
+    const plain = await twoConcurrentRequests(undefined);
+    assert.deepEqual(plain, { req: false, res: false }, 'http.createServer(app): a hidden class per request');
+  });
+
+  it('leaves Connect apps and plain listeners on Node’s classes', async () => {
+    const obs = createObservability({ serviceName: 'classes-connect', logging: { stdout: false }, system: { enabled: false } });
+    const app = connect();
+    app.use(obs.middleware as connect.NextHandleFunction);
+    app.use('/hello', (_req: IncomingMessage, res: ServerResponse) => {
+      res.end('hi');
+    });
+    assert.deepEqual(serverOptions(app, { keepAliveTimeout: 5 }), { keepAliveTimeout: 5 });
+    const plain: RequestListener = (_req, res) => res.end('plain');
+    assert.deepEqual(serverOptions(plain), {});
+    const server = obs.createServer(app as unknown as RequestListener);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const r = await request(base, '/hello/7');
+      assert.equal(r.status, 200);
+      assert.equal(r.body, 'hi');
+      assert.deepEqual(labelValues(await obs.registry.metrics(), 'http_server_request_duration_seconds_count', 'route'), ['/hello/:id']);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await obs.shutdown();
+    }
+  });
+
+  it('keeps the caller’s options, copies them, and rejects bad arguments naming them', async () => {
+    const app = express5();
+    const given: http.ServerOptions = { keepAliveTimeout: 7, requestTimeout: 9 };
+    const opts = serverOptions(app, given);
+    assert.equal(opts.keepAliveTimeout, 7);
+    assert.equal(opts.requestTimeout, 9);
+    assert.equal(typeof opts.IncomingMessage, 'function');
+    assert.equal(typeof opts.ServerResponse, 'function');
+    assert.deepEqual(given, { keepAliveTimeout: 7, requestTimeout: 9 }, 'the argument is not modified');
+    class Mine extends http.IncomingMessage {}
+    assert.throws(() => serverOptions(app, { IncomingMessage: Mine }), /"serverOptions\(options\)\.IncomingMessage" must be left unset/);
+    assert.throws(() => serverOptions(null as unknown as object), /"serverOptions\(app\)" must be an Express app or request listener, got null/);
+    assert.throws(() => serverOptions(app, 'fast' as unknown as http.ServerOptions), /"serverOptions\(options\)" must be an http\.createServer options object/);
+    const obs = createObservability({ logging: { stdout: false }, system: { enabled: false } });
+    try {
+      assert.throws(() => obs.createServer('app' as unknown as RequestListener), /"createServer\(listener\)" must be an Express app or request listener/);
+    } finally {
+      await obs.shutdown();
+    }
+  });
+});
