@@ -32,7 +32,13 @@ const only = opt('only', '').split(',').filter(Boolean);
 const TRIVIAL = '/users/42';
 const REALISTIC = '/orders/42';
 
-/** Throughput variants (trivial route). `env(sinks)` gives the server its backends. */
+/**
+ * Throughput variants (trivial route). `env(sinks)` gives the server its backends. `base` names the
+ * variant whose CPU is the same-server baseline (the "vs same server's bare" column): variants marked
+ * `server` run on obs.createServer(app)'s request classes (BENCH_CLASSES=1, see README), compared there
+ * with bare Express on the same classes as well as with bare Express as `app.listen()` runs it.
+ */
+const CLASSES = { BENCH_CLASSES: '1' };
 const VARIANTS = [
   { name: 'bare', label: 'bare Express', file: 'bare.cjs' },
   { name: 'metrics', label: 'express-observability, metrics only', file: 'metrics.cjs' },
@@ -40,15 +46,24 @@ const VARIANTS = [
   { name: 'traced', label: 'express-observability, metrics + tracing (OTLP export, logging off)', file: 'traced.cjs', env: (s) => ({ OTLP_URL: s.otlp }) },
   { name: 'full', label: 'express-observability, full stack', file: 'full.cjs', ours: true, env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es }) },
   { name: 'full-wrap', label: 'express-observability, full stack, obs.wrap(app)', file: 'full.cjs', ours: true, env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es, BENCH_WRAP: '1' }) },
+  { name: 'bare-server', label: 'bare Express on serverOptions(app) (reference: what obs.createServer does for Express alone)', file: 'bare.cjs', base: 'bare-server', env: () => CLASSES },
+  { name: 'metrics-server', label: 'express-observability, metrics only, obs.createServer(app)', file: 'metrics.cjs', base: 'bare-server', env: () => CLASSES },
+  { name: 'traced-server', label: 'express-observability, metrics + tracing, obs.createServer(app)', file: 'traced.cjs', base: 'bare-server', env: (s) => ({ OTLP_URL: s.otlp, ...CLASSES }) },
+  { name: 'full-server', label: 'express-observability, full stack, obs.createServer(app)', file: 'full.cjs', ours: true, base: 'bare-server', env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es, ...CLASSES }) },
+  { name: 'full-wrap-server', label: 'express-observability, full stack, obs.createServer(obs.wrap(app))', file: 'full.cjs', ours: true, base: 'bare-server', env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es, BENCH_WRAP: '1', ...CLASSES }) },
   { name: 'prom-bundle', label: 'express-prom-bundle', file: 'prom-bundle.cjs' },
   { name: 'otel', label: 'OpenTelemetry auto-instrumentation (http + express)', file: 'otel.cjs', env: (s) => ({ OTLP_URL: s.otlp }) },
   { name: 'pino', label: 'pino-http → file', file: 'pino.cjs' },
   { name: 'winston', label: 'express-winston → file', file: 'winston.cjs' },
   { name: 'peers', label: 'all peers together (prom-bundle + OTel + pino-http)', file: 'peers.cjs', env: (s) => ({ OTLP_URL: s.otlp }) },
-  { name: 'dead-closed', label: 'full stack, OTLP + ES on a closed port', file: 'full.cjs', ours: true, dead: true, env: (s) => ({ OTLP_URL: s.closed, ES_URL: s.closed }) },
-  { name: 'dead-hanging', label: 'full stack, OTLP + ES hanging', file: 'full.cjs', ours: true, dead: true, env: (s) => ({ OTLP_URL: s.hanging, ES_URL: s.hanging }) },
+  { name: 'dead-closed', label: 'full stack, OTLP + ES on a closed port', file: 'full.cjs', ours: true, dead: 'full', env: (s) => ({ OTLP_URL: s.closed, ES_URL: s.closed }) },
+  { name: 'dead-hanging', label: 'full stack, OTLP + ES hanging', file: 'full.cjs', ours: true, dead: 'full', env: (s) => ({ OTLP_URL: s.hanging, ES_URL: s.hanging }) },
+  { name: 'dead-closed-server', label: 'full stack, obs.createServer(app), OTLP + ES on a closed port', file: 'full.cjs', ours: true, dead: 'full-server', env: (s) => ({ OTLP_URL: s.closed, ES_URL: s.closed, ...CLASSES }) },
+  { name: 'dead-hanging-server', label: 'full stack, obs.createServer(app), OTLP + ES hanging', file: 'full.cjs', ours: true, dead: 'full-server', env: (s) => ({ OTLP_URL: s.hanging, ES_URL: s.hanging, ...CLASSES }) },
 ];
-const REALISTIC_VARIANTS = ['bare', 'metrics', 'metrics-wrap', 'full', 'full-wrap', 'peers'];
+const REALISTIC_VARIANTS = quick
+  ? ['bare', 'metrics', 'bare-server', 'full-server']
+  : ['bare', 'metrics', 'metrics-wrap', 'full', 'full-wrap', 'bare-server', 'metrics-server', 'full-server', 'full-wrap-server', 'peers'];
 
 function logFileFor(name) {
   return path.join(os.tmpdir(), `eo-bench-${process.pid}-${name}.log`);
@@ -133,39 +148,45 @@ async function memoryCurve(pin, sinks) {
   return points;
 }
 
+/** Capacity against bare Express as app.listen() runs it, and against the variant's own server's bare. */
+function capacities(sums, v) {
+  const s = sums[v.name];
+  const plain = sums.bare?.cpuPerReq;
+  const same = sums[v.base ?? 'bare']?.cpuPerReq;
+  return [plain && s.cpuPerReq ? fmt.pct(plain / s.cpuPerReq) : 'n/a', same && s.cpuPerReq ? fmt.pct(same / s.cpuPerReq) : 'n/a'];
+}
+
 function mainTable(sums, parts) {
   const bare = sums.bare?.rps;
   const rows = VARIANTS.filter((v) => sums[v.name] && !v.dead).map((v) => {
     const s = sums[v.name];
-    const cpuBare = sums.bare?.cpuPerReq;
-    return [v.label, fmt.int(s.rps), bare ? fmt.pct(s.rps / bare) : 'n/a', fmt.us(s.cpuPerReq), cpuBare && s.cpuPerReq ? fmt.pct(cpuBare / s.cpuPerReq) : 'n/a',
+    return [v.label, fmt.int(s.rps), bare ? fmt.pct(s.rps / bare) : 'n/a', fmt.us(s.cpuPerReq), ...capacities(sums, v),
       fmt.ms(s.p50), fmt.ms(s.p99), fmt.mb(s.rss), fmt.pm(s.spread)];
   });
   const note = parts ? `\n\nFull stack parts wired: ${parts}.` : '';
-  return table(['Variant', 'req/s', 'vs bare', 'server CPU µs/req', 'capacity vs bare', 'p50 ms', 'p99 ms', 'RSS MB', 'round spread'], rows) + note;
+  return table(['Variant', 'req/s', 'vs bare', 'server CPU µs/req', 'capacity vs bare', 'capacity vs same server’s bare', 'p50 ms', 'p99 ms', 'RSS MB', 'round spread'], rows) + note;
 }
 
 function deadTable(sums, runs) {
-  const healthy = sums.full?.rps;
-  const rows = VARIANTS.filter((v) => sums[v.name] && (v.dead || v.name === 'full')).map((v) => {
+  const healthyOf = (v) => (v.dead ? v.dead : v.name);
+  const rows = VARIANTS.filter((v) => sums[v.name] && (v.dead || VARIANTS.some((d) => d.dead === v.name && sums[d.name]))).map((v) => {
     const s = sums[v.name];
+    const h = sums[healthyOf(v)];
     const drops = runs[v.name].at(-1)?.drops ?? {};
     const d = Object.entries(drops).map(([k, n]) => `${k}=${n}`).join(', ') || 'none exposed';
-    const cpuHealthy = sums.full?.cpuPerReq;
-    return [v.label, fmt.int(s.rps), healthy ? fmt.pct(s.rps / healthy) : 'n/a', fmt.us(s.cpuPerReq), cpuHealthy && s.cpuPerReq ? fmt.pct(cpuHealthy / s.cpuPerReq) : 'n/a', fmt.ms(s.p99), fmt.mb(s.rss), d];
+    return [v.label, fmt.int(s.rps), h?.rps ? fmt.pct(s.rps / h.rps) : 'n/a', fmt.us(s.cpuPerReq), h?.cpuPerReq && s.cpuPerReq ? fmt.pct(h.cpuPerReq / s.cpuPerReq) : 'n/a', fmt.ms(s.p99), fmt.mb(s.rss), d];
   });
-  return table(['Variant', 'req/s', 'vs healthy full stack', 'server CPU µs/req', 'capacity vs healthy', 'p99 ms', 'RSS MB', 'drop counters (last round)'], rows);
+  return table(['Variant', 'req/s', 'vs its healthy full stack', 'server CPU µs/req', 'capacity vs healthy', 'p99 ms', 'RSS MB', 'drop counters (last round)'], rows);
 }
 
 function realisticTable(realSums) {
   const bare = realSums.bare?.rps;
   const rows = REALISTIC_VARIANTS.filter((n) => realSums[n]).map((n) => {
     const s = realSums[n];
-    const label = VARIANTS.find((v) => v.name === n).label;
-    const cpuBare = realSums.bare?.cpuPerReq;
-    return [label, fmt.int(s.rps), bare ? fmt.pct(s.rps / bare) : 'n/a', fmt.us(s.cpuPerReq), cpuBare && s.cpuPerReq ? fmt.pct(cpuBare / s.cpuPerReq) : 'n/a', fmt.ms(s.p50), fmt.ms(s.p99), fmt.pm(s.spread)];
+    const v = VARIANTS.find((x) => x.name === n);
+    return [v.label, fmt.int(s.rps), bare ? fmt.pct(s.rps / bare) : 'n/a', fmt.us(s.cpuPerReq), ...capacities(realSums, v), fmt.ms(s.p50), fmt.ms(s.p99), fmt.pm(s.spread)];
   });
-  return table(['Variant', 'req/s', 'vs bare', 'server CPU µs/req', 'capacity vs bare', 'p50 ms', 'p99 ms', 'round spread'], rows);
+  return table(['Variant', 'req/s', 'vs bare', 'server CPU µs/req', 'capacity vs bare', 'capacity vs same server’s bare', 'p50 ms', 'p99 ms', 'round spread'], rows);
 }
 
 function loggerTable(result) {
