@@ -1,5 +1,5 @@
 // A/B of server CPU per request between benchmark servers, interleaved rounds (not part of `npm run bench`):
-//   node bench/ab.mjs bare metrics traced::OTLP_URL= exp-shape:shape
+//   node bench/ab.mjs bare bare::BENCH_CLASSES=1 metrics traced::OTLP_URL=
 // Each argument is <file in bench/servers without .cjs>[:<EXP value>[:<VAR=value,...>]]. Every round
 // starts each variant fresh on the server core, warms it 1 s, drives it DUR s (default 3) with 32
 // connections, and reads the server's CPU time from /proc. Prints per-round CPU µs/request, median, min

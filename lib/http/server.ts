@@ -39,24 +39,25 @@ function isClass(fn: unknown): boolean {
   return typeof fn === 'function' && /^class\b/.test(Function.prototype.toString.call(fn));
 }
 
-/** The request and response classes for `app`, or undefined when `app` is not an Express app. */
+/**
+ * The request and response classes for `app`, or undefined when `app` is not an Express app, or when
+ * Node's own constructors cannot be called on an object made here (were they ever ES classes; Node 18
+ * to 24 write them as functions): Reflect.construct would work but measured slower than not tuning
+ * at all (a derived hidden class per call), so Node's classes are left in place then.
+ */
 export function serverClasses(app: object): ServerClasses | undefined {
   const protos = expressPrototypes(app);
-  if (protos === undefined) return undefined;
-  // Node's constructors are plain functions (Node 18-24): called on the object `new` made here, they
-  // initialise it in place, and the object's hidden class starts from these functions' own initial map.
-  // Were they ever ES classes, Reflect.construct gives the same result (slower: a derived map per call).
-  const asFunction = !isClass(IncomingMessage) && !isClass(ServerResponse);
-  function ExpressIncomingMessage(this: IncomingMessage, socket: Socket): IncomingMessage | undefined {
-    if (!asFunction) return Reflect.construct(IncomingMessage, [socket], ExpressIncomingMessage) as IncomingMessage;
-    (IncomingMessage as unknown as (this: IncomingMessage, socket: Socket) => void).call(this, socket);
-    return undefined;
+  if (protos === undefined || isClass(IncomingMessage) || isClass(ServerResponse)) return undefined;
+  // Called on the object `new` made here, Node's constructors initialise it in place, and its hidden
+  // class starts from these functions' own initial map: one for every request of the server.
+  const initRequest = IncomingMessage as unknown as (this: IncomingMessage, socket: Socket) => void;
+  const initResponse = ServerResponse as unknown as (this: ServerResponse, req: IncomingMessage, options?: unknown) => void;
+  function ExpressIncomingMessage(this: IncomingMessage, socket: Socket): void {
+    initRequest.call(this, socket);
   }
   ExpressIncomingMessage.prototype = protos.request;
-  function ExpressServerResponse(this: ServerResponse, req: IncomingMessage, options?: unknown): ServerResponse | undefined {
-    if (!asFunction) return Reflect.construct(ServerResponse, [req, options], ExpressServerResponse) as ServerResponse;
-    (ServerResponse as unknown as (this: ServerResponse, req: IncomingMessage, options?: unknown) => void).call(this, req, options);
-    return undefined;
+  function ExpressServerResponse(this: ServerResponse, req: IncomingMessage, options?: unknown): void {
+    initResponse.call(this, req, options);
   }
   ExpressServerResponse.prototype = protos.response;
   return {
