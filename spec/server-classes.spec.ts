@@ -110,6 +110,19 @@ async function twoConcurrentRequests(options: http.ServerOptions | undefined): P
   return verdict;
 }
 
+/** Listen on 127.0.0.1:0 with a server the test built; `close()` drops connections and stops it. */
+async function started(server: http.Server): Promise<{ base: string; close(): Promise<void> }> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 describe('serverOptions(app) / obs.createServer(app): requests built on the Express app prototypes', () => {
   for (const [major, express] of [
     [4, express4 as unknown as ExpressLike],
@@ -121,9 +134,7 @@ describe('serverOptions(app) / obs.createServer(app): requests built on the Expr
       app.use(obs.router);
       const server = obs.createServer(app as unknown as RequestListener, { keepAliveTimeout: 1234 });
       assert.equal(server.keepAliveTimeout, 1234, 'http.createServer options pass through');
-      server.listen(0, '127.0.0.1');
-      await once(server, 'listening');
-      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const { base, close } = await started(server);
       try {
         await exercise(base);
         const m = await request(base, '/metrics');
@@ -139,8 +150,7 @@ describe('serverOptions(app) / obs.createServer(app): requests built on the Expr
         const names = obs.tracing.recentTraces({ limit: 20 }).map((t) => t.name);
         assert.ok(names.includes('GET /users/:id'), `span named after the template: ${names.join(', ')}`);
       } finally {
-        server.closeAllConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await close();
         await obs.shutdown();
       }
     });
@@ -150,17 +160,14 @@ describe('serverOptions(app) / obs.createServer(app): requests built on the Expr
     const obs = createObservability({ serviceName: 'classes-wrap', logging: { stdout: false }, system: { enabled: false } });
     const app = buildApp(express5, undefined);
     const server = obs.createServer(obs.wrap(app as unknown as RequestListener, { endpoints: true }));
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { base, close } = await started(server);
     try {
       await exercise(base);
       const m = await request(base, '/metrics');
       assert.equal(m.status, 200);
       assert.equal(samples(m.body, 'http_server_request_duration_seconds_count', { route: '/users/:id', status_code: '200' })[0]?.value, 1);
     } finally {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await close();
       await obs.shutdown();
     }
   });
@@ -184,17 +191,14 @@ describe('serverOptions(app) / obs.createServer(app): requests built on the Expr
     const plain: RequestListener = (_req, res) => res.end('plain');
     assert.deepEqual(serverOptions(plain), {});
     const server = obs.createServer(app as unknown as RequestListener);
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const { base, close } = await started(server);
     try {
       const r = await request(base, '/hello/7');
       assert.equal(r.status, 200);
       assert.equal(r.body, 'hi');
       assert.deepEqual(labelValues(await obs.registry.metrics(), 'http_server_request_duration_seconds_count', 'route'), ['/hello/:id']);
     } finally {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await close();
       await obs.shutdown();
     }
   });
