@@ -1,4 +1,4 @@
-import { bucketIndex } from '../metrics/http-metrics';
+import { bucketIndex } from '../metrics/bound-series';
 import type { CompletedRequest, RequestParticipant } from '../middleware';
 
 /** A traced request kept as an exemplar of a route's latency bucket. */

@@ -23,8 +23,6 @@ export function normalizeMethod(method: string | undefined): string {
   return KNOWN_METHODS.has(upper) ? upper : '_OTHER';
 }
 
-export { bucketIndex };
-
 /** Route label value for requests that matched no route. */
 export const UNMATCHED_ROUTE = 'unmatched';
 /** Route label value for label sets past the cardinality cap. */
