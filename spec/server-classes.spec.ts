@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import http, { type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import connect from 'connect';
@@ -85,8 +83,11 @@ function sameHiddenClass(): (a: object, b: object) => boolean {
   return fn;
 }
 
-/** Two requests held at the same point of one route handler, compared there; answers whether their req and res share hidden classes. */
-async function twoConcurrentRequests(options: http.ServerOptions | undefined): Promise<{ req: boolean; res: boolean }> {
+/**
+ * Two requests held at the same point of one route handler, compared there; answers whether their req
+ * and res share hidden classes, on a server built with `serverOptions(app)` or on a plain one.
+ */
+async function twoConcurrentRequests(withClasses: boolean): Promise<{ req: boolean; res: boolean }> {
   const same = sameHiddenClass();
   const app = express5();
   const held: Array<[express5.Request, express5.Response]> = [];
@@ -98,7 +99,7 @@ async function twoConcurrentRequests(options: http.ServerOptions | undefined): P
     verdict = { req: same(r1, r2), res: same(s1, s2) };
     for (const [, s] of held) s.json({ ok: true });
   });
-  const srv = await listen(app as unknown as RequestListener, options === undefined ? undefined : serverOptions(app));
+  const srv = await listen(app as unknown as RequestListener, withClasses ? serverOptions(app) : undefined);
   try {
     const [a, b] = await Promise.all([request(srv.url, '/users/1'), request(srv.url, '/users/2')]);
     assert.equal(a.status, 200);
@@ -108,19 +109,6 @@ async function twoConcurrentRequests(options: http.ServerOptions | undefined): P
   }
   assert.ok(verdict !== undefined, 'both requests reached the handler');
   return verdict;
-}
-
-/** Listen on 127.0.0.1:0 with a server the test built; `close()` drops connections and stops it. */
-async function started(server: http.Server): Promise<{ base: string; close(): Promise<void> }> {
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
 }
 
 describe('serverOptions(app) / obs.createServer(app): requests built on the Express app prototypes', () => {
@@ -134,7 +122,7 @@ describe('serverOptions(app) / obs.createServer(app): requests built on the Expr
       app.use(obs.router);
       const server = obs.createServer(app as unknown as RequestListener, { keepAliveTimeout: 1234 });
       assert.equal(server.keepAliveTimeout, 1234, 'http.createServer options pass through');
-      const { base, close } = await started(server);
+      const { url: base, close } = await listen(server);
       try {
         await exercise(base);
         const m = await request(base, '/metrics');
@@ -160,7 +148,7 @@ describe('serverOptions(app) / obs.createServer(app): requests built on the Expr
     const obs = createObservability({ serviceName: 'classes-wrap', logging: { stdout: false }, system: { enabled: false } });
     const app = buildApp(express5, undefined);
     const server = obs.createServer(obs.wrap(app as unknown as RequestListener, { endpoints: true }));
-    const { base, close } = await started(server);
+    const { url: base, close } = await listen(server);
     try {
       await exercise(base);
       const m = await request(base, '/metrics');
@@ -173,10 +161,10 @@ describe('serverOptions(app) / obs.createServer(app): requests built on the Expr
   });
 
   it('gives every request one hidden class, where Express alone gives each its own', async () => {
-    const withClasses = await twoConcurrentRequests({});
+    const withClasses = await twoConcurrentRequests(true);
     assert.deepEqual(withClasses, { req: true, res: true }, 'serverOptions(app): one hidden class for req, one for res');
     // Why the option exists: Object.setPrototypeOf(req, app.request) per request leaves V8 a map per object.
-    const plain = await twoConcurrentRequests(undefined);
+    const plain = await twoConcurrentRequests(false);
     assert.deepEqual(plain, { req: false, res: false }, 'http.createServer(app): a hidden class per request');
   });
 
@@ -191,7 +179,7 @@ describe('serverOptions(app) / obs.createServer(app): requests built on the Expr
     const plain: RequestListener = (_req, res) => res.end('plain');
     assert.deepEqual(serverOptions(plain), {});
     const server = obs.createServer(app as unknown as RequestListener);
-    const { base, close } = await started(server);
+    const { url: base, close } = await listen(server);
     try {
       const r = await request(base, '/hello/7');
       assert.equal(r.status, 200);

@@ -9,8 +9,11 @@ export interface Listening {
   close(): Promise<void>;
 }
 
-/** Start `handler` (an Express/Connect app or plain listener) on 127.0.0.1:0; `options` go to `http.createServer`. */
-export async function listen(handler: RequestListener, options?: ServerOptions): Promise<Listening> {
+/**
+ * Start `handler` (an Express/Connect app or plain listener; `options` go to `http.createServer`), or a
+ * server built elsewhere, on 127.0.0.1:0.
+ */
+export async function listen(handler: RequestListener | Server, options?: ServerOptions): Promise<Listening> {
   const srv = await startLoopbackServer(handler, options);
   return { server: srv.server, port: srv.port, url: srv.url, close: () => srv.stop() };
 }

@@ -15,11 +15,12 @@ export interface LoopbackServer {
 
 /**
  * Start `handler` on 127.0.0.1 on an ephemeral port, tracking sockets so stop() is immediate.
- * `options` go to `http.createServer` (e.g. the package's `serverOptions(app)`).
+ * `options` go to `http.createServer` (e.g. the package's `serverOptions(app)`); a server built
+ * elsewhere (e.g. `obs.createServer(app)`) is started as it is.
  */
-export async function startLoopbackServer(handler: RequestListener, options: ServerOptions = {}): Promise<LoopbackServer> {
+export async function startLoopbackServer(handler: RequestListener | Server, options: ServerOptions = {}): Promise<LoopbackServer> {
   const sockets = new Set<Socket>();
-  const server = http.createServer(options, handler);
+  const server = typeof handler === 'function' ? http.createServer(options, handler) : handler;
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
