@@ -207,6 +207,55 @@ describe('Elasticsearch transport against the _bulk stand-in', () => {
     await transport.shutdown(1000);
   });
 
+  it('lines encoded into shared buffers arrive byte-exact: non-ASCII, across buffer ends, longer than a buffer, retried from the middle', async () => {
+    es.indices.clear();
+    // Every 7th line is refused once with 429 (retried from the middle of a buffer), every 50th for good (dead letter).
+    const refused = new Set<string>();
+    es.itemFailures((doc) => {
+      const n = Number(doc.n);
+      if (n % 50 === 49) return { status: 400, type: 'mapper_parsing_exception', reason: 'bad' };
+      if (n % 7 === 3 && !refused.has(String(n))) {
+        refused.add(String(n));
+        return { status: 429, type: 'es_rejected_execution_exception', reason: 'busy' };
+      }
+      return undefined;
+    });
+    const dead: DeadLetter[] = [];
+    const transport = new ElasticsearchTransport({ url: es.url, index: 'slab', onDeadLetter: (l) => dead.push(...l), batchSize: 97, ...FAST });
+    const logger = winston.createLogger({ transports: [transport] });
+    const texts = ['ascii only', 'café crème, naïve façade', '日本語のログ行', 'emoji 🚀🔥 and \u2028 separators', 'quote " backslash \\ tab \t'];
+    const expected = new Map<number, string>();
+    // ~2 MB of lines: several 256 KB buffers, lines landing across their ends.
+    for (let n = 0; n < 3000; n++) {
+      const message = `${texts[n % texts.length]} #${n} ${'é'.repeat(n % 300)}`;
+      expected.set(n, message);
+      logger.info(message, { n });
+    }
+    const huge = `${'🚀'.repeat(70_000)} huge`; // 280,000 UTF-16 units: bigger than one shared buffer
+    logger.info(huge, { n: 3000 });
+    expected.set(3000, huge);
+    await transport.flush();
+    es.itemFailures(null);
+    const stored = new Map([...(es.indices.get('slab')?.values() ?? [])].map((d) => [Number(d.n), String(d.message)]));
+    const deadNs = new Set(dead.map((d) => Number((JSON.parse(d.line) as { n: number }).n)));
+    for (const [n, message] of expected) {
+      if (n % 50 === 49) {
+        assert.ok(!stored.has(n), `line ${n} refused for good`);
+        assert.ok(deadNs.has(n), `line ${n} reached the dead letter`);
+      } else {
+        assert.equal(stored.get(n), message, `line ${n}`);
+      }
+    }
+    for (const d of dead) {
+      const doc = JSON.parse(d.line) as { n: number; message: string };
+      assert.equal(doc.message, expected.get(doc.n), 'dead letter decoded intact');
+    }
+    assert.equal(dead.length, 60);
+    assert.equal(stored.size, 3001 - 60);
+    assert.equal(refused.size, [...expected.keys()].filter((n) => n % 7 === 3 && n % 50 !== 49).length, 'every 429 item retried');
+    await transport.shutdown(1000);
+  });
+
   it('with a tiny queue limit the drop counter equals exactly the lines that never arrived', async () => {
     es.indices.clear();
     const registry = new Registry();

@@ -11,6 +11,7 @@ import { SendError, type BatchOutcome, type Rejection } from './batch-queue';
 import { retryableStatus } from './http-post';
 import { MESSAGE, type LogInfo } from './levels';
 import { ecsJson } from './ecs';
+import { coalesce, Utf8Slab, type SlabRange } from './slab';
 import { ShippingTransport, type ShippedEntry, type ShipperInternals } from './shipper';
 import { readShipperOptions, SHIPPER_KEYS, type ResolvedShipperOptions, type ShipperOptions } from './shipper-options';
 
@@ -71,28 +72,27 @@ export function resolveElasticsearchOptions(options: unknown, path: string): Res
   });
 }
 
-/** One queued `create` action and its document. */
 /**
- * A queued `_bulk` pair, already encoded: the bytes live outside the JavaScript heap, so a
- * backlog (a slow or absent backend) costs the garbage collector one small object per line
- * instead of the line's strings.
+ * A queued `_bulk` pair, already encoded (`{"create":...}\n{doc}\n`): bytes `[start, end)` of a
+ * shared {@link Utf8Slab} buffer. The action's JSON holds no raw newline, so the document starts
+ * after the first one.
  */
-class BulkEntry implements ShippedEntry {
+class BulkEntry implements ShippedEntry, SlabRange {
   attempts = 0;
-  /** `payload` is `{"create":...}\n{doc}\n`; the document starts at `docAt`. */
   constructor(
-    readonly payload: Buffer,
-    readonly docAt: number,
+    readonly buf: Buffer,
+    readonly start: number,
+    readonly end: number,
   ) {}
 
   /** Size counted against the queue limit (the encoded pair). */
   get bytes(): number {
-    return this.payload.length;
+    return this.end - this.start;
   }
 
   /** The document as sent (decoded only for a dead letter). */
   get line(): string {
-    return this.payload.toString('utf8', this.docAt, this.payload.length - 1);
+    return this.buf.toString('utf8', this.buf.indexOf(10, this.start) + 1, this.end - 1);
   }
 }
 
@@ -115,24 +115,16 @@ export function bulkSucceeded(body: string): boolean {
   return /"errors"\s*:\s*false\s*,/.test(head);
 }
 
-/** The NDJSON body of a batch: the entries' encoded pairs, back to back. */
-function bulkBody(batch: readonly BulkEntry[]): Buffer {
-  let total = 0;
-  for (const e of batch) total += e.payload.length;
-  return Buffer.concat(batch.map((e) => e.payload), total);
-}
-
 /** Ships log entries to Elasticsearch or OpenSearch through `_bulk`. */
 export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
   readonly #o: ResolvedElasticsearchOptions;
   readonly #headers: Readonly<Record<string, string>>;
   readonly #idPrefix = randomBytes(9).toString('base64url');
   #seq = 0;
+  readonly #slab = new Utf8Slab();
   #indexKey = '';
   /** `{"create":{"_index":"<index of #indexKey>","_id":"<idPrefix>` */
   #actionHead = '';
-  /** UTF-8 size of {@link #actionHead} (an index name may be non-ASCII; the rest of the action is ASCII). */
-  #actionHeadBytes = 0;
 
   /** Validates `options` (errors name the option) and starts the (unref'd) flush timer. */
   constructor(options: ElasticsearchTransportOptions, internals: ShipperInternals = {}) {
@@ -158,7 +150,6 @@ export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
         .replace(/\{HH\}/g, key.slice(11, 13));
       this.#indexKey = key;
       this.#actionHead = `{"create":{"_index":${JSON.stringify(index)},"_id":"${this.#idPrefix}`;
-      this.#actionHeadBytes = Buffer.byteLength(this.#actionHead);
     }
     return this.#actionHead;
   }
@@ -167,13 +158,14 @@ export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
   protected toEntry(info: LogInfo): BulkEntry {
     const ts = typeof info.timestamp === 'string' && info.timestamp.length >= 13 ? info.timestamp : isoNow();
     const doc = this.#o.ecs ? ecsJson(info, this.#o.serviceName) : String(info[MESSAGE] ?? JSON.stringify(info));
-    const action = `${this.#action(ts)}${(this.#seq++).toString(36)}"}}\n`;
-    return new BulkEntry(Buffer.from(`${action}${doc}\n`), this.#actionHeadBytes + action.length - this.#actionHead.length);
+    const slab = this.#slab;
+    const start = slab.append(`${this.#action(ts)}${(this.#seq++).toString(36)}"}}\n${doc}\n`);
+    return new BulkEntry(slab.buffer, start, slab.position);
   }
 
   /** POST one `_bulk` request and sort its items into delivered, retry and rejected. */
   protected async sendBatch(batch: readonly BulkEntry[], signal: AbortSignal): Promise<BatchOutcome<BulkEntry>> {
-    const res = await this.poster.post('/_bulk', bulkBody(batch), this.#headers, signal);
+    const res = await this.poster.post('/_bulk', coalesce(batch), this.#headers, signal);
     if (res.status < 200 || res.status >= 300) {
       throw new SendError(`_bulk answered ${res.status}: ${res.body.slice(0, 300)}`, retryableStatus(res.status));
     }

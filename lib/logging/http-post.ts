@@ -21,11 +21,16 @@ export class HttpPoster {
     this.#request = secure ? https.request : http.request;
   }
 
-  /** POST `body` to `path` (joined to the base URL's path); rejects on network errors and on `signal`. */
-  post(path: string, body: string | Buffer, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<PostResponse> {
+  /**
+   * POST `body` (a string, or bytes in one or more pieces written back to back) to `path` (joined
+   * to the base URL's path); rejects on network errors and on `signal`.
+   */
+  post(path: string, body: string | Buffer | readonly Buffer[], headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<PostResponse> {
     const base = this.#url.pathname.replace(/\/+$/, '');
     // Encoded once: measuring the string for Content-Length and then writing it would scan it twice.
-    const payload = typeof body === 'string' ? Buffer.from(body) : body;
+    const pieces = typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body;
+    let length = 0;
+    for (const p of pieces) length += p.length;
     return new Promise<PostResponse>((resolve, reject) => {
       const req = this.#request(
         {
@@ -36,7 +41,7 @@ export class HttpPoster {
           method: 'POST',
           agent: this.#agent,
           signal,
-          headers: { ...headers, 'content-length': payload.length },
+          headers: { ...headers, 'content-length': length },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -46,7 +51,10 @@ export class HttpPoster {
         },
       );
       req.on('error', reject);
-      req.end(payload);
+      // Written before the agent hands over a socket (next tick), so the headers and every
+      // piece leave together in one writev.
+      for (const p of pieces) req.write(p);
+      req.end();
     });
   }
 
