@@ -1,4 +1,4 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { readBool, readSection, typeError } from './util/validate';
 import { collectDefaultMetrics } from 'prom-client';
@@ -40,7 +40,10 @@ export interface Observability {
   readonly registry: AnyRegistry;
   /** Typed metric factory on {@link Observability.registry}. */
   readonly metrics: MetricsCollector;
-  /** Per-request middleware: `app.use(obs.middleware)` before your routes. */
+  /**
+   * Per-request middleware: `app.use(obs.middleware)` before your routes. With the
+   * `middlewareEndpoints` option it also answers the router's endpoints at the root.
+   */
   readonly middleware: Middleware;
   /** Error-recording middleware: `app.use(obs.errorHandler)` after your routes; passes the error on. */
   readonly errorHandler: ErrorMiddleware;
@@ -261,11 +264,20 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   };
   /** What each of this instance's wrappers wraps, so createServer() finds the Express app behind one. */
   const wrappedApps = new WeakMap<RequestListener, RequestListener>();
+  // middlewareEndpoints: the router's paths are answered from inside the middleware (a closure only
+  // for the requests the router may answer; every other request takes the plain path).
+  const middlewareWithEndpoints: Middleware = (req, res, next) => {
+    if (!mayServe(req.url)) {
+      middleware(req, res, next);
+      return;
+    }
+    enter(req, res, (n: NextFunction) => router(req as Request, res as Response, n), next, undefined);
+  };
   return {
     options: resolved,
     registry,
     metrics,
-    middleware,
+    middleware: resolved.middlewareEndpoints ? middlewareWithEndpoints : middleware,
     errorHandler,
     router,
     wrap(listener: RequestListener, wrapOptions: WrapOptions = {}): RequestListener {

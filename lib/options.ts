@@ -80,6 +80,13 @@ export interface ObservabilityOptions {
   readonly alerts?: AlertsOptions;
   /** Cluster mode: in a Node `cluster` worker, `/metrics` answers for all workers (the primary calls `setupClusterPrimary()`). Default: off. */
   readonly cluster?: ClusterOptions;
+  /**
+   * `obs.middleware` also answers the router's endpoints at the root (`/metrics`, `/health*`,
+   * `/dashboard*`, `/alerts*`, behind `auth` when set), so one `app.use(obs.middleware)` is the whole
+   * setup and every request crosses one Express layer instead of two. Leave it off (the default) when
+   * the router is mounted under a prefix or served on an internal port. Default `false`.
+   */
+  readonly middlewareEndpoints?: boolean;
 }
 
 /** Metric options with every default filled in. */
@@ -109,6 +116,7 @@ export interface ResolvedOptions {
   readonly auth: ResolvedAuthOptions | undefined;
   readonly alerts: ResolvedAlertsOptions;
   readonly cluster: ResolvedClusterOptions;
+  readonly middlewareEndpoints: boolean;
 }
 
 /** Paths of the router's own endpoints, excluded from measurement by default. */
@@ -122,7 +130,7 @@ export const DEFAULT_EXCLUDED_PATHS: readonly (string | RegExp)[] = Object.freez
   /^\/alerts(?:\/|$)/,
 ]);
 
-const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing', 'system', 'health', 'logging', 'dashboard', 'auth', 'alerts', 'cluster'] as const;
+const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing', 'system', 'health', 'logging', 'dashboard', 'auth', 'alerts', 'cluster', 'middlewareEndpoints'] as const;
 const METRIC_KEYS = [
   'defaultMetrics',
   'prefix',
@@ -193,5 +201,6 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
     auth: resolveAuthOptions(top.auth),
     alerts: resolveAlertsOptions(top.alerts, buckets as readonly number[]),
     cluster: resolveClusterOptions(top.cluster),
+    middlewareEndpoints: readBool(top, 'middlewareEndpoints', '', false),
   });
 }

@@ -70,7 +70,8 @@ function serve(app, stop = async () => {}, expressApp = app) {
 
 /**
  * Serve the benchmark routes with an express-observability instance mounted the way a user would:
- * `app.use(obs.middleware)` + `app.use(obs.router)`, or with BENCH_WRAP=1 the same stack around the
+ * `app.use(obs.middleware)` + `app.use(obs.router)` (with BENCH_ONE_LAYER=1 the middleware alone, answering
+ * the endpoints itself: the middlewareEndpoints option), or with BENCH_WRAP=1 the same stack around the
  * server's listener (`obs.wrap(app, { endpoints: true })`, no Express layers). `errorHandler` adds
  * `obs.errorHandler` after the routes. Stops with `obs.shutdown()`.
  */
@@ -79,9 +80,11 @@ function serveObserved(obs, { errorHandler = true } = {}) {
   const app = express();
   app.disable('x-powered-by');
   const wrap = process.env.BENCH_WRAP === '1';
+  const oneLayer = process.env.BENCH_ONE_LAYER === '1';
+  if (oneLayer && !obs.options.middlewareEndpoints) throw new Error('BENCH_ONE_LAYER=1 needs the middlewareEndpoints option');
   if (!wrap) {
     app.use(obs.middleware);
-    app.use(obs.router);
+    if (!oneLayer) app.use(obs.router);
   }
   addRoutes(app);
   if (errorHandler) app.use(obs.errorHandler);

@@ -25,6 +25,8 @@ function metricsOnlyOptions() {
   if (known.has('system')) opts.system = { enabled: false };
   if (known.has('alerts')) opts.alerts = { enabled: false };
   if (known.has('dashboard')) opts.dashboard = { enabled: false };
+  // BENCH_ONE_LAYER=1: the middleware answers the endpoints itself (one Express layer, no obs.router).
+  if (process.env.BENCH_ONE_LAYER === '1') opts.middlewareEndpoints = true;
   return opts;
 }
 
