@@ -30,6 +30,21 @@ export interface RequestState {
   log: unknown;
 }
 
+/** A fresh {@link RequestState} (one allocation site, so every state shares one hidden class). */
+export function newRequestState(start: number, done: boolean): RequestState {
+  return {
+    start,
+    error: undefined,
+    traceId: undefined,
+    spanId: undefined,
+    span: undefined,
+    client: undefined,
+    done,
+    served: false,
+    log: undefined,
+  };
+}
+
 /**
  * Where the middleware keeps each request's state: a WeakMap keyed by the request, not a property
  * on the request. Express re-prototypes every req/res (`Object.setPrototypeOf` in app.handle), after
@@ -323,17 +338,7 @@ export function createMiddleware(parts: MiddlewareParts): {
       fn(a, b);
       return;
     }
-    const state: RequestState = {
-      start: performance.now(),
-      error: undefined,
-      traceId: undefined,
-      spanId: undefined,
-      span: undefined,
-      client: undefined,
-      done: false,
-      served: false,
-      log: undefined,
-    };
+    const state = newRequestState(performance.now(), false);
     states.set(req, state);
     http.begin();
     watch(req, res, state);

@@ -107,7 +107,7 @@ export class RouteStats {
       const name = (v as { metricName?: string }).metricName ?? '';
       if (name.endsWith('_bucket')) {
         const le = labels.le;
-        const idx = bucketIndex(bounds, le);
+        const idx = boundSlot(bounds, le);
         const inBucket = v.value - s.prev;
         s.prev = v.value;
         cell.buckets[idx] = (cell.buckets[idx] ?? 0) + inBucket;
@@ -185,7 +185,8 @@ export class RouteStats {
   }
 }
 
-function bucketIndex(bounds: number[], le: unknown): number {
+/** Slot of the `le` label's bound in `bounds`: a new finite bound is appended; `+Inf` is the slot after the last. */
+function boundSlot(bounds: number[], le: unknown): number {
   const n = le === '+Inf' ? Infinity : Number(le);
   let i = bounds.indexOf(n);
   if (i === -1 && Number.isFinite(n)) {

@@ -2,6 +2,7 @@
 import { createWriteStream } from 'node:fs';
 import type TransportStream from 'winston-transport';
 import type { InstanceContext } from '../observability';
+import { newRequestState } from '../middleware';
 import { secretKeyMatcher } from '../util/redact';
 import { createLoggingParticipant } from './access-log';
 import { ElasticsearchTransport } from './elasticsearch';
@@ -75,7 +76,7 @@ function disabledLogging(ctx: InstanceContext): LoggingSubsystem {
   const logger = createLogger({ service, level: 'error', isSecret, transports: [new JsonLinesTransport({ silent: true })] });
   logger.silent = true;
   // One shared, silent req.log for every request: nothing to bind when nothing is written.
-  const shared = new RequestLogger(logger, { start: 0, error: undefined, traceId: undefined, spanId: undefined, span: undefined, client: undefined, done: true, served: false, log: undefined });
+  const shared = new RequestLogger(logger, newRequestState(0, true));
   const bind = requestLogBinder(
     (req) => (ctx.states.of(req) !== undefined ? shared : undefined),
     () => shared,
