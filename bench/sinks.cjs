@@ -25,6 +25,12 @@ const otlp = http.createServer((req, res) => {
   drain(req, (bytes) => {
     stats.otlpRequests++;
     stats.otlpBytes += bytes;
+    // An empty ExportTraceServiceResponse in the request's encoding (zero bytes in protobuf).
+    if (String(req.headers['content-type']).startsWith('application/x-protobuf')) {
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+      res.end();
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{}');
   });

@@ -37,7 +37,7 @@ export { DEFAULT_EXCLUDED_FS_TYPES } from './system/options';
 export type { SystemProbes, CpuTimes, MemoryFigures, MountInfo, FsFigures } from './system/probes';
 export type { SystemSampler, SystemSnapshot, FilesystemSample } from './system/sampler';
 export type { TracingSystem, WithSpanOptions, SpanKindName } from './tracing/tracer';
-export type { TracingOptions, ResolvedTracingOptions, SamplerName } from './tracing/options';
+export type { TracingOptions, ResolvedTracingOptions, SamplerName, OtlpProtocol } from './tracing/options';
 export type { SpanRecord, TraceSummary, TraceQuery } from './tracing/span-store';
 export { activeSpanIds } from './tracing/active';
 export type { SpanIds } from './tracing/active';

@@ -14,6 +14,8 @@ const OTEL_VARS = [
   'OTEL_EXPORTER_OTLP_ENDPOINT',
   'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
   'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
   'OTEL_TRACES_SAMPLER',
   'OTEL_TRACES_SAMPLER_ARG',
   'OTEL_SDK_DISABLED',
@@ -84,6 +86,27 @@ describe('tracing: OTEL_* environment variables (options win)', () => {
     assert.equal(a.spans.length + b.spans.length, 2, 'nothing more reached the environment endpoints');
   });
 
+  it('OTEL_EXPORTER_OTLP_PROTOCOL picks the encoding, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL over it, tracing.protocol over both', async () => {
+    const r = await receiver();
+    const typeOfLast = (): string => String(r.requests.at(-1)?.['content-type']);
+    const cases: [Record<string, string>, ObservabilityOptions['tracing'], string][] = [
+      [{}, {}, 'application/json'],
+      [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }, {}, 'application/x-protobuf'],
+      [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' }, {}, 'application/json'],
+      [{ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' }, { protocol: 'http/protobuf' }, 'application/x-protobuf'],
+    ];
+    for (const [env, tracing, type] of cases) {
+      const obs = withEnv({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: r.tracesUrl, ...env }, { tracing });
+      const before = r.spans.length;
+      await oneRequest(obs);
+      await obs.shutdown();
+      assert.equal(r.spans.length, before + 1, `one span decoded (${JSON.stringify(env)})`);
+      assert.equal(r.spans.at(-1)?.attributes['http.route'], '/users/:id');
+      assert.equal(typeOfLast(), type, JSON.stringify({ env, tracing }));
+    }
+    assert.deepEqual(r.errors, []);
+  });
+
   it('OTEL_TRACES_SAMPLER=always_off samples nothing (no span, no exemplar); tracing.sampler wins', async () => {
     const r = await receiver();
     const off = withEnv({ OTEL_TRACES_SAMPLER: 'always_off' }, { tracing: { endpoint: r.tracesUrl } });
@@ -125,6 +148,9 @@ describe('tracing: OTEL_* environment variables (options win)', () => {
     assert.throws(() => withEnv({ OTEL_TRACES_SAMPLER_ARG: '1.5' }), /OTEL_TRACES_SAMPLER_ARG must be a number between 0 and 1/);
     assert.throws(() => withEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }), /OTEL_EXPORTER_OTLP_ENDPOINT must be an http\(s\) URL/);
     assert.throws(() => withEnv({ OTEL_EXPORTER_OTLP_HEADERS: 'novalue' }), /OTEL_EXPORTER_OTLP_HEADERS must be a list of key=value pairs/);
+    assert.throws(() => withEnv({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), /OTEL_EXPORTER_OTLP_PROTOCOL must be http\/protobuf or http\/json \(grpc is not supported/);
+    assert.throws(() => withEnv({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/xml' }), /OTEL_EXPORTER_OTLP_TRACES_PROTOCOL must be http\/protobuf or http\/json/);
+    assert.throws(() => createObservability({ tracing: { protocol: 'grpc' as never } }), { name: 'TypeError', message: /"tracing.protocol"/ });
   });
 });
 

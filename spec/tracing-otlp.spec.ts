@@ -64,18 +64,20 @@ function only(spans: readonly ReceivedSpan[], pred: (s: ReceivedSpan) => boolean
   return found[0] as ReceivedSpan;
 }
 
-describe('tracing: SERVER spans exported over OTLP/HTTP', () => {
+for (const protocol of ['http/json', 'http/protobuf'] as const) describe(`tracing: SERVER spans exported over OTLP/HTTP (${protocol})`, () => {
   let receiver: OtlpReceiver;
   let app: Running;
   before(async () => {
     receiver = await startOtlpReceiver();
-    app = await startApp(receiver);
+    app = await startApp(receiver, { protocol });
   });
   after(async () => {
     await app.server.close();
     await app.obs.shutdown();
     await receiver.close();
     assert.deepEqual(receiver.errors, []);
+    const types = new Set(receiver.requests.map((h) => String(h['content-type'])));
+    assert.deepEqual([...types], [protocol === 'http/json' ? 'application/json' : 'application/x-protobuf'], 'every export in the chosen encoding');
   });
 
   it('continues an incoming traceparent: exactly one SERVER span with the caller as parent, template name, semconv attributes', async () => {

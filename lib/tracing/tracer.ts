@@ -17,6 +17,7 @@ import {
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
@@ -153,7 +154,8 @@ export class TracingSystem {
     }
     const processors: SpanProcessor[] = [this.#store];
     if (o.endpoint !== undefined) {
-      const exporter = new OTLPTraceExporter({ url: o.endpoint, headers: { ...o.headers }, timeoutMillis: o.exportTimeoutMillis });
+      const exporterConfig = { url: o.endpoint, headers: { ...o.headers }, timeoutMillis: o.exportTimeoutMillis };
+      const exporter = o.protocol === 'http/protobuf' ? new OTLPProtoTraceExporter(exporterConfig) : new OTLPTraceExporter(exporterConfig);
       const buffer: BufferConfig & { selfObsMeterProvider: ReturnType<typeof spanProcessorMeterProvider> } = {
         maxQueueSize: o.maxQueueSize,
         maxExportBatchSize: o.maxExportBatchSize,
