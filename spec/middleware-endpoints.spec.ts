@@ -6,6 +6,7 @@ import express from 'express';
 import { createObservability, type ObservabilityOptions } from '../lib';
 import { labelValues, samples } from './support/exposition';
 import { listen, request } from './support/http';
+import { addShopRoutes } from './support/routes';
 
 const base = { serviceName: 'one-layer', metrics: { defaultMetrics: false }, system: { enabled: false }, logging: { stdout: false } } as const;
 
@@ -14,15 +15,7 @@ function expressApp(options: ObservabilityOptions) {
   const obs = createObservability({ ...base, ...options });
   const app = express();
   app.use(obs.middleware);
-  const items = express.Router({ mergeParams: true });
-  items.get('/:itemId', (req, res) => {
-    res.json({ item: req.params.itemId });
-  });
-  app.use('/shops/:shopId/items', items);
-  app.get('/users/:id', (req, res) => {
-    res.json({ id: req.params.id });
-  });
-  return { obs, app };
+  return { obs, app: addShopRoutes(app) };
 }
 
 describe('middlewareEndpoints: one app.use(obs.middleware) measures and answers the endpoints', () => {

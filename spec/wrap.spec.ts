@@ -5,18 +5,11 @@ import express from 'express';
 import { createObservability, type WrapOptions } from '../lib';
 import { labelValues, samples } from './support/exposition';
 import { listen, request } from './support/http';
+import { addShopRoutes } from './support/routes';
 
 function build(wrapOptions?: WrapOptions) {
   const obs = createObservability({ serviceName: 'wrapped', logging: { stdout: false }, system: { enabled: false } });
-  const app = express();
-  const items = express.Router({ mergeParams: true });
-  items.get('/:itemId', (req, res) => {
-    res.json({ item: req.params.itemId });
-  });
-  app.use('/shops/:shopId/items', items);
-  app.get('/users/:id', (req, res) => {
-    res.json({ id: req.params.id });
-  });
+  const app = addShopRoutes(express());
   app.get('/boom', () => {
     throw new Error('boom');
   });
