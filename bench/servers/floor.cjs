@@ -2,6 +2,7 @@
 // What the platform charges any instrumentation before it does anything (not part of `npm run bench`):
 // bare Express plus one of, by EXP flag,
 //   layer       an empty `app.use((req, res, next) => next())` layer (layer2: a second one)
+//   route       the same empty function as a catch-all route layer, `app.all('/{*splat}', fn)` (Express 5 syntax)
 //   wrap        an empty function around the app's listener (what `obs.wrap(app)` adds at minimum)
 //   als-enable  an AsyncLocalStorage made active once at start-up (its async hooks then run for everything)
 //   als-run     a per-request `als.run(store, next)` in an Express layer (what a context manager's `with()` does)
@@ -16,6 +17,7 @@ app.disable('x-powered-by');
 const als = new AsyncLocalStorage();
 if (flags.has('layer')) app.use((req, res, next) => next());
 if (flags.has('layer2')) app.use((req, res, next) => next());
+if (flags.has('route')) app.all('/{*splat}', (req, res, next) => next());
 if (flags.has('als-enable')) als.enterWith({ started: Date.now() });
 if (flags.has('als-run')) app.use((req, res, next) => als.run({ req }, next));
 addRoutes(app);
