@@ -32,8 +32,8 @@ export interface TracingOptions {
   /**
    * OTLP/HTTP encoding of export requests: `http/json` (`@opentelemetry/exporter-trace-otlp-http`) or
    * `http/protobuf` (`@opentelemetry/exporter-trace-otlp-proto`: 2.4x fewer bytes on the wire; no
-   * measurable difference in server CPU here). Default: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`,
-   * else `http/json`. `grpc` is not supported.
+   * measurable difference in server CPU here). Default: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else
+   * `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/json`. `grpc` is not supported.
    */
   readonly protocol?: OtlpProtocol;
   /**
