@@ -6,6 +6,7 @@ import winston from 'winston';
 import { createObservability, ElasticsearchTransport, type DeadLetter } from '../lib';
 import { toEcs } from '../lib/logging/ecs';
 import { bulkSucceeded } from '../lib/logging/elasticsearch';
+import { SLAB_BYTES } from '../lib/logging/slab';
 import type { LogInfo } from '../lib/logging/levels';
 import { listen, request, waitFor } from './support/http';
 import { captureLogs } from './support/log-capture';
@@ -231,7 +232,8 @@ describe('Elasticsearch transport against the _bulk stand-in', () => {
       expected.set(n, message);
       logger.info(message, { n });
     }
-    const huge = `${'🚀'.repeat(70_000)} huge`; // 280,000 UTF-16 units: bigger than one shared buffer
+    const huge = `${'🚀'.repeat(70_000)} huge`; // 280,005 UTF-8 bytes: more than one shared buffer holds
+    assert.ok(Buffer.byteLength(huge) > SLAB_BYTES, 'the huge line needs a buffer of its own');
     logger.info(huge, { n: 3000 });
     expected.set(3000, huge);
     await transport.flush();
