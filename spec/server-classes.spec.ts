@@ -111,6 +111,62 @@ async function twoConcurrentRequests(withClasses: boolean): Promise<{ req: boole
   return verdict;
 }
 
+/** `%HasFastProperties(o)`: false once V8 has turned the object into a dictionary (natives syntax for this function only). */
+function fastProperties(): (o: object) => boolean {
+  setFlagsFromString('--allow-natives-syntax');
+  const fn = new Function('o', 'return %HasFastProperties(o);') as (o: object) => boolean;
+  setFlagsFromString('--no-allow-natives-syntax');
+  return fn;
+}
+
+/**
+ * Request/response classes on the app's prototypes whose constructors only call Node's: what
+ * serverOptions built before it reserved room for properties (the control of the test below).
+ */
+function roomlessOptions(app: express5.Express): http.ServerOptions {
+  const initReq = http.IncomingMessage as unknown as (this: object, ...args: unknown[]) => void;
+  const initRes = http.ServerResponse as unknown as (this: object, ...args: unknown[]) => void;
+  function Req(this: object, ...args: unknown[]): void {
+    initReq.apply(this, args);
+  }
+  Req.prototype = app.request;
+  function Res(this: object, ...args: unknown[]): void {
+    initRes.apply(this, args);
+  }
+  Res.prototype = app.response;
+  return { IncomingMessage: Req as unknown as typeof http.IncomingMessage, ServerResponse: Res as unknown as typeof http.ServerResponse };
+}
+
+/**
+ * Whether req and res still have fast (non-dictionary) properties where a route handler sees them,
+ * behind a `use()` middleware and body parsing, on the 30th of 30 requests (past V8's slack tracking).
+ */
+async function propertiesStayFast(express: ExpressLike, options: (app: express5.Express) => http.ServerOptions): Promise<{ req: boolean; res: boolean }> {
+  const fast = fastProperties();
+  const app = express();
+  let last: { req: boolean; res: boolean } | undefined;
+  app.use((_req, res, next) => {
+    res.locals.seen = true;
+    next();
+  });
+  app.post('/users/:id', express.json(), (req, res) => {
+    last = { req: fast(req), res: fast(res) };
+    res.json({ id: req.params.id, body: req.body as unknown });
+  });
+  const srv = await listen(app as unknown as RequestListener, options(app));
+  try {
+    for (let i = 0; i < 30; i++) {
+      const r = await request(srv.url, `/users/${i}?q=${i}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"a":1}' });
+      assert.equal(r.status, 200);
+      assert.deepEqual(JSON.parse(r.body), { id: String(i), body: { a: 1 } });
+    }
+  } finally {
+    await srv.close();
+  }
+  assert.ok(last !== undefined, 'the handler ran');
+  return last;
+}
+
 describe('serverOptions(app) / obs.createServer(app): requests built on the Express app prototypes', () => {
   for (const [major, express] of [
     [4, express4 as unknown as ExpressLike],
@@ -167,6 +223,19 @@ describe('serverOptions(app) / obs.createServer(app): requests built on the Expr
     const plain = await twoConcurrentRequests(false);
     assert.deepEqual(plain, { req: false, res: false }, 'http.createServer(app): a hidden class per request');
   });
+
+  for (const [major, express] of [
+    [4, express4 as unknown as ExpressLike],
+    [5, express5],
+  ] as const) {
+    it(`Express ${major}: keeps req and res out of dictionary mode behind middleware and body parsing`, async () => {
+      assert.deepEqual(await propertiesStayFast(express, (app) => serverOptions(app)), { req: true, res: true }, 'serverOptions(app)');
+      // The control: constructors without the reserved room leave Node's own constructor to turn every
+      // response into a dictionary (too many properties outside the object, then a symbol-keyed add).
+      const control = await propertiesStayFast(express, roomlessOptions);
+      assert.equal(control.res, false, 'without the room, every response becomes a dictionary');
+    });
+  }
 
   it('leaves Connect apps and plain listeners on Node’s classes', async () => {
     const obs = createObservability({ serviceName: 'classes-connect', logging: { stdout: false }, system: { enabled: false } });
