@@ -1,5 +1,4 @@
 import { IncomingMessage, ServerResponse, type ServerOptions } from 'node:http';
-import type { Socket } from 'node:net';
 import { typeError } from '../util/validate';
 
 /**
@@ -18,7 +17,7 @@ import { typeError } from '../util/validate';
  *
  * The same constructors also give those objects room for their properties. V8 sizes an object's
  * in-object property space from the `this.x = ...` assignments it finds in the constructor's source,
- * so a constructor that only calls Node's (`initRequest.call(this, socket)`) gets room for about ten;
+ * so a constructor that only calls Node's (`init.call(this, socket)`) gets room for about ten;
  * the forty or so properties Node's constructors add, and those Express and the router add per
  * request, then go to a separate backing store. Past twelve properties there, the next one added by
  * a computed key (`this[kSymbol] = ...` in Node's OutgoingMessage constructor, `req[matchedRoute] =
@@ -55,6 +54,34 @@ function isClass(fn: unknown): boolean {
   return typeof fn === 'function' && /^class\b/.test(Function.prototype.toString.call(fn));
 }
 
+/** What no caller passes: the condition of the branch that only sizes the objects. */
+const NEVER = Symbol('never');
+
+/**
+ * A constructor named `name` whose objects have `prototype` and are initialised in place by Node's
+ * `init` (so their hidden class starts from this function's own initial map: one for every request
+ * of the server), with room for sixty-four more properties (see the module comment). V8 counts the
+ * assignments per function literal, so both classes share this one.
+ */
+function roomyConstructor(name: string, init: object, prototype: object): object {
+  const ctor = function (this: object & Room, a: unknown, b: unknown): void {
+    (init as (this: object, a: unknown, b: unknown) => void).call(this, a, b);
+    if (a === NEVER) {
+      this.room0 = this.room1 = this.room2 = this.room3 = this.room4 = this.room5 = this.room6 = this.room7 = undefined;
+      this.room8 = this.room9 = this.room10 = this.room11 = this.room12 = this.room13 = this.room14 = this.room15 = undefined;
+      this.room16 = this.room17 = this.room18 = this.room19 = this.room20 = this.room21 = this.room22 = this.room23 = undefined;
+      this.room24 = this.room25 = this.room26 = this.room27 = this.room28 = this.room29 = this.room30 = this.room31 = undefined;
+      this.room32 = this.room33 = this.room34 = this.room35 = this.room36 = this.room37 = this.room38 = this.room39 = undefined;
+      this.room40 = this.room41 = this.room42 = this.room43 = this.room44 = this.room45 = this.room46 = this.room47 = undefined;
+      this.room48 = this.room49 = this.room50 = this.room51 = this.room52 = this.room53 = this.room54 = this.room55 = undefined;
+      this.room56 = this.room57 = this.room58 = this.room59 = this.room60 = this.room61 = this.room62 = this.room63 = undefined;
+    }
+  };
+  Object.defineProperty(ctor, 'name', { value: name });
+  ctor.prototype = prototype;
+  return ctor;
+}
+
 /**
  * The request and response classes for `app`, or undefined when `app` is not an Express app, or when
  * Node's own constructors cannot be called on an object made here (were they ever ES classes; Node 18
@@ -64,44 +91,9 @@ function isClass(fn: unknown): boolean {
 export function serverClasses(app: object): ServerClasses | undefined {
   const protos = expressPrototypes(app);
   if (protos === undefined || isClass(IncomingMessage) || isClass(ServerResponse)) return undefined;
-  // Called on the object `new` made here, Node's constructors initialise it in place, and its hidden
-  // class starts from these functions' own initial map: one for every request of the server.
-  const initRequest = IncomingMessage as unknown as (this: IncomingMessage, socket: Socket) => void;
-  const initResponse = ServerResponse as unknown as (this: ServerResponse, req: IncomingMessage, options?: unknown) => void;
-  // Each constructor spells out its own sixty-four assignments (V8 counts them per function literal), in
-  // a branch that never runs: `never` is a fresh object no caller can pass.
-  const never = {};
-  function ExpressIncomingMessage(this: IncomingMessage & Room, socket: Socket): void {
-    initRequest.call(this, socket);
-    if ((socket as unknown) === never) {
-      this.room0 = this.room1 = this.room2 = this.room3 = this.room4 = this.room5 = this.room6 = this.room7 = undefined;
-      this.room8 = this.room9 = this.room10 = this.room11 = this.room12 = this.room13 = this.room14 = this.room15 = undefined;
-      this.room16 = this.room17 = this.room18 = this.room19 = this.room20 = this.room21 = this.room22 = this.room23 = undefined;
-      this.room24 = this.room25 = this.room26 = this.room27 = this.room28 = this.room29 = this.room30 = this.room31 = undefined;
-      this.room32 = this.room33 = this.room34 = this.room35 = this.room36 = this.room37 = this.room38 = this.room39 = undefined;
-      this.room40 = this.room41 = this.room42 = this.room43 = this.room44 = this.room45 = this.room46 = this.room47 = undefined;
-      this.room48 = this.room49 = this.room50 = this.room51 = this.room52 = this.room53 = this.room54 = this.room55 = undefined;
-      this.room56 = this.room57 = this.room58 = this.room59 = this.room60 = this.room61 = this.room62 = this.room63 = undefined;
-    }
-  }
-  ExpressIncomingMessage.prototype = protos.request;
-  function ExpressServerResponse(this: ServerResponse & Room, req: IncomingMessage, options?: unknown): void {
-    initResponse.call(this, req, options);
-    if ((req as unknown) === never) {
-      this.room0 = this.room1 = this.room2 = this.room3 = this.room4 = this.room5 = this.room6 = this.room7 = undefined;
-      this.room8 = this.room9 = this.room10 = this.room11 = this.room12 = this.room13 = this.room14 = this.room15 = undefined;
-      this.room16 = this.room17 = this.room18 = this.room19 = this.room20 = this.room21 = this.room22 = this.room23 = undefined;
-      this.room24 = this.room25 = this.room26 = this.room27 = this.room28 = this.room29 = this.room30 = this.room31 = undefined;
-      this.room32 = this.room33 = this.room34 = this.room35 = this.room36 = this.room37 = this.room38 = this.room39 = undefined;
-      this.room40 = this.room41 = this.room42 = this.room43 = this.room44 = this.room45 = this.room46 = this.room47 = undefined;
-      this.room48 = this.room49 = this.room50 = this.room51 = this.room52 = this.room53 = this.room54 = this.room55 = undefined;
-      this.room56 = this.room57 = this.room58 = this.room59 = this.room60 = this.room61 = this.room62 = this.room63 = undefined;
-    }
-  }
-  ExpressServerResponse.prototype = protos.response;
   return {
-    IncomingMessage: ExpressIncomingMessage as unknown as typeof IncomingMessage,
-    ServerResponse: ExpressServerResponse as unknown as typeof ServerResponse,
+    IncomingMessage: roomyConstructor('ExpressIncomingMessage', IncomingMessage, protos.request) as typeof IncomingMessage,
+    ServerResponse: roomyConstructor('ExpressServerResponse', ServerResponse, protos.response) as typeof ServerResponse,
   };
 }
 
