@@ -50,7 +50,10 @@ const es = http.createServer((req, res) => {
       stats.esRequests++;
       stats.esBytes += bytes;
       stats.esActions += actions;
-      const item = '{"create":{"_index":"logs","status":201,"result":"created"}}';
+      // With filter_path=...items.*.status (what the transport asks for) an item is just its status.
+      const item = /[?&]filter_path=[^&]*items\.\*\.status/.test(url)
+        ? '{"create":{"status":201}}'
+        : '{"create":{"_index":"logs","_id":"x","_version":1,"result":"created","_shards":{"total":2,"successful":1,"failed":0},"_seq_no":0,"_primary_term":1,"status":201}}';
       const items = new Array(actions).fill(item).join(',');
       res.writeHead(200, { 'content-type': 'application/json', 'x-elastic-product': 'Elasticsearch' });
       res.end(`{"took":1,"errors":false,"items":[${items}]}`);

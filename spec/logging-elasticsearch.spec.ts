@@ -46,6 +46,7 @@ describe('Elasticsearch transport against the _bulk stand-in', () => {
     await obs.shutdown();
     const req = es.requests.find((r) => r.status === 200);
     assert.equal(req?.contentType, 'application/x-ndjson');
+    assert.equal(req?.filterPath, 'errors,items.*.error,items.*.status', 'asks only for what it reads');
     assert.equal(req?.authorization, `Basic ${Buffer.from('elastic:changeme').toString('base64')}`);
     const day = new Date().toISOString().slice(0, 10).replace(/-/g, '.');
     const index = es.indices.get(`logs-${day}`);
@@ -114,11 +115,52 @@ describe('Elasticsearch transport against the _bulk stand-in', () => {
 
   it('reads a successful _bulk answer without parsing its items; anything else is parsed', () => {
     assert.equal(bulkSucceeded('{"took":3,"errors":false,"items":[{"create":{"status":201}}]}'), true);
+    assert.equal(bulkSucceeded('{"errors":false,"items":[{"create":{"status":201}}]}'), true, 'the filter_path form');
     assert.equal(bulkSucceeded('{"took":3,"ingest_took":0,"errors" : false ,"items":[]}'), true);
     assert.equal(bulkSucceeded('{"took":3,"errors":true,"items":[{"create":{"status":400}}]}'), false);
     assert.equal(bulkSucceeded('{"items":[],"errors":false}'), false);
     assert.equal(bulkSucceeded('{"took":3,"x":{"errors":false},"items":[]}'), false);
     assert.equal(bulkSucceeded('not json'), false);
+  });
+
+  it('the stand-in answers filter_path as Elasticsearch does: statuses and errors kept per item, in order; errors unfiltered', async () => {
+    es.indices.clear();
+    es.itemFailures((doc) => (doc.bad === true ? { status: 400, type: 'mapper_parsing_exception', reason: 'failed to parse' } : undefined));
+    try {
+      const body = [
+        '{"create":{"_index":"f","_id":"a"}}',
+        '{"n":1}',
+        '{"create":{"_index":"f","_id":"a"}}',
+        '{"n":2}',
+        '{"create":{"_index":"f","_id":"b"}}',
+        '{"bad":true}',
+        '',
+      ].join('\n');
+      const headers = { 'content-type': 'application/x-ndjson' };
+      const filtered = await request(es.url, '/_bulk?filter_path=errors,items.*.error,items.*.status', { method: 'POST', headers, body });
+      assert.equal(filtered.status, 200);
+      assert.deepEqual(JSON.parse(filtered.body), {
+        errors: true,
+        items: [
+          { create: { status: 201 } },
+          { create: { status: 409, error: { type: 'version_conflict_engine_exception', reason: '[a]: version conflict, document already exists (current version [1])', index: 'f' } } },
+          { create: { status: 400, error: { type: 'mapper_parsing_exception', reason: 'failed to parse', index: 'f' } } },
+        ],
+      });
+      const full = JSON.parse((await request(es.url, '/_bulk', { method: 'POST', headers, body: '{"create":{"_index":"f","_id":"c"}}\n{"n":3}\n' })).body) as {
+        items: Array<{ create: Record<string, unknown> }>;
+      };
+      assert.deepEqual(Object.keys(full.items[0]?.create ?? {}).sort(), ['_id', '_index', '_shards', '_version', 'result', 'status']);
+      const onlyErrors = await request(es.url, '/_bulk?filter_path=errors,items.*.error', { method: 'POST', headers, body: '{"create":{"_index":"f","_id":"d"}}\n{"n":4}\n' });
+      assert.deepEqual(JSON.parse(onlyErrors.body), { errors: false }, 'items with nothing left are dropped');
+      const wildcard = await request(es.url, '/_bulk?filter_path=**.status', { method: 'POST', headers, body: '{"create":{"_index":"f","_id":"e"}}\n{"n":5}\n' });
+      assert.deepEqual(JSON.parse(wildcard.body), { items: [{ create: { status: 201 } }] });
+      const refused = await request(es.url, '/_bulk?filter_path=errors', { method: 'POST', headers: { 'content-type': 'text/plain' }, body });
+      assert.equal(refused.status, 406);
+      assert.match(JSON.parse(refused.body).error as string, /not supported/, 'error responses are not filtered');
+    } finally {
+      es.itemFailures(null);
+    }
   });
 
   it('works standalone in a plain winston logger, with an API key and metrics on its own registry', async () => {

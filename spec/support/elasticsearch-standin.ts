@@ -8,7 +8,9 @@
  * existing `_id` answered `409 version_conflict_engine_exception`. Malformed bodies fail the
  * whole request with 400 as Elasticsearch does. Failure modes for tests: refuse connections
  * (the port closes and reopens), hang (index but never answer), answer 429/503 for a while,
- * and per-item 429/400 rejections.
+ * and per-item 429/400 rejections. The `filter_path` query parameter (a common option of every
+ * Elasticsearch REST API: comma-separated dot paths, `*` for one field name, `**` for any depth)
+ * filters successful responses; error responses are never filtered, as in Elasticsearch.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startLoopbackServer } from './loopback-server';
@@ -26,6 +28,8 @@ export interface BulkRequestRecord {
   readonly authorization: string | undefined;
   readonly actions: number;
   readonly status: number;
+  /** The request's `filter_path` parameter, if any. */
+  readonly filterPath: string | null;
 }
 
 /** The stand-in's controls and state. */
@@ -58,6 +62,30 @@ class BulkError extends Error {
   constructor(readonly status: number, readonly type: string, reason: string) {
     super(reason);
   }
+}
+
+/**
+ * `value` reduced to what `paths` (split on dots) include, or undefined when nothing matches: objects
+ * keep matching fields, arrays keep the elements that still hold something, `*` matches one field
+ * name and `**` any number of levels (Elasticsearch's `filter_path`, inclusive form).
+ */
+export function filterPath(value: unknown, paths: readonly (readonly string[])[]): unknown {
+  // `**` may also match zero levels: try what follows it here as well.
+  const here = paths.flatMap((p) => (p[0] === '**' ? [p, p.slice(1)] : [p]));
+  if (here.some((p) => p.length === 0)) return value;
+  if (Array.isArray(value)) {
+    const kept = value.map((v) => filterPath(v, here)).filter((v) => v !== undefined);
+    return kept.length > 0 ? kept : undefined;
+  }
+  if (value === null || typeof value !== 'object') return undefined;
+  const out: Json = {};
+  for (const [key, v] of Object.entries(value as Json)) {
+    const next = here.flatMap((p) => (p[0] === '**' ? [p] : p[0] === '*' || p[0] === key ? [p.slice(1)] : []));
+    if (next.length === 0) continue;
+    const kept = filterPath(v, next);
+    if (kept !== undefined) out[key] = kept;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 function parseLine(line: string, n: number): Json {
@@ -142,7 +170,8 @@ export async function startElasticsearchStandIn(): Promise<ElasticsearchStandIn>
     const m = /^\/(?:([^/_][^/]*)\/)?_bulk$/.exec(url.pathname);
     if (req.method !== 'POST' && req.method !== 'PUT') return send(res, 405, { error: 'Incorrect HTTP method', status: 405 });
     if (!m) return send(res, 400, { error: { type: 'illegal_argument_exception', reason: `no handler for ${url.pathname}` }, status: 400 });
-    const record = { contentType: req.headers['content-type'], authorization: req.headers.authorization, actions: 0, status: 0 };
+    const filter = url.searchParams.get('filter_path');
+    const record = { contentType: req.headers['content-type'], authorization: req.headers.authorization, actions: 0, status: 0, filterPath: filter };
     requests.push(record);
     const ct = (req.headers['content-type'] ?? '').split(';')[0]?.trim();
     if (ct !== 'application/x-ndjson' && ct !== 'application/json') {
@@ -160,7 +189,8 @@ export async function startElasticsearchStandIn(): Promise<ElasticsearchStandIn>
       record.actions = result.items.length;
       if (hanging) return; // indexed, never answered
       record.status = 200;
-      send(res, 200, { took: Date.now() - start, errors: result.errors, items: result.items });
+      const answer = { took: Date.now() - start, errors: result.errors, items: result.items };
+      send(res, 200, filter === null ? answer : (filterPath(answer, filter.split(',').map((p) => p.trim().split('.'))) ?? {}));
     } catch (err) {
       const e = err instanceof BulkError ? err : new BulkError(500, 'exception', String(err));
       record.status = e.status;
