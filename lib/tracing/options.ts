@@ -133,17 +133,23 @@ export function parseHeaderList(raw: string, variable: string): Record<string, s
   return out;
 }
 
+/** The OTLP variable in effect for `setting`: the traces-specific one when it is set, else the generic one. */
+function otlpVariable(env: NodeJS.ProcessEnv, setting: 'ENDPOINT' | 'PROTOCOL'): string {
+  const specific = `OTEL_EXPORTER_OTLP_TRACES_${setting}`;
+  return env[specific]?.trim() ? specific : `OTEL_EXPORTER_OTLP_${setting}`;
+}
+
 function envEndpoint(env: NodeJS.ProcessEnv): string | undefined {
-  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
-  if (traces) return checkUrl(traces, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', true);
-  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  if (!base) return undefined;
-  checkUrl(base, 'OTEL_EXPORTER_OTLP_ENDPOINT', true);
-  return `${base.replace(/\/+$/, '')}/v1/traces`;
+  const name = otlpVariable(env, 'ENDPOINT');
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  const url = checkUrl(raw, name, true);
+  // The generic variable is the collector's base URL; the traces path is appended to it.
+  return name === 'OTEL_EXPORTER_OTLP_ENDPOINT' ? `${raw.replace(/\/+$/, '')}/v1/traces` : url;
 }
 
 function envProtocol(env: NodeJS.ProcessEnv): OtlpProtocol | undefined {
-  const name = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim() ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const name = otlpVariable(env, 'PROTOCOL');
   const raw = env[name]?.trim();
   if (!raw) return undefined;
   if (!(OTLP_PROTOCOLS as readonly string[]).includes(raw)) {
