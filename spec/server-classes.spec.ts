@@ -75,12 +75,17 @@ async function exercise(base: string): Promise<void> {
   assert.equal((await request(base, '/nope')).status, 404);
 }
 
-/** `%HaveSameMap(a, b)`: whether V8 gives two objects one hidden class (natives syntax switched on for this function only). */
-function sameHiddenClass(): (a: object, b: object) => boolean {
+/** A function whose body uses V8 natives syntax (`%Name(...)`), switched on only while it is compiled. */
+function withNatives<F>(...source: string[]): F {
   setFlagsFromString('--allow-natives-syntax');
-  const fn = new Function('a', 'b', 'return %HaveSameMap(a, b);') as (a: object, b: object) => boolean;
+  const fn = new Function(...source) as F;
   setFlagsFromString('--no-allow-natives-syntax');
   return fn;
+}
+
+/** `%HaveSameMap(a, b)`: whether V8 gives two objects one hidden class. */
+function sameHiddenClass(): (a: object, b: object) => boolean {
+  return withNatives('a', 'b', 'return %HaveSameMap(a, b);');
 }
 
 /**
@@ -111,12 +116,9 @@ async function twoConcurrentRequests(withClasses: boolean): Promise<{ req: boole
   return verdict;
 }
 
-/** `%HasFastProperties(o)`: false once V8 has turned the object into a dictionary (natives syntax for this function only). */
+/** `%HasFastProperties(o)`: false once V8 has turned the object into a dictionary. */
 function fastProperties(): (o: object) => boolean {
-  setFlagsFromString('--allow-natives-syntax');
-  const fn = new Function('o', 'return %HasFastProperties(o);') as (o: object) => boolean;
-  setFlagsFromString('--no-allow-natives-syntax');
-  return fn;
+  return withNatives('o', 'return %HasFastProperties(o);');
 }
 
 /**
