@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { trace } from '@opentelemetry/api';
+import express from 'express';
+import { createObservability } from '../lib';
+import { samples } from './support/exposition';
+import { listen, request, waitFor } from './support/http';
+
+/** V8's `gc()`, without starting the test process with --expose-gc. */
+function exposeGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  setFlagsFromString('--no-expose-gc');
+  return gc;
+}
+
+describe('what a finished request keeps alive', () => {
+  it('a request the application still references no longer holds its span once it finished', async () => {
+    const gc = exposeGc();
+    // No exporter and an empty ring: once a request finished, nothing of the package should need its span.
+    const obs = createObservability({
+      metrics: { defaultMetrics: false },
+      tracing: { ringBufferSize: 0 },
+      logging: { enabled: false },
+      system: { enabled: false },
+      alerts: { enabled: false },
+      dashboard: { enabled: false },
+    });
+    const app = express();
+    app.use(obs.middleware);
+    app.use(obs.router);
+    // The application keeps every request object (a cache, a long-poll registry, a closure, ...).
+    const held: express.Request[] = [];
+    const spans: WeakRef<object>[] = [];
+    app.get('/users/:id', (req, res) => {
+      const span = trace.getActiveSpan();
+      assert.ok(span, 'a span is active in the handler');
+      held.push(req);
+      spans.push(new WeakRef(span));
+      res.json({ id: req.params.id });
+    });
+    const server = await listen(app);
+    const n = 20;
+    try {
+      for (let i = 0; i < n; i++) assert.equal((await request(server.url, `/users/${i}`)).status, 200);
+      // Every request has been recorded (the middleware's completion ran).
+      await waitFor(async () => {
+        const text = (await request(server.url, '/metrics')).body;
+        const count = samples(text, 'http_server_request_duration_seconds_count', { route: '/users/:id' });
+        return count.length === 1 && count[0]?.value === n;
+      }, 5000, 20, `${n} requests recorded`);
+    } finally {
+      await server.close();
+      await obs.shutdown();
+    }
+    // Node's HTTP server caches its Date header for up to a second behind a timer created during a
+    // request, and that timer holds the request's async context (so its span) until it fires: wait it
+    // out. WeakRef targets stay alive until the current job ends, so collect from later macrotasks.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    for (let round = 0; round < 2; round++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+    }
+    assert.equal(held.length, n, 'the requests are still referenced');
+    assert.equal(spans.length, n);
+    const alive = spans.filter((w) => w.deref() !== undefined).length;
+    assert.equal(alive, 0, `${alive} of ${n} finished spans are still reachable through their requests`);
+  });
+});
