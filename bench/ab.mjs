@@ -2,10 +2,11 @@
 //   node bench/ab.mjs bare bare::BENCH_CLASSES=1 metrics traced::OTLP_URL=
 // Each argument is <file in bench/servers without .cjs>[:<EXP value>[:<VAR=value,...>]]. Every round
 // starts each variant fresh on the server core, warms it 1 s, drives it DUR s (default 3) with 32
-// connections, and reads the server's CPU time from /proc. Prints per-round CPU µs/request, median, min
-// and the ratio of medians to the first variant. ROUNDS (default 5), DUR, ROUTE (default /users/42).
+// connections, and reads the server's CPU time from /proc. Prints per-round CPU µs/request, median, min,
+// the ratio of medians to the first variant, req/s, and the medians of user and system CPU µs/request.
+// ROUNDS (default 5), DUR, ROUTE (default /users/42).
 import autocannon from 'autocannon';
-import { cpuTimeOf, pinning, pinSelf, startServer, startSinks } from './lib/proc.mjs';
+import { cpuTimesOf, pinning, pinSelf, startServer, startSinks } from './lib/proc.mjs';
 
 const pin = pinning();
 pinSelf(pin);
@@ -25,10 +26,12 @@ for (let round = 0; round < rounds; round++) {
     }
     const s = await startServer(pin, `${file}.cjs`, env);
     await autocannon({ url: s.url + route, connections: 32, duration: 1 });
-    const c0 = cpuTimeOf(s.pid);
+    const c0 = cpuTimesOf(s.pid);
     const r = await autocannon({ url: s.url + route, connections: 32, duration: dur });
-    const c1 = cpuTimeOf(s.pid);
-    results[v].push([(c1 - c0) / r.requests.total, r.requests.average]);
+    const c1 = cpuTimesOf(s.pid);
+    const user = (c1.user - c0.user) / r.requests.total;
+    const system = (c1.system - c0.system) / r.requests.total;
+    results[v].push([user + system, r.requests.average, user, system]);
     await s.stop();
   }
 }
@@ -48,6 +51,10 @@ for (const v of variants) {
     `${((base / median(cpu)) * 100).toFixed(1)}%`,
     ' rps',
     median(results[v].map((x) => x[1])).toFixed(0),
+    ' user',
+    median(results[v].map((x) => x[2])).toFixed(1),
+    'sys',
+    median(results[v].map((x) => x[3])).toFixed(1),
   );
 }
 await sinks.stop();

@@ -41,16 +41,23 @@ const CLK_TCK = (() => {
 })();
 
 /** CPU time (user + system) consumed so far by `pid`, in microseconds, from /proc/<pid>/stat. */
-export function cpuTimeOf(pid) {
+/** User and system CPU time of `pid` in µs, from /proc/<pid>/stat; undefined once the process is gone. */
+export function cpuTimesOf(pid) {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(rest[11]) + Number(rest[12])) / CLK_TCK) * 1e6;
+    return { user: (Number(rest[11]) / CLK_TCK) * 1e6, system: (Number(rest[12]) / CLK_TCK) * 1e6 };
   } catch (err) {
     if (err && err.code === 'ENOENT') return undefined;
     throw err;
   }
+}
+
+/** Total CPU time (user + system) of `pid` in µs; undefined once the process is gone. */
+export function cpuTimeOf(pid) {
+  const t = cpuTimesOf(pid);
+  return t === undefined ? undefined : t.user + t.system;
 }
 
 /**
