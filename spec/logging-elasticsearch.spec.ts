@@ -181,6 +181,39 @@ describe('Elasticsearch transport against the _bulk stand-in', () => {
     await transport.shutdown(1000);
   });
 
+  it('under steady traffic it posts full batches, plus one partial batch per interval tick (the queue both shippers share)', async () => {
+    es.indices.clear();
+    es.requests.length = 0;
+    // Each _bulk takes 10 ms: ≈ 50 lines arrive while a request is in flight (half a batch), so the queue is never empty.
+    es.latency(10);
+    const registry = new Registry();
+    const transport = new ElasticsearchTransport({ url: es.url, index: 'steady', registry, batchSize: 100, flushIntervalMs: 200 });
+    const logger = winston.createLogger({ format: winston.format.combine(winston.format.timestamp(), winston.format.json()), transports: [transport] });
+    // ≈ 5,000 lines/s for ≈ 1 s.
+    const rounds = 250;
+    const perRound = 20;
+    const started = Date.now();
+    for (let r = 0; r < rounds; r++) {
+      for (let i = 0; i < perRound; i++) logger.info('steady', { r, i });
+      await sleep(4);
+    }
+    const elapsed = Date.now() - started;
+    const postsWhileWriting = es.requests.length;
+    await transport.flush();
+    es.latency(0);
+    const lines = rounds * perRound;
+    assert.equal(es.indices.get('steady')?.size, lines, 'every line stored once');
+    const sent = es.requests.reduce((n, q) => n + q.actions, 0);
+    assert.equal(sent, lines, 'no line sent twice');
+    // Full batches of 100, and at most one partial batch per 200 ms tick (plus the final flush):
+    // sending back to back after the first tick would post what arrived during each round trip.
+    const bound = Math.ceil(lines / 100) + Math.ceil(elapsed / 200) + 4;
+    assert.ok(es.requests.length <= bound, `${es.requests.length} _bulk requests for ${lines} lines in ${elapsed} ms (at most ${bound}); ${postsWhileWriting} while writing; sizes ${es.requests.map((q) => q.actions).join(',')}`);
+    const full = es.requests.filter((q) => q.actions === 100).length;
+    assert.ok(full * 100 >= lines * 0.7, `${full} full batches carry at least 70 % of the lines`);
+    await transport.shutdown(1000);
+  });
+
   it('through a 30 s outage (compressed: refused, hung, 503, 429) every line arrives exactly once', async () => {
     es.indices.clear();
     const transport = new ElasticsearchTransport({ url: es.url, index: 'outage', batchSize: 50, ...FAST });

@@ -71,7 +71,8 @@ export class BatchQueue<T extends QueuedEntry> {
   #inFlight: readonly T[] = [];
   #inFlightBytes = 0;
   #running = false;
-  #intervalDue = false;
+  /** Entries at the front that the last interval tick made due (sent even if no batch is full). */
+  #due = 0;
   #flushWaiters: Array<() => void> = [];
   #failures = 0;
   #closing = false;
@@ -85,9 +86,12 @@ export class BatchQueue<T extends QueuedEntry> {
   /** Create a queue; its interval timer is unref'd. */
   constructor(settings: BatchQueueSettings<T>) {
     this.#s = settings;
+    // Each tick makes due what is queued at that moment, once: under steady traffic the queue is
+    // never empty, and sending everything back to back until it was would post a small batch after
+    // every answer (what arrived during one round trip) instead of full ones.
     this.#interval = setInterval(() => {
       if (this.#length() === 0) return;
-      this.#intervalDue = true;
+      this.#due = this.#length();
       this.#kick();
     }, settings.flushIntervalMs);
     this.#interval.unref();
@@ -153,6 +157,7 @@ export class BatchQueue<T extends QueuedEntry> {
       this.#wake?.();
       await this.#pumpDone;
       const left = this.#items.slice(this.#head);
+      this.#due = 0;
       this.#items = [];
       this.#head = 0;
       this.#queuedBytes = 0;
@@ -179,7 +184,7 @@ export class BatchQueue<T extends QueuedEntry> {
     if (n === 0) return false;
     return (
       this.#closing ||
-      this.#intervalDue ||
+      this.#due > 0 ||
       this.#flushWaiters.length > 0 ||
       n >= this.#s.batchSize ||
       this.#queuedBytes >= this.#s.batchBytes
@@ -198,6 +203,7 @@ export class BatchQueue<T extends QueuedEntry> {
     }
     const batch = this.#items.slice(this.#head, end);
     this.#head = end;
+    this.#due = Math.max(0, this.#due - batch.length);
     if (this.#head > 4096 && this.#head * 2 > this.#items.length) {
       this.#items = this.#items.slice(this.#head);
       this.#head = 0;
@@ -211,6 +217,8 @@ export class BatchQueue<T extends QueuedEntry> {
   /** Put entries back at the front, in their order. */
   #requeue(items: readonly T[]): void {
     if (items.length === 0) return;
+    // They were sent once: due again (after the backoff), whether or not a batch is full.
+    this.#due += items.length;
     if (this.#head >= items.length) {
       this.#head -= items.length;
       for (let i = 0; i < items.length; i++) this.#items[this.#head + i] = items[i] as T;
@@ -230,7 +238,6 @@ export class BatchQueue<T extends QueuedEntry> {
       const failed = await this.#sendOnce(batch);
       this.#inFlight = [];
       this.#inFlightBytes = 0;
-      if (this.#length() === 0) this.#intervalDue = false;
       this.#s.metrics.queue(this.bytes, this.size);
       this.#s.metrics.publish();
       if (failed) {

@@ -46,6 +46,8 @@ export interface ElasticsearchStandIn {
   failRequests(status: number | null): void;
   /** Index the batch but never answer, until cleared. */
   hang(on: boolean): void;
+  /** Take `ms` to process every request from now on (a cluster under load answers bulks in tens of ms); 0 clears it. */
+  latency(ms: number): void;
   /** Decide a per-item failure for a document (called for every create/index action). */
   itemFailures(fn: ((doc: Record<string, unknown>, id: string | undefined) => ItemFailure | undefined) | null): void;
   /** Close the port: connections are refused until {@link ElasticsearchStandIn.reopen}. */
@@ -105,6 +107,7 @@ export async function startElasticsearchStandIn(): Promise<ElasticsearchStandIn>
   const requests: BulkRequestRecord[] = [];
   let failStatus: number | null = null;
   let hanging = false;
+  let latencyMs = 0;
   let itemFailure: ((doc: Json, id: string | undefined) => ItemFailure | undefined) | null = null;
   let autoId = 0;
 
@@ -201,7 +204,11 @@ export async function startElasticsearchStandIn(): Promise<ElasticsearchStandIn>
   const srv = await startLoopbackServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      if (latencyMs > 0) setTimeout(() => handle(req, res, body), latencyMs);
+      else handle(req, res, body);
+    });
   });
   const { port } = srv;
 
@@ -213,6 +220,7 @@ export async function startElasticsearchStandIn(): Promise<ElasticsearchStandIn>
     documents: () => [...indices.values()].flatMap((m) => [...m.values()]),
     failRequests: (s) => void (failStatus = s),
     hang: (on) => void (hanging = on),
+    latency: (ms) => void (latencyMs = ms),
     itemFailures: (fn) => void (itemFailure = fn),
     refuse: () => srv.stop(),
     reopen: () => srv.start(),
