@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { trace } from '@opentelemetry/api';
 import express from 'express';
 import { createObservability } from '../lib';
 import { samples } from './support/exposition';
 import { listen, request, waitFor } from './support/http';
-
-/** V8's `gc()`, without starting the test process with --expose-gc. */
-function exposeGc(): () => void {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  setFlagsFromString('--no-expose-gc');
-  return gc;
-}
+import { exposeGc } from './support/v8';
 
 describe('what a finished request keeps alive', () => {
   it('a request the application still references no longer holds its span once it finished', async () => {

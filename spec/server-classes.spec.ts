@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import http, { type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
-import { setFlagsFromString } from 'node:v8';
 import connect from 'connect';
 import express5 from 'express';
 import express4 from 'express4';
 import { createObservability, serverOptions, type Observability } from '../lib';
 import { labelValues, samples } from './support/exposition';
 import { listen, request } from './support/http';
+import { withNatives } from './support/v8';
 
 type ExpressLike = typeof express5;
 
@@ -73,14 +73,6 @@ async function exercise(base: string): Promise<void> {
   const back = await request(base, '/after-admin');
   assert.deepEqual(JSON.parse(back.body), { onAppPrototype: true });
   assert.equal((await request(base, '/nope')).status, 404);
-}
-
-/** A function whose body uses V8 natives syntax (`%Name(...)`), switched on only while it is compiled. */
-function withNatives<F>(...source: string[]): F {
-  setFlagsFromString('--allow-natives-syntax');
-  const fn = new Function(...source) as F;
-  setFlagsFromString('--no-allow-natives-syntax');
-  return fn;
 }
 
 /** `%HaveSameMap(a, b)`: whether V8 gives two objects one hidden class. */

@@ -2,17 +2,15 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import express from 'express';
 import { createObservability, type Observability } from '../lib';
 import { samples } from './support/exposition';
 import { listen, pool, request, type Listening } from './support/http';
 import { freePort } from './support/prometheus';
 import { startOtlpReceiver, type OtlpReceiver, type ReceiverMode } from './support/otlp-receiver';
+import { exposeGc } from './support/v8';
 
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc') as () => void;
+const gc = exposeGc();
 
 interface App {
   readonly obs: Observability;
