@@ -40,7 +40,6 @@ const CLK_TCK = (() => {
   return r.status === 0 && n > 0 ? n : 100;
 })();
 
-/** CPU time (user + system) consumed so far by `pid`, in microseconds, from /proc/<pid>/stat. */
 /** User and system CPU time of `pid` in µs, from /proc/<pid>/stat; undefined once the process is gone. */
 export function cpuTimesOf(pid) {
   try {
