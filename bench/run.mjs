@@ -33,24 +33,29 @@ const TRIVIAL = '/users/42';
 const REALISTIC = '/orders/42';
 
 /**
- * Throughput variants (trivial route). `env(sinks)` gives the server its backends. `base` names the
- * variant whose CPU is the same-server baseline (the "vs same server's bare" column): variants marked
- * `server` run on obs.createServer(app)'s request classes (BENCH_CLASSES=1, see README), compared there
- * with bare Express on the same classes as well as with bare Express as `app.listen()` runs it.
+ * Throughput variants (trivial route). `env(sinks)` gives the server its backends. Each server is
+ * made the way `app.listen()` makes it (`http.createServer(app)`); with the package's default
+ * `tuneServer`, our middleware switches it to request classes built on the app's prototypes from its
+ * second request on (what `obs.createServer(app)` does from the start; README, Quick start), so our
+ * variants are compared both with bare Express as `app.listen()` runs it and, through `base`, with
+ * bare Express on those same classes (BENCH_CLASSES=1): the "vs same server's bare" column, i.e. what
+ * our code itself costs. The "tuneServer: false" variants (BENCH_TUNE=0) keep Node's classes: the
+ * same server as bare Express.
  */
 const CLASSES = { BENCH_CLASSES: '1' };
+const UNTUNED = { BENCH_TUNE: '0' };
+const TUNED = 'bare-server';
 const VARIANTS = [
   { name: 'bare', label: 'bare Express', file: 'bare.cjs' },
-  { name: 'metrics', label: 'express-observability, metrics only', file: 'metrics.cjs' },
-  { name: 'metrics-wrap', label: 'express-observability, metrics only, obs.wrap(app)', file: 'metrics.cjs', env: () => ({ BENCH_WRAP: '1' }) },
-  { name: 'traced', label: 'express-observability, metrics + tracing (OTLP export, logging off)', file: 'traced.cjs', env: (s) => ({ OTLP_URL: s.otlp }) },
-  { name: 'full', label: 'express-observability, full stack', file: 'full.cjs', ours: true, env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es }) },
-  { name: 'full-wrap', label: 'express-observability, full stack, obs.wrap(app)', file: 'full.cjs', ours: true, env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es, BENCH_WRAP: '1' }) },
-  { name: 'bare-server', label: 'bare Express on serverOptions(app) (reference: what obs.createServer does for Express alone)', file: 'bare.cjs', base: 'bare-server', env: () => CLASSES },
-  { name: 'metrics-server', label: 'express-observability, metrics only, obs.createServer(app)', file: 'metrics.cjs', base: 'bare-server', env: () => CLASSES },
-  { name: 'traced-server', label: 'express-observability, metrics + tracing, obs.createServer(app)', file: 'traced.cjs', base: 'bare-server', env: (s) => ({ OTLP_URL: s.otlp, ...CLASSES }) },
-  { name: 'full-server', label: 'express-observability, full stack, obs.createServer(app)', file: 'full.cjs', ours: true, base: 'bare-server', env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es, ...CLASSES }) },
-  { name: 'full-wrap-server', label: 'express-observability, full stack, obs.createServer(obs.wrap(app))', file: 'full.cjs', ours: true, base: 'bare-server', env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es, BENCH_WRAP: '1', ...CLASSES }) },
+  { name: 'metrics', label: 'express-observability, metrics only', file: 'metrics.cjs', base: TUNED },
+  { name: 'metrics-wrap', label: 'express-observability, metrics only, obs.wrap(app)', file: 'metrics.cjs', base: TUNED, env: () => ({ BENCH_WRAP: '1' }) },
+  { name: 'traced', label: 'express-observability, metrics + tracing (OTLP export, logging off)', file: 'traced.cjs', base: TUNED, env: (s) => ({ OTLP_URL: s.otlp }) },
+  { name: 'full', label: 'express-observability, full stack', file: 'full.cjs', ours: true, base: TUNED, env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es }) },
+  { name: 'full-wrap', label: 'express-observability, full stack, obs.wrap(app)', file: 'full.cjs', ours: true, base: TUNED, env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es, BENCH_WRAP: '1' }) },
+  { name: 'bare-server', label: 'bare Express on serverOptions(app) (reference: the tuned server without our middleware)', file: 'bare.cjs', base: TUNED, env: () => CLASSES },
+  { name: 'metrics-untuned', label: 'express-observability, metrics only, tuneServer: false', file: 'metrics.cjs', env: () => UNTUNED },
+  { name: 'traced-untuned', label: 'express-observability, metrics + tracing, tuneServer: false', file: 'traced.cjs', env: (s) => ({ OTLP_URL: s.otlp, ...UNTUNED }) },
+  { name: 'full-untuned', label: 'express-observability, full stack, tuneServer: false', file: 'full.cjs', ours: true, env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es, ...UNTUNED }) },
   { name: 'prom-bundle', label: 'express-prom-bundle', file: 'prom-bundle.cjs' },
   { name: 'otel', label: 'OpenTelemetry auto-instrumentation (http + express)', file: 'otel.cjs', env: (s) => ({ OTLP_URL: s.otlp }) },
   { name: 'pino', label: 'pino-http → file', file: 'pino.cjs' },
@@ -58,12 +63,12 @@ const VARIANTS = [
   { name: 'peers', label: 'all peers together (prom-bundle + OTel + pino-http)', file: 'peers.cjs', env: (s) => ({ OTLP_URL: s.otlp }) },
   { name: 'dead-closed', label: 'full stack, OTLP + ES on a closed port', file: 'full.cjs', ours: true, dead: 'full', env: (s) => ({ OTLP_URL: s.closed, ES_URL: s.closed }) },
   { name: 'dead-hanging', label: 'full stack, OTLP + ES hanging', file: 'full.cjs', ours: true, dead: 'full', env: (s) => ({ OTLP_URL: s.hanging, ES_URL: s.hanging }) },
-  { name: 'dead-closed-server', label: 'full stack, obs.createServer(app), OTLP + ES on a closed port', file: 'full.cjs', ours: true, dead: 'full-server', env: (s) => ({ OTLP_URL: s.closed, ES_URL: s.closed, ...CLASSES }) },
-  { name: 'dead-hanging-server', label: 'full stack, obs.createServer(app), OTLP + ES hanging', file: 'full.cjs', ours: true, dead: 'full-server', env: (s) => ({ OTLP_URL: s.hanging, ES_URL: s.hanging, ...CLASSES }) },
+  { name: 'dead-closed-untuned', label: 'full stack, tuneServer: false, OTLP + ES on a closed port', file: 'full.cjs', ours: true, dead: 'full-untuned', env: (s) => ({ OTLP_URL: s.closed, ES_URL: s.closed, ...UNTUNED }) },
+  { name: 'dead-hanging-untuned', label: 'full stack, tuneServer: false, OTLP + ES hanging', file: 'full.cjs', ours: true, dead: 'full-untuned', env: (s) => ({ OTLP_URL: s.hanging, ES_URL: s.hanging, ...UNTUNED }) },
 ];
 const REALISTIC_VARIANTS = quick
-  ? ['bare', 'metrics', 'bare-server', 'full-server']
-  : ['bare', 'metrics', 'metrics-wrap', 'full', 'full-wrap', 'bare-server', 'metrics-server', 'full-server', 'full-wrap-server', 'peers'];
+  ? ['bare', 'metrics', 'full', 'bare-server']
+  : ['bare', 'metrics', 'metrics-wrap', 'full', 'full-wrap', 'bare-server', 'metrics-untuned', 'full-untuned', 'peers'];
 
 function logFileFor(name) {
   return path.join(os.tmpdir(), `eo-bench-${process.pid}-${name}.log`);

@@ -6,8 +6,8 @@ const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST || '127.0.0.1';
 const { app, obs } = createDemo();
 
-// obs.createServer(app): http.createServer(app) with requests built on the app's prototypes (README).
-const server = obs.createServer(app).listen(port, host, () => {
+// A plain app.listen(): the middleware tunes the server for Express on its first request (tuneServer, README).
+const server = app.listen(port, host, () => {
   const addr = server.address();
   const base = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
   console.log(`demo-app listening on ${base}`);

@@ -12,7 +12,7 @@ import { HealthChecks } from './health/checks';
 import type { CheckFunction, CheckOptions } from './health/health';
 import { attachShutdown, type ShutdownHandle, type ShutdownOptions } from './health/shutdown';
 import { createRouter, mayServe } from './http/router';
-import { serverOptions } from './http/server';
+import { serverOptions, tuneServer } from './http/server';
 import { MetricsCollector } from './metrics/collector';
 import { Exposition } from './metrics/exposition';
 import { ClusterWorkerMetrics } from './cluster/worker';
@@ -62,6 +62,8 @@ export interface Observability {
    * directly on the app's prototypes ({@link serverOptions}), so Express's per-request re-prototyping
    * changes nothing and V8 keeps one hidden class for every request, with room for its properties
    * (bare Express 5 itself runs about 4x faster on a trivial route this way; README, "Benchmarks").
+   * With the `tuneServer` option (default on) the middleware switches a server made by `app.listen()`
+   * to the same classes after its first request; this builds the server with them from the start.
    * Anything else (Connect, a plain
    * listener) gets Node's own classes. `options` are `http.createServer`'s; the server is not listening.
    */
@@ -204,6 +206,16 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   ctx.onShutdown({ name: 'alerts', order: 90, run: () => alerts.close() });
   dashboard?.use({ alerts: alertSourceOf(alerts) });
 
+  /** What each of this instance's wrappers wraps, so createServer() and the server tuning find the Express app behind one. */
+  const wrappedApps = new WeakMap<RequestListener, RequestListener>();
+  // tuneServer: each server is looked at once, on the first connection the middleware sees from it.
+  const serversSeen = new WeakSet<object>();
+  const tuneOnConnection = (socket: object): void => {
+    const server = (socket as { server?: unknown }).server;
+    if (typeof server !== 'object' || server === null || serversSeen.has(server)) return;
+    serversSeen.add(server);
+    tuneServer(server, (listener) => wrappedApps.get(listener as RequestListener) ?? listener);
+  };
   const { middleware, errorHandler, enter, close: closeMiddleware } = createMiddleware({
     states,
     http,
@@ -213,6 +225,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
       normalizePath: resolved.metrics.normalizePath,
       reportError,
     },
+    ...(resolved.tuneServer ? { onConnection: tuneOnConnection } : {}),
   });
   ctx.onShutdown({ name: 'request-watch', order: 95, run: () => closeMiddleware() });
   // Cluster mode: inside a cluster worker, /metrics answers for every worker (through the primary).
@@ -263,8 +276,6 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     stopping ??= runSteps();
     return stopping;
   };
-  /** What each of this instance's wrappers wraps, so createServer() finds the Express app behind one. */
-  const wrappedApps = new WeakMap<RequestListener, RequestListener>();
   // middlewareEndpoints: the router's paths are answered from inside the middleware (a closure only
   // for the requests the router may answer; every other request takes the plain path).
   const middlewareWithEndpoints: Middleware = (req, res, next) => {
