@@ -74,19 +74,20 @@ async function metricsText(base: string): Promise<string> {
   return r.body;
 }
 
-// Each major twice: on Node's own request classes, and on serverOptions(app)'s classes built on the
-// app's prototypes (what obs.createServer(app) uses), which must change nothing Express does.
+// Each major twice: on Node's own request classes (tuneServer off, so the middleware leaves them),
+// and on serverOptions(app)'s classes built on the app's prototypes (what obs.createServer(app) and,
+// from the second request, tuneServer use), which must change nothing Express does.
 for (const [major, express, classes] of [
   [4, express4 as unknown as ExpressLike, false],
   [5, express5, false],
   [4, express4 as unknown as ExpressLike, true],
   [5, express5, true],
 ] as const) {
-  describe(`route labels on Express ${major}${classes ? ', server built with serverOptions(app)' : ''}`, () => {
+  describe(`route labels on Express ${major}${classes ? ', server built with serverOptions(app)' : ', Node’s request classes'}`, () => {
     let obs: Observability;
     let srv: Listening;
     before(async () => {
-      obs = createObservability({ serviceName: `routes-${major}`, metrics: { defaultMetrics: false } });
+      obs = createObservability({ serviceName: `routes-${major}`, metrics: { defaultMetrics: false }, tuneServer: classes });
       const app = buildApp(express, obs, major);
       srv = await listen(app, classes ? serverOptions(app) : undefined);
     });
