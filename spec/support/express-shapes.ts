@@ -2,12 +2,19 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import express5 from 'express';
+import express4 from 'express4';
 import type { Observability } from '../../lib';
 import { request } from './http';
 import { withNatives } from './v8';
 
 /** Express 4 or 5 (the Express 4 alias is typed as Express 5). */
 export type ExpressLike = typeof express5;
+
+/** Both supported majors, for specs that run once per major. */
+export const EXPRESS_MAJORS = [
+  [4, express4 as unknown as ExpressLike],
+  [5, express5],
+] as const;
 
 /** An app exercising what Express adds to req/res: params, query, body parsing, locals, redirects, a mounted sub-app. */
 export function buildApp(express: ExpressLike, obs: Observability | undefined): express5.Express {
@@ -72,6 +79,9 @@ export async function exercise(base: string): Promise<void> {
   assert.deepEqual(JSON.parse(back.body), { onAppPrototype: true });
   assert.equal((await request(base, '/nope')).status, 404);
 }
+
+/** The `route` labels {@link exercise} leaves on `buildApp`'s app, sorted. */
+export const EXERCISED_ROUTES: readonly string[] = ['/admin/stats/:name', '/after-admin', '/echo', '/old', '/users/:id', 'unmatched'];
 
 /** `%HaveSameMap(a, b)`: whether V8 gives two objects one hidden class. */
 export function sameHiddenClass(): (a: object, b: object) => boolean {
