@@ -1,5 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import http, { type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
@@ -9,6 +14,7 @@ import { createObservability, type Observability, type ObservabilityOptions } fr
 import { labelValues, samples } from './support/exposition';
 import { buildApp, EXERCISED_ROUTES, EXPRESS_MAJORS, exercise, sameHiddenClass, type ExpressLike } from './support/express-shapes';
 import { request } from './support/http';
+import { requireTool } from './support/tools';
 
 const QUIET: ObservabilityOptions = { logging: { stdout: false }, system: { enabled: false } };
 
@@ -130,6 +136,48 @@ describe('tuneServer: the middleware tunes the server the app runs on', () => {
       agent.destroy();
       await close();
       await obs.shutdown();
+    }
+  });
+
+  it('https.createServer(tls, app) is tuned too', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'eo-tls-'));
+    const obs = createObservability({ serviceName: 'tune-https', ...QUIET });
+    try {
+      const openssl = requireTool('openssl');
+      const made = spawnSync(openssl, ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { encoding: 'utf8' });
+      assert.equal(made.status, 0, `openssl made a certificate: ${made.stderr}`);
+      const app = express5();
+      app.use(obs.middleware);
+      app.get('/users/:id', (req, res) => {
+        res.json({ id: req.params.id, secure: req.secure, onAppPrototype: Object.getPrototypeOf(req) === app.request });
+      });
+      const tls = { key: readFileSync(path.join(dir, 'key.pem')), cert: readFileSync(path.join(dir, 'cert.pem')) };
+      const { server, url, close } = await listening(https.createServer(tls, app).listen(0, '127.0.0.1'));
+      try {
+        const get = (p: string): Promise<{ status: number; body: string }> =>
+          new Promise((resolve, reject) => {
+            https
+              .get(`${url.replace('http:', 'https:')}${p}`, { rejectUnauthorized: false, agent: false }, (res) => {
+                let body = '';
+                res.setEncoding('utf8');
+                res.on('data', (c: string) => (body += c));
+                res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+              })
+              .on('error', reject);
+          });
+        for (const id of ['1', '2', '3']) {
+          const r = await get(`/users/${id}`);
+          assert.equal(r.status, 200);
+          assert.deepEqual(JSON.parse(r.body), { id, secure: true, onAppPrototype: true });
+        }
+        assert.equal((serverClassesOf(server).req as { prototype?: unknown }).prototype, app.request);
+        assert.equal(samples(await obs.registry.metrics(), 'http_server_request_duration_seconds_count', { route: '/users/:id' })[0]?.value, 3);
+      } finally {
+        await close();
+      }
+    } finally {
+      await obs.shutdown();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
