@@ -208,13 +208,14 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
 
   /** What each of this instance's wrappers wraps, so createServer() and the server tuning find the Express app behind one. */
   const wrappedApps = new WeakMap<RequestListener, RequestListener>();
+  const appBehind = (listener: RequestListener): RequestListener => wrappedApps.get(listener) ?? listener;
   // tuneServer: each server is looked at once, on the first connection the middleware sees from it.
   const serversSeen = new WeakSet<object>();
   const tuneOnConnection = (socket: object): void => {
     const server = (socket as { server?: unknown }).server;
     if (typeof server !== 'object' || server === null || serversSeen.has(server)) return;
     serversSeen.add(server);
-    tuneServer(server, (listener) => wrappedApps.get(listener as RequestListener) ?? listener);
+    tuneServer(server, appBehind);
   };
   const { middleware, errorHandler, enter, close: closeMiddleware } = createMiddleware({
     states,
@@ -313,8 +314,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     },
     createServer(listener: RequestListener, httpOptions?: ServerOptions): Server {
       if (typeof listener !== 'function') typeError('createServer(listener)', 'an Express app or request listener', listener);
-      const app = wrappedApps.get(listener) ?? listener;
-      return createHttpServer(serverOptions(app, httpOptions), listener);
+      return createHttpServer(serverOptions(appBehind(listener), httpOptions), listener);
     },
     tracing,
     logger,

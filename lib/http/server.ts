@@ -1,4 +1,4 @@
-import { IncomingMessage, ServerResponse, type ServerOptions } from 'node:http';
+import { IncomingMessage, ServerResponse, type RequestListener, type ServerOptions } from 'node:http';
 import { typeError } from '../util/validate';
 
 /**
@@ -153,7 +153,7 @@ function classSlots(server: object): { req: symbol; res: symbol } | undefined {
  * server still builds requests and responses with Node's own classes (no `IncomingMessage` or
  * `ServerResponse` option of the application's). Returns whether the server was switched.
  */
-export function tuneServer(server: unknown, appOf: (listener: (...args: never[]) => unknown) => unknown): boolean {
+export function tuneServer(server: unknown, appOf: (listener: RequestListener) => unknown): boolean {
   if (typeof server !== 'object' || server === null) return false;
   const listeners = (server as { listeners?: (event: string) => unknown[] }).listeners;
   if (typeof listeners !== 'function') return false;
@@ -163,7 +163,7 @@ export function tuneServer(server: unknown, appOf: (listener: (...args: never[])
   if (slots === undefined) return false;
   const record = server as Record<symbol, unknown>;
   if (record[slots.req] !== IncomingMessage || record[slots.res] !== ServerResponse) return false;
-  const app = appOf(requestListeners[0] as (...args: never[]) => unknown);
+  const app = appOf(requestListeners[0] as RequestListener);
   if ((typeof app !== 'function' && typeof app !== 'object') || app === null) return false;
   const classes = serverClasses(app);
   if (classes === undefined) return false;
