@@ -14,6 +14,7 @@ const OTEL_VARS = [
   'OTEL_EXPORTER_OTLP_ENDPOINT',
   'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
   'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
   'OTEL_EXPORTER_OTLP_PROTOCOL',
   'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
   'OTEL_TRACES_SAMPLER',
@@ -141,6 +142,24 @@ describe('tracing: OTEL_* environment variables (options win)', () => {
     await oneRequest(on);
     await on.shutdown();
     assert.equal(r.spans.length, 1);
+  });
+
+  it('OTEL_EXPORTER_OTLP_TRACES_HEADERS over OTEL_EXPORTER_OTLP_HEADERS; a blank one counts as unset, as for the endpoint and protocol', async () => {
+    const r = await receiver();
+    for (const [env, tenant] of [
+      [{ OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=generic' }, 'generic'],
+      [{ OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=generic', OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-tenant=traces' }, 'traces'],
+      [{ OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=generic', OTEL_EXPORTER_OTLP_TRACES_HEADERS: '   ' }, 'generic'],
+    ] as const) {
+      const before = r.requests.length;
+      const obs = withEnv({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: r.tracesUrl, ...env });
+      assert.deepEqual({ ...obs.options.tracing.headers }, { 'x-tenant': tenant }, `${JSON.stringify(env)}: resolved headers`);
+      await oneRequest(obs);
+      await obs.shutdown();
+      const sent = r.requests.slice(before);
+      assert.ok(sent.length > 0, 'an export reached the receiver');
+      assert.ok(sent.every((h) => h['x-tenant'] === tenant), `${JSON.stringify(env)}: x-tenant=${tenant}`);
+    }
   });
 
   it('invalid variables fail construction naming the variable', () => {

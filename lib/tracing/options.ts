@@ -134,7 +134,7 @@ export function parseHeaderList(raw: string, variable: string): Record<string, s
 }
 
 /** The OTLP variable in effect for `setting`: the traces-specific one when it is set, else the generic one. */
-function otlpVariable(env: NodeJS.ProcessEnv, setting: 'ENDPOINT' | 'PROTOCOL'): string {
+function otlpVariable(env: NodeJS.ProcessEnv, setting: 'ENDPOINT' | 'PROTOCOL' | 'HEADERS'): string {
   const specific = `OTEL_EXPORTER_OTLP_TRACES_${setting}`;
   return env[specific]?.trim() ? specific : `OTEL_EXPORTER_OTLP_${setting}`;
 }
@@ -187,7 +187,7 @@ export function resolveTracingOptions(value: unknown, env: NodeJS.ProcessEnv): R
   const sdkDisabled = env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
   const endpointOption = readOptionalString(t, 'endpoint', 'tracing');
   const endpoint = endpointOption !== undefined ? checkUrl(endpointOption, 'tracing.endpoint', false) : envEndpoint(env);
-  const headerVar = env.OTEL_EXPORTER_OTLP_TRACES_HEADERS ? 'OTEL_EXPORTER_OTLP_TRACES_HEADERS' : 'OTEL_EXPORTER_OTLP_HEADERS';
+  const headerVar = otlpVariable(env, 'HEADERS');
   const headers =
     t.headers !== undefined ? readStringRecord(t, 'headers', 'tracing') : Object.freeze(parseHeaderList(env[headerVar] ?? '', headerVar));
   const ratioOption = t.sampleRatio === undefined ? undefined : readNumber(t, 'sampleRatio', 'tracing', 1, { min: 0, max: 1 });
