@@ -6,7 +6,7 @@ const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST || '127.0.0.1';
 const { app, obs } = createDemo();
 
-// A plain app.listen(): the middleware tunes the server for Express on its first request (tuneServer, README).
+// A plain app.listen(): the package observes the server; it does not change it.
 const server = app.listen(port, host, () => {
   const addr = server.address();
   const base = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;

@@ -137,8 +137,6 @@ export interface MiddlewareParts {
   readonly http: HttpMetrics;
   readonly participants: readonly RequestParticipant[];
   readonly settings: MiddlewareSettings;
-  /** Called with the first request of each connection the middleware watches (the server tuning hooks in here). */
-  readonly onConnection?: (socket: Socket) => void;
 }
 
 /**
@@ -169,7 +167,7 @@ export function createMiddleware(parts: MiddlewareParts): {
   /** Called by `shutdown()`: end the diagnostics-channel subscription once its requests ended. */
   close: () => void;
 } {
-  const { states, http, participants, settings, onConnection } = parts;
+  const { states, http, participants, settings } = parts;
   const exactExcludes = new Set(settings.excludePaths.filter((p): p is string => typeof p === 'string'));
   const regexExcludes = settings.excludePaths.filter((p): p is RegExp => p instanceof RegExp);
   const resolver = new RouteResolver();
@@ -310,13 +308,6 @@ export function createMiddleware(parts: MiddlewareParts): {
         list = [];
         bySocket.set(socket, list);
         addListener.call(socket, 'close', onSocketClose);
-        if (onConnection !== undefined) {
-          try {
-            onConnection(socket);
-          } catch (err) {
-            settings.reportError('connection', err);
-          }
-        }
       }
       list.push({ req, res, state });
       tracked++;

@@ -12,7 +12,7 @@ import { HealthChecks } from './health/checks';
 import type { CheckFunction, CheckOptions } from './health/health';
 import { attachShutdown, type ShutdownHandle, type ShutdownOptions } from './health/shutdown';
 import { createRouter, mayServe } from './http/router';
-import { serverOptions, tuneServer } from './http/server';
+import { serverOptions } from './http/server';
 import { MetricsCollector } from './metrics/collector';
 import { Exposition } from './metrics/exposition';
 import { ClusterWorkerMetrics } from './cluster/worker';
@@ -62,8 +62,7 @@ export interface Observability {
    * directly on the app's prototypes ({@link serverOptions}), so Express's per-request re-prototyping
    * changes nothing and V8 keeps one hidden class for every request, with room for its properties
    * (bare Express 5 itself runs about 4x faster on a trivial route this way; README, "Benchmarks").
-   * With the `tuneServer` option (default on) the middleware switches a server made by `app.listen()`
-   * to the same classes after its first request; this builds the server with them from the start.
+   * Opt-in: the package never changes a server it did not build (docs/performance.md, "Server classes").
    * Anything else (Connect, a plain
    * listener) gets Node's own classes. `options` are `http.createServer`'s; the server is not listening.
    */
@@ -206,17 +205,9 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   ctx.onShutdown({ name: 'alerts', order: 90, run: () => alerts.close() });
   dashboard?.use({ alerts: alertSourceOf(alerts) });
 
-  /** What each of this instance's wrappers wraps, so createServer() and the server tuning find the Express app behind one. */
+  /** What each of this instance's wrappers wraps, so createServer() finds the Express app behind one. */
   const wrappedApps = new WeakMap<RequestListener, RequestListener>();
   const appBehind = (listener: RequestListener): RequestListener => wrappedApps.get(listener) ?? listener;
-  // tuneServer: each server is looked at once, on the first connection the middleware sees from it.
-  const serversSeen = new WeakSet<object>();
-  const tuneOnConnection = (socket: object): void => {
-    const server = (socket as { server?: unknown }).server;
-    if (typeof server !== 'object' || server === null || serversSeen.has(server)) return;
-    serversSeen.add(server);
-    tuneServer(server, appBehind);
-  };
   const { middleware, errorHandler, enter, close: closeMiddleware } = createMiddleware({
     states,
     http,
@@ -226,7 +217,6 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
       normalizePath: resolved.metrics.normalizePath,
       reportError,
     },
-    ...(resolved.tuneServer ? { onConnection: tuneOnConnection } : {}),
   });
   ctx.onShutdown({ name: 'request-watch', order: 95, run: () => closeMiddleware() });
   // Cluster mode: inside a cluster worker, /metrics answers for every worker (through the primary).

@@ -88,15 +88,6 @@ export interface ObservabilityOptions {
    * served on an internal port. Default `false`.
    */
   readonly middlewareEndpoints?: boolean;
-  /**
-   * Tune the server the app runs on: on the first request of a server made by `app.listen()` or
-   * `http.createServer(app)` (or `http.createServer(obs.wrap(app))`), switch it to building each later
-   * request and response on the Express app's prototypes, as `obs.createServer(app)` does from the
-   * start (README, Quick start: bare Express 5 then spends about a quarter of the CPU per request).
-   * Only when the app is the server's only `'request'` listener and the server uses Node's own
-   * request classes; behaviour is unchanged (same prototype chain, same `instanceof`). Default `true`.
-   */
-  readonly tuneServer?: boolean;
 }
 
 /** Metric options with every default filled in. */
@@ -127,7 +118,6 @@ export interface ResolvedOptions {
   readonly alerts: ResolvedAlertsOptions;
   readonly cluster: ResolvedClusterOptions;
   readonly middlewareEndpoints: boolean;
-  readonly tuneServer: boolean;
 }
 
 /** Paths of the router's own endpoints, excluded from measurement by default. */
@@ -141,7 +131,7 @@ export const DEFAULT_EXCLUDED_PATHS: readonly (string | RegExp)[] = Object.freez
   /^\/alerts(?:\/|$)/,
 ]);
 
-const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing', 'system', 'health', 'logging', 'dashboard', 'auth', 'alerts', 'cluster', 'middlewareEndpoints', 'tuneServer'] as const;
+const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing', 'system', 'health', 'logging', 'dashboard', 'auth', 'alerts', 'cluster', 'middlewareEndpoints'] as const;
 const METRIC_KEYS = [
   'defaultMetrics',
   'prefix',
@@ -213,6 +203,5 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
     alerts: resolveAlertsOptions(top.alerts, buckets as readonly number[]),
     cluster: resolveClusterOptions(top.cluster),
     middlewareEndpoints: readBool(top, 'middlewareEndpoints', '', false),
-    tuneServer: readBool(top, 'tuneServer', '', true),
   });
 }

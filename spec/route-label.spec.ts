@@ -74,9 +74,9 @@ async function metricsText(base: string): Promise<string> {
   return r.body;
 }
 
-// Each major twice: on Node's own request classes (tuneServer off, so the middleware leaves them),
-// and on serverOptions(app)'s classes built on the app's prototypes (what obs.createServer(app) and,
-// from the second request, tuneServer use), which must change nothing Express does.
+// Each major twice: on Node's own request classes (what app.listen() builds), and on
+// serverOptions(app)'s classes built on the app's prototypes (the opt-in of obs.createServer(app)),
+// which must change nothing Express does.
 for (const [major, express, classes] of [
   [4, express4 as unknown as ExpressLike, false],
   [5, express5, false],
@@ -87,7 +87,7 @@ for (const [major, express, classes] of [
     let obs: Observability;
     let srv: Listening;
     before(async () => {
-      obs = createObservability({ serviceName: `routes-${major}`, metrics: { defaultMetrics: false }, tuneServer: classes });
+      obs = createObservability({ serviceName: `routes-${major}`, metrics: { defaultMetrics: false } });
       const app = buildApp(express, obs, major);
       srv = await listen(app, classes ? serverOptions(app) : undefined);
     });

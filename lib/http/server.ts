@@ -1,4 +1,4 @@
-import { IncomingMessage, ServerResponse, type RequestListener, type ServerOptions } from 'node:http';
+import { IncomingMessage, ServerResponse, type ServerOptions } from 'node:http';
 import { typeError } from '../util/validate';
 
 /**
@@ -127,47 +127,4 @@ export function serverOptions<T extends ServerOptions = ServerOptions>(app: obje
     }
   }
   return Object.assign(base, classes);
-}
-
-/**
- * The slots in which Node's HTTP and HTTPS servers keep the classes they build each request and
- * response from (`storeHTTPOptions` stores `options.IncomingMessage || IncomingMessage` under
- * `Symbol('IncomingMessage')`, same for `ServerResponse`), read again for every request: the
- * request's class when its headers are parsed, the response's in `parserOnIncoming`.
- */
-function classSlots(server: object): { req: symbol; res: symbol } | undefined {
-  let req: symbol | undefined;
-  let res: symbol | undefined;
-  for (const s of Object.getOwnPropertySymbols(server)) {
-    if (s.description === 'IncomingMessage') req = s;
-    else if (s.description === 'ServerResponse') res = s;
-  }
-  return req === undefined || res === undefined ? undefined : { req, res };
-}
-
-/**
- * Switch a server that is already serving an Express app to {@link serverClasses} from its next
- * request on: what `obs.createServer(app)` does at creation, for servers made by `app.listen()` or
- * `http.createServer(app)`. Done only when nothing else can depend on the server's classes: its only
- * `'request'` listener is the app (`appOf` maps one of this instance's wrappers to its app), and the
- * server still builds requests and responses with Node's own classes (no `IncomingMessage` or
- * `ServerResponse` option of the application's). Returns whether the server was switched.
- */
-export function tuneServer(server: unknown, appOf: (listener: RequestListener) => unknown): boolean {
-  if (typeof server !== 'object' || server === null) return false;
-  const listeners = (server as { listeners?: (event: string) => unknown[] }).listeners;
-  if (typeof listeners !== 'function') return false;
-  const requestListeners = listeners.call(server, 'request');
-  if (requestListeners.length !== 1 || typeof requestListeners[0] !== 'function') return false;
-  const slots = classSlots(server);
-  if (slots === undefined) return false;
-  const record = server as Record<symbol, unknown>;
-  if (record[slots.req] !== IncomingMessage || record[slots.res] !== ServerResponse) return false;
-  const app = appOf(requestListeners[0] as RequestListener);
-  if ((typeof app !== 'function' && typeof app !== 'object') || app === null) return false;
-  const classes = serverClasses(app);
-  if (classes === undefined) return false;
-  record[slots.req] = classes.IncomingMessage;
-  record[slots.res] = classes.ServerResponse;
-  return true;
 }

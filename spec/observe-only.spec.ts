@@ -1,0 +1,59 @@
+// "Observe, don't alter": the Quick start set-up (app.use(obs.middleware), app.use(obs.router),
+// app.listen(), obs.attachShutdown(server)) leaves the server the application owns as it found it.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { createObservability } from '../lib';
+import { buildApp, EXERCISED_ROUTES, EXPRESS_MAJORS, exercise } from './support/express-shapes';
+import { request } from './support/http';
+
+/** Every own slot of `server` (string and symbol keys) that holds a function: classes, callbacks, listeners' holders. */
+function functionSlots(server: Server): Map<string | symbol, unknown> {
+  const out = new Map<string | symbol, unknown>();
+  for (const key of Reflect.ownKeys(server)) {
+    const value = (server as unknown as Record<string | symbol, unknown>)[key];
+    if (typeof value === 'function') out.set(key, value);
+  }
+  return out;
+}
+
+for (const [major, express] of EXPRESS_MAJORS) {
+  describe(`Express ${major}: the default set-up leaves the application's server alone`, () => {
+   for (const withShutdown of [true, false]) {
+    it(`${withShutdown ? 'Quick start (with attachShutdown)' : 'bare app.listen()'}: no function slot of the server (its request/response classes among them) and no request listener changes while it serves`, async () => {
+      const obs = createObservability({ serviceName: `observe-${major}`, logging: { stdout: false }, system: { enabled: false } });
+      const app = buildApp(express, obs);
+      app.use(obs.router);
+      const server = app.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const handle = withShutdown ? obs.attachShutdown(server, { signals: [] }) : undefined;
+      const before = functionSlots(server);
+      const listenersBefore = server.listeners('request');
+      assert.ok(
+        [...before.keys()].some((k) => typeof k === 'symbol' && k.description === 'IncomingMessage'),
+        'Node keeps its request class in a symbol slot of the server (what the test watches)',
+      );
+      try {
+        const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        // Several rounds on keep-alive and fresh connections, every exercised route, the endpoints too.
+        for (let round = 0; round < 3; round++) {
+          await exercise(base);
+          await Promise.all(EXERCISED_ROUTES.map((_, i) => request(base, `/users/${i}`)));
+          assert.equal((await request(base, '/metrics')).status, 200);
+        }
+        const after = functionSlots(server);
+        assert.deepEqual([...after.keys()], [...before.keys()], 'no slot added or removed');
+        for (const [key, value] of before) assert.equal(after.get(key), value, `slot ${String(key)} unchanged`);
+        assert.deepEqual(server.listeners('request'), listenersBefore, 'request listeners unchanged');
+      } finally {
+        handle?.detach();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await obs.shutdown();
+      }
+    });
+   }
+  });
+}
