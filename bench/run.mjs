@@ -2,6 +2,7 @@
 //   node bench/run.mjs            full run (writes bench/results.md)
 //   node bench/run.mjs --quick    CI smoke run, < 2 minutes, no memory curve (writes bench/.out/results-quick.md)
 //   --rounds=N --duration=S --warmup=S --connections=N --only=name,name   overrides
+//   --node=24 (or BENCH_NODE=24)   run everything on that Node line (scripts/node-line.sh installs it)
 // Server on one core, autocannon + stand-ins on the other (taskset). Asserts no timing:
 // it fails only when a variant cannot start or answers with errors.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { BENCH_DIR, cpuTimeOf, pinning, pinSelf, rssOf, runPinnedScript, snapshotDist, startServer, startSinks } from './lib/proc.mjs';
-import { environment, fmt, summarise, table } from './lib/report.mjs';
+import { environment, fmt, median, summarise, table } from './lib/report.mjs';
 
 const argv = process.argv.slice(2);
 const flag = (name) => argv.includes(`--${name}`);
@@ -17,6 +18,15 @@ const opt = (name, fallback) => {
   const a = argv.find((x) => x.startsWith(`--${name}=`));
   return a ? a.slice(name.length + 3) : fallback;
 };
+const nodeLine = opt('node', process.env.BENCH_NODE ?? '');
+if (nodeLine && process.versions.node.split('.')[0] !== nodeLine) {
+  // Re-run this script on the requested Node line; every server it starts then runs on it too.
+  const { spawnSync } = await import('node:child_process');
+  const found = spawnSync('bash', [path.join(path.dirname(new URL(import.meta.url).pathname), '..', 'scripts', 'node-line.sh'), nodeLine], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (found.status !== 0) throw new Error(`bench: no Node ${nodeLine} binary`);
+  const r = spawnSync(found.stdout.trim(), [new URL(import.meta.url).pathname, ...argv.filter((a) => !a.startsWith('--node'))], { stdio: 'inherit', env: { ...process.env, BENCH_NODE: '' } });
+  process.exit(r.status ?? 1);
+}
 const quick = flag('quick');
 const cfg = {
   rounds: Number(opt('rounds', quick ? 1 : 3)),
@@ -33,42 +43,38 @@ const TRIVIAL = '/users/42';
 const REALISTIC = '/orders/42';
 
 /**
- * Throughput variants (trivial route). `env(sinks)` gives the server its backends. Each server is
- * made the way `app.listen()` makes it (`http.createServer(app)`); with the package's default
- * `tuneServer`, our middleware switches it to request classes built on the app's prototypes from its
- * second request on (what `obs.createServer(app)` does from the start; README, Quick start), so our
- * variants are compared both with bare Express as `app.listen()` runs it and, through `base`, with
- * bare Express on those same classes (BENCH_CLASSES=1): the "vs same server's bare" column, i.e. what
- * our code itself costs. The "tuneServer: false" variants (BENCH_TUNE=0) keep Node's classes: the
- * same server as bare Express.
+ * Throughput variants (trivial route). `env(sinks)` gives the server its backends. Every server is
+ * made the way `app.listen()` makes it (`http.createServer(app)`, Node's own request classes), and
+ * each of our variants and each peer is compared with bare Express on that same server in the same
+ * run (`base`): "µs added" is the variant's server CPU per request minus bare Express's, round by
+ * round. The "on serverOptions(app)" rows repeat ours and bare on servers built with the package's
+ * opt-in request classes (BENCH_CLASSES=1; docs/performance.md, "Server classes"), each against
+ * bare Express on those classes: no figure compares two different servers.
  */
 const CLASSES = { BENCH_CLASSES: '1' };
-const UNTUNED = { BENCH_TUNE: '0' };
-const TUNED = 'bare-server';
+const BARE_CLASSES = 'bare-classes';
 const VARIANTS = [
-  { name: 'bare', label: 'bare Express', file: 'bare.cjs' },
-  { name: 'metrics', label: 'express-observability, metrics only', file: 'metrics.cjs', base: TUNED },
-  { name: 'metrics-wrap', label: 'express-observability, metrics only, obs.wrap(app)', file: 'metrics.cjs', base: TUNED, env: () => ({ BENCH_WRAP: '1' }) },
-  { name: 'traced', label: 'express-observability, metrics + tracing (OTLP export, logging off)', file: 'traced.cjs', base: TUNED, env: (s) => ({ OTLP_URL: s.otlp }) },
-  { name: 'full', label: 'express-observability, full stack', file: 'full.cjs', ours: true, base: TUNED, env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es }) },
-  { name: 'full-wrap', label: 'express-observability, full stack, obs.wrap(app)', file: 'full.cjs', ours: true, base: TUNED, env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es, BENCH_WRAP: '1' }) },
-  { name: 'bare-server', label: 'bare Express on serverOptions(app) (reference: the tuned server without our middleware)', file: 'bare.cjs', base: TUNED, env: () => CLASSES },
-  { name: 'metrics-untuned', label: 'express-observability, metrics only, tuneServer: false', file: 'metrics.cjs', env: () => UNTUNED },
-  { name: 'traced-untuned', label: 'express-observability, metrics + tracing, tuneServer: false', file: 'traced.cjs', env: (s) => ({ OTLP_URL: s.otlp, ...UNTUNED }) },
-  { name: 'full-untuned', label: 'express-observability, full stack, tuneServer: false', file: 'full.cjs', ours: true, env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es, ...UNTUNED }) },
-  { name: 'prom-bundle', label: 'express-prom-bundle', file: 'prom-bundle.cjs' },
-  { name: 'otel', label: 'OpenTelemetry auto-instrumentation (http + express)', file: 'otel.cjs', env: (s) => ({ OTLP_URL: s.otlp }) },
-  { name: 'pino', label: 'pino-http → file', file: 'pino.cjs' },
-  { name: 'winston', label: 'express-winston → file', file: 'winston.cjs' },
-  { name: 'peers', label: 'all peers together (prom-bundle + OTel + pino-http)', file: 'peers.cjs', env: (s) => ({ OTLP_URL: s.otlp }) },
-  { name: 'dead-closed', label: 'full stack, OTLP + ES on a closed port', file: 'full.cjs', ours: true, dead: 'full', env: (s) => ({ OTLP_URL: s.closed, ES_URL: s.closed }) },
-  { name: 'dead-hanging', label: 'full stack, OTLP + ES hanging', file: 'full.cjs', ours: true, dead: 'full', env: (s) => ({ OTLP_URL: s.hanging, ES_URL: s.hanging }) },
-  { name: 'dead-closed-untuned', label: 'full stack, tuneServer: false, OTLP + ES on a closed port', file: 'full.cjs', ours: true, dead: 'full-untuned', env: (s) => ({ OTLP_URL: s.closed, ES_URL: s.closed, ...UNTUNED }) },
-  { name: 'dead-hanging-untuned', label: 'full stack, tuneServer: false, OTLP + ES hanging', file: 'full.cjs', ours: true, dead: 'full-untuned', env: (s) => ({ OTLP_URL: s.hanging, ES_URL: s.hanging, ...UNTUNED }) },
+  { name: 'bare', label: 'bare Express', file: 'bare.cjs', group: 'node' },
+  { name: 'metrics', label: 'express-observability, metrics only', file: 'metrics.cjs', base: 'bare', group: 'node' },
+  { name: 'traced', label: 'express-observability, metrics + SERVER span exported over OTLP', file: 'traced.cjs', base: 'bare', group: 'node', env: (s) => ({ OTLP_URL: s.otlp }) },
+  { name: 'full', label: 'express-observability, full stack', file: 'full.cjs', ours: true, base: 'bare', group: 'node', env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es }) },
+  { name: 'full-wrap', label: 'express-observability, full stack, obs.wrap(app)', file: 'full.cjs', ours: true, base: 'bare', group: 'node', env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es, BENCH_WRAP: '1' }) },
+  { name: 'prom-bundle', label: 'express-prom-bundle', file: 'prom-bundle.cjs', base: 'bare', group: 'node' },
+  { name: 'otel', label: 'OpenTelemetry http + express auto-instrumentation (OTLP)', file: 'otel.cjs', base: 'bare', group: 'node', env: (s) => ({ OTLP_URL: s.otlp }) },
+  { name: 'pino', label: 'pino-http → file', file: 'pino.cjs', base: 'bare', group: 'node' },
+  { name: 'winston', label: 'express-winston → file', file: 'winston.cjs', base: 'bare', group: 'node' },
+  { name: 'peers', label: 'all peers together (prom-bundle + OTel + pino-http)', file: 'peers.cjs', base: 'bare', group: 'node', env: (s) => ({ OTLP_URL: s.otlp }) },
+  { name: BARE_CLASSES, label: 'bare Express', file: 'bare.cjs', group: 'classes', env: () => CLASSES },
+  { name: 'metrics-classes', label: 'express-observability, metrics only', file: 'metrics.cjs', base: BARE_CLASSES, group: 'classes', env: () => CLASSES },
+  { name: 'traced-classes', label: 'express-observability, metrics + SERVER span exported over OTLP', file: 'traced.cjs', base: BARE_CLASSES, group: 'classes', env: (s) => ({ OTLP_URL: s.otlp, ...CLASSES }) },
+  { name: 'full-classes', label: 'express-observability, full stack', file: 'full.cjs', ours: true, base: BARE_CLASSES, group: 'classes', env: (s) => ({ OTLP_URL: s.otlp, ES_URL: s.es, ...CLASSES }) },
+  { name: 'dead-closed', label: 'full stack, OTLP + ES on a closed port', file: 'full.cjs', ours: true, dead: 'full', base: 'bare', env: (s) => ({ OTLP_URL: s.closed, ES_URL: s.closed }) },
+  { name: 'dead-hanging', label: 'full stack, OTLP + ES hanging', file: 'full.cjs', ours: true, dead: 'full', base: 'bare', env: (s) => ({ OTLP_URL: s.hanging, ES_URL: s.hanging }) },
 ];
+const QUICK_VARIANTS = ['bare', 'metrics', 'traced', 'full', 'peers', BARE_CLASSES, 'metrics-classes', 'dead-closed'];
 const REALISTIC_VARIANTS = quick
-  ? ['bare', 'metrics', 'full', 'bare-server']
-  : ['bare', 'metrics', 'metrics-wrap', 'full', 'full-wrap', 'bare-server', 'metrics-untuned', 'full-untuned', 'peers'];
+  ? ['bare', 'metrics', 'full']
+  : ['bare', 'metrics', 'traced', 'full', 'peers', BARE_CLASSES, 'full-classes'];
 
 function logFileFor(name) {
   return path.join(os.tmpdir(), `eo-bench-${process.pid}-${name}.log`);
@@ -153,23 +159,42 @@ async function memoryCurve(pin, sinks) {
   return points;
 }
 
-/** Capacity against bare Express as app.listen() runs it, and against the variant's own server's bare. */
-function capacities(sums, v) {
+/**
+ * What a variant adds over bare Express on the same server: the median of the per-round differences
+ * of server CPU µs per request (each round runs both on fresh servers), their spread (min–max), and
+ * the capacity ratio (bare CPU/req ÷ variant CPU/req) and req/s ratio against that same bare.
+ */
+function added(runs, sums, v) {
+  if (!v.base || !runs[v.base]) return { us: undefined, range: '–', capacity: 'n/a', rps: 'n/a' };
+  const diffs = runs[v.name].map((r, i) => (r.cpuPerReq !== undefined && runs[v.base][i]?.cpuPerReq !== undefined ? r.cpuPerReq - runs[v.base][i].cpuPerReq : undefined)).filter((x) => x !== undefined);
+  const base = sums[v.base];
   const s = sums[v.name];
-  const plain = sums.bare?.cpuPerReq;
-  const same = sums[v.base ?? 'bare']?.cpuPerReq;
-  return [plain && s.cpuPerReq ? fmt.pct(plain / s.cpuPerReq) : 'n/a', same && s.cpuPerReq ? fmt.pct(same / s.cpuPerReq) : 'n/a'];
+  return {
+    us: median(diffs),
+    range: diffs.length > 1 ? `${fmt.us(Math.min(...diffs))}…${fmt.us(Math.max(...diffs))}` : '–',
+    capacity: base?.cpuPerReq && s.cpuPerReq ? fmt.pct(base.cpuPerReq / s.cpuPerReq) : 'n/a',
+    rps: base?.rps && s.rps ? fmt.pct(s.rps / base.rps) : 'n/a',
+  };
 }
 
-function mainTable(sums, parts) {
-  const bare = sums.bare?.rps;
-  const rows = VARIANTS.filter((v) => sums[v.name] && !v.dead).map((v) => {
+const SERVER_GROUPS = [
+  ['node', 'Node’s own request classes (`app.listen()`)'],
+  ['classes', 'request classes of `serverOptions(app)` (opt-in `obs.createServer(app)`)'],
+];
+
+function throughputTable(runs, sums, names) {
+  const rows = VARIANTS.filter((v) => names.includes(v.name) && sums[v.name] && !v.dead).map((v) => {
     const s = sums[v.name];
-    return [v.label, fmt.int(s.rps), bare ? fmt.pct(s.rps / bare) : 'n/a', fmt.us(s.cpuPerReq), ...capacities(sums, v),
-      fmt.ms(s.p50), fmt.ms(s.p99), fmt.mb(s.rss), fmt.pm(s.spread)];
+    const a = added(runs, sums, v);
+    const server = SERVER_GROUPS.find(([g]) => g === v.group)?.[1] ?? '';
+    return [v.label, server, fmt.us(s.cpuPerReq), v.base ? fmt.us(a.us) : '(baseline)', a.range, a.capacity, fmt.int(s.rps), a.rps, fmt.ms(s.p50), fmt.ms(s.p99), fmt.mb(s.rss), fmt.pm(s.spread)];
   });
+  return table(['Variant', 'server', 'server CPU µs/req', 'µs added over bare (same server)', 'added, per-round range', 'capacity vs same bare', 'req/s', 'req/s vs same bare', 'p50 ms', 'p99 ms', 'RSS MB', 'req/s round spread'], rows);
+}
+
+function mainTable(runs, sums, parts) {
   const note = parts ? `\n\nFull stack parts wired: ${parts}.` : '';
-  return table(['Variant', 'req/s', 'vs bare', 'server CPU µs/req', 'capacity vs bare', 'capacity vs same server’s bare', 'p50 ms', 'p99 ms', 'RSS MB', 'round spread'], rows) + note;
+  return throughputTable(runs, sums, VARIANTS.map((v) => v.name)) + note;
 }
 
 function deadTable(sums, runs) {
@@ -179,19 +204,13 @@ function deadTable(sums, runs) {
     const h = sums[healthyOf(v)];
     const drops = runs[v.name].at(-1)?.drops ?? {};
     const d = Object.entries(drops).map(([k, n]) => `${k}=${n}`).join(', ') || 'none exposed';
-    return [v.label, fmt.int(s.rps), h?.rps ? fmt.pct(s.rps / h.rps) : 'n/a', fmt.us(s.cpuPerReq), h?.cpuPerReq && s.cpuPerReq ? fmt.pct(h.cpuPerReq / s.cpuPerReq) : 'n/a', fmt.ms(s.p99), fmt.mb(s.rss), d];
+    return [v.label, fmt.int(s.rps), h?.rps ? fmt.pct(s.rps / h.rps) : 'n/a', fmt.us(s.cpuPerReq), fmt.us(added(runs, sums, v).us), h?.cpuPerReq && s.cpuPerReq ? fmt.pct(h.cpuPerReq / s.cpuPerReq) : 'n/a', fmt.ms(s.p99), fmt.mb(s.rss), d];
   });
-  return table(['Variant', 'req/s', 'vs its healthy full stack', 'server CPU µs/req', 'capacity vs healthy', 'p99 ms', 'RSS MB', 'drop counters (last round)'], rows);
+  return table(['Variant', 'req/s', 'vs its healthy full stack', 'server CPU µs/req', 'µs added over bare', 'capacity vs healthy', 'p99 ms', 'RSS MB', 'drop counters (last round)'], rows);
 }
 
-function realisticTable(realSums) {
-  const bare = realSums.bare?.rps;
-  const rows = REALISTIC_VARIANTS.filter((n) => realSums[n]).map((n) => {
-    const s = realSums[n];
-    const v = VARIANTS.find((x) => x.name === n);
-    return [v.label, fmt.int(s.rps), bare ? fmt.pct(s.rps / bare) : 'n/a', fmt.us(s.cpuPerReq), ...capacities(realSums, v), fmt.ms(s.p50), fmt.ms(s.p99), fmt.pm(s.spread)];
-  });
-  return table(['Variant', 'req/s', 'vs bare', 'server CPU µs/req', 'capacity vs bare', 'capacity vs same server’s bare', 'p50 ms', 'p99 ms', 'round spread'], rows);
+function realisticTable(realRuns, realSums) {
+  return throughputTable(realRuns, realSums, REALISTIC_VARIANTS);
 }
 
 function loggerTable(result) {
@@ -212,7 +231,8 @@ async function main() {
   const started = Date.now();
   console.error(`bench: ${quick ? 'quick' : 'full'} run, ${cfg.rounds} round(s) × ${cfg.warmup}+${cfg.duration} s, ${cfg.connections} connections; ${env.pinning}`);
   const sinks = await startSinks();
-  const selected = only.length ? VARIANTS.filter((v) => only.includes(v.name)) : VARIANTS;
+  const wanted = only.length ? only : quick ? QUICK_VARIANTS : VARIANTS.map((v) => v.name);
+  const selected = VARIANTS.filter((v) => wanted.includes(v.name) || VARIANTS.some((w) => wanted.includes(w.name) && (w.base === v.name || w.dead === v.name)));
   try {
     const runs = await rounds(pin, sinks, selected, TRIVIAL);
     const sums = Object.fromEntries(Object.entries(runs).map(([k, r]) => [k, summarise(r)]));
@@ -234,12 +254,12 @@ async function main() {
       `- Pinning: ${env.pinning}`,
       `- Conditions: load average ${env.loadBefore} at start (1/5/15 min; other processes share the machine)`,
       `- Method: autocannon, ${cfg.connections} connections, ${cfg.rounds} interleaved round(s) of ${cfg.warmup} s warm-up + ${cfg.duration} s measured, fresh server per run, medians; "round spread" is ±half of (max−min)/median of req/s`,
-      '- "server CPU µs/req" is the server process\'s user+system CPU time (/proc/<pid>/stat) over the measured run divided by the requests it served (background work such as exports, sampling and GC included); "capacity vs bare" = bare CPU/req ÷ variant CPU/req, the throughput ratio a saturated server core would show. It does not depend on the load generator keeping up, so it is the steadier figure on a shared machine.',
+      '- "server CPU µs/req" is the server process\'s user+system CPU time (/proc/<pid>/stat) over the measured run divided by the requests it served (background work such as exports, sampling and GC included). "µs added over bare (same server)" is the median over rounds of (variant − bare Express) CPU µs/req, both measured in the same round on the same kind of server (Node\'s classes, or the opt-in `serverOptions(app)` classes, never one against the other); "capacity vs same bare" = bare CPU/req ÷ variant CPU/req, the throughput ratio a saturated server core would show. CPU per request does not depend on the load generator keeping up, so it is the steadier figure on a shared machine.',
       `- express-observability ${env.ours}; ${Object.entries(env.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
       '',
       `## Trivial JSON route (\`GET ${TRIVIAL}\`)`,
       '',
-      mainTable(sums, parts),
+      mainTable(runs, sums, parts),
       '',
       '## Dead backends (full stack, same route)',
       '',
@@ -247,7 +267,7 @@ async function main() {
       '',
       `## Realistic route (\`GET ${REALISTIC}\`: 1 ms of async work, ~2 KB JSON body)`,
       '',
-      realisticTable(realSums),
+      realisticTable(realRuns, realSums),
       '',
       `## Logger throughput (${fmt.int(cfg.loggerLines)} lines, one process on the server core)`,
       '',

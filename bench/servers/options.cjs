@@ -85,22 +85,4 @@ function fullOptions({ otlpUrl, esUrl, logFile }) {
   return { options, parts };
 }
 
-/** BENCH_TUNE=0: `tuneServer: false`, the server keeps Node's request classes (what the middleware costs on an untuned `app.listen()`). */
-function applyTuning(opts) {
-  if (process.env.BENCH_TUNE === '0') {
-    if (!knownTopKeys().has('tuneServer')) throw new Error('BENCH_TUNE=0 needs a build with the tuneServer option');
-    opts.tuneServer = false;
-  }
-  return opts;
-}
-
-module.exports = {
-  knownTopKeys,
-  metricsOnlyOptions: () => applyTuning(metricsOnlyOptions()),
-  tracedOptions: (o) => applyTuning(tracedOptions(o)),
-  fullOptions: (o) => {
-    const r = fullOptions(o);
-    applyTuning(r.options);
-    return r;
-  },
-};
+module.exports = { knownTopKeys, metricsOnlyOptions, tracedOptions, fullOptions };
