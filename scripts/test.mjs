@@ -6,7 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 function walk(dir) {
@@ -45,7 +45,7 @@ const result = spawnSync(
     '--test',
     `--test-concurrency=${concurrency}`,
     '--test-timeout=300000',
-    '--test-reporter=spec',
+    `--test-reporter=${pathToFileURL(path.join(root, 'scripts', 'test-reporter.mjs')).href}`,
     ...files,
   ],
   { stdio: 'inherit', cwd: root, env: { ...process.env, NODE_ENV: 'test' } },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -25,6 +25,7 @@ describe('the packed package', () => {
     const files = (info[0]?.files ?? []).map((f) => f.path);
     assert.ok(files.includes('dist/index.js') && files.includes('dist/index.mjs') && files.includes('dist/index.d.ts'));
     assert.ok(!files.some((f) => f.startsWith('spec/') || f.startsWith('lib/')), 'only the build ships');
+    assert.deepEqual(files.filter((f) => f.endsWith('.map')), [], 'no source maps without their sources');
     const app = path.join(dir, 'app');
     execFileSync('mkdir', ['-p', path.join(app, 'node_modules')]);
     writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }));
@@ -43,6 +44,12 @@ describe('the packed package', () => {
     writeFileSync(path.join(app, file), source);
     return execFileSync(process.execPath, [file], { cwd: app, encoding: 'utf8' });
   };
+
+  it('runs nothing at install time (no install-time lifecycle script for npm to warn about)', () => {
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'app', 'node_modules', 'express-observability', 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+    const runAtInstall = ['preinstall', 'install', 'postinstall', 'prepare'].filter((s) => manifest.scripts?.[s] !== undefined);
+    assert.deepEqual(runAtInstall, []);
+  });
 
   it('loads with require()', () => {
     const out = run(
