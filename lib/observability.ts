@@ -60,8 +60,7 @@ export interface Observability {
    * `http.createServer(options, listener)` for an Express app, `obs.createServer(app)`, or for this
    * instance's wrapper of one, `obs.createServer(obs.wrap(app))`: each request and response is built
    * directly on the app's prototypes ({@link serverOptions}), so Express's per-request re-prototyping
-   * changes nothing and V8 keeps one hidden class for every request, with room for its properties
-   * (bare Express 5 itself runs about 4x faster on a trivial route this way; README, "Benchmarks").
+   * changes nothing and V8 keeps one hidden class for every request, with room for its properties.
    * Opt-in: the package never changes a server it did not build (docs/performance.md, "Server classes").
    * Anything else (Connect, a plain
    * listener) gets Node's own classes. `options` are `http.createServer`'s; the server is not listening.

@@ -83,8 +83,7 @@ export interface ObservabilityOptions {
   /**
    * `obs.middleware` also answers the router's endpoints at the root (`/metrics`, `/health*`,
    * `/dashboard*`, `/alerts*`, behind `auth` when set), so one `app.use(obs.middleware)` is the whole
-   * setup. A convenience: the router's layer after the middleware measured no extra CPU per request
-   * (README, Quick start). Leave it off (the default) when the router is mounted under a prefix or
+   * setup. A convenience, not a speed-up (docs/metrics.md, "One layer instead of two"). Leave it off (the default) when the router is mounted under a prefix or
    * served on an internal port. Default `false`.
    */
   readonly middlewareEndpoints?: boolean;

@@ -48,7 +48,7 @@ describe('fleet guide example configs (docs/fleet)', () => {
   it('alert-rules.yml is the current export of app-alerts.yml, and promtool accepts it', async () => {
     const obs = createObservability({ serviceName: 'shop', logging: { stdout: false }, system: { enabled: false }, tracing: { enabled: false }, alerts: { file: path.join(FLEET, 'app-alerts.yml') } });
     try {
-      assert.equal(read('alert-rules.yml'), obs.alerts.toPrometheusRules(), 'regenerate docs/fleet/alert-rules.yml with obs.alerts.toPrometheusRules() (see README, fleet guide)');
+      assert.equal(read('alert-rules.yml'), obs.alerts.toPrometheusRules(), 'regenerate docs/fleet/alert-rules.yml with obs.alerts.toPrometheusRules() (see docs/fleet.md)');
     } finally {
       await obs.shutdown();
     }

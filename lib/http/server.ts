@@ -2,31 +2,9 @@ import { IncomingMessage, ServerResponse, type ServerOptions } from 'node:http';
 import { typeError } from '../util/validate';
 
 /**
- * Express re-prototypes every request and response it handles: `Object.setPrototypeOf(req, app.request)`
- * (Express 5's `app.handle`, Express 4's `init` middleware), same for `res`. V8 then gives each of those
- * objects a hidden class of its own, so every property read on them in Node, Express and middleware
- * misses its inline cache and every property added copies a map: about two thirds of bare Express 5's
- * CPU per request on a trivial route, measured on this project's benchmark (README, "Benchmarks").
- *
- * Node lets a server build its requests and responses from classes of the application's choosing
- * (`http.createServer({ IncomingMessage, ServerResponse })`, documented for extending them). Built
- * from classes whose prototypes already are the app's `request` and `response` objects, Express's
- * `setPrototypeOf` finds the prototype it would set and changes nothing (an ordinary object's
- * [[SetPrototypeOf]] returns early for the same prototype), so every request shares one hidden class.
- * Behaviour is unchanged: same prototype chain, same `instanceof`, same properties.
- *
- * The same constructors also give those objects room for their properties. V8 sizes an object's
- * in-object property space from the `this.x = ...` assignments it finds in the constructor's source,
- * so a constructor that only calls Node's (`init.call(this, socket)`) gets room for about ten;
- * the forty or so properties Node's constructors add, and those Express and the router add per
- * request, then go to a separate backing store. Past twelve properties there, the next one added by
- * a computed key (`this[kSymbol] = ...` in Node's OutgoingMessage constructor, `req[matchedRoute] =
- * ...` in the router once a `use()` layer has run) turns the object into a dictionary ("too many fast
- * properties"): every response, and every request behind a middleware, became a hash table, and each
- * property access on it a slow lookup. A never-run branch of sixty-four such assignments in the
- * constructor both classes share makes V8 reserve the room (slack tracking then trims what the first requests did not
- * use): objects stay fast, bare Express 5 on a trivial route drops from ≈ 44 to ≈ 27–32 µs of server CPU
- * per request here, and an empty `app.use()` layer costs 0–4 µs instead of ≈ 9 (README, "Benchmarks").
+ * Opt-in request and response classes built on an Express app's prototypes, with in-object room for
+ * their properties, so Express's per-request re-prototyping is a no-op; why and what it gains on each
+ * Node line: docs/performance.md, "Server classes".
  */
 
 /** Names of the never-assigned properties that size the objects (`this.room0 = ...`). */
@@ -60,7 +38,7 @@ const NEVER = Symbol('never');
 /**
  * A constructor named `name` whose objects have `prototype` and are initialised in place by Node's
  * `init` (so their hidden class starts from this function's own initial map: one for every request
- * of the server), with room for sixty-four more properties (see the module comment). V8 counts the
+ * of the server), with room for sixty-four more properties (docs/performance.md). V8 counts the
  * assignments per function literal, so both classes share this one.
  */
 function roomyConstructor(name: string, init: object, prototype: object): object {
@@ -84,9 +62,9 @@ function roomyConstructor(name: string, init: object, prototype: object): object
 
 /**
  * The request and response classes for `app`, or undefined when `app` is not an Express app, or when
- * Node's own constructors cannot be called on an object made here (were they ever ES classes; Node 18
- * to 24 write them as functions): Reflect.construct would work but measured slower than not tuning
- * at all (a derived hidden class per call), so Node's classes are left in place then.
+ * Node's own constructors cannot be called on an object made here (were they ever ES classes; Node 20
+ * to 26 write them as functions): Reflect.construct would work but gives each object a derived hidden
+ * class, slower than Node's own classes, so those are left in place then.
  */
 export function serverClasses(app: object): ServerClasses | undefined {
   const protos = expressPrototypes(app);

@@ -43,7 +43,7 @@ const hashObject: HashObject | undefined = (() => {
  * One label set of a prom-client histogram, bound once so that an observation is a few additions
  * into prom-client's own series state instead of prom-client's generic `observe(labels, value)`,
  * which per call builds a closure and a wrapper object, validates every label, concatenates the
- * series key and converts the bucket bound to a string twice (~3 µs in a live server here).
+ * series key and converts the bucket bound to a string twice (docs/performance.md).
  *
  * Exposition, `reset()`, `remove()`, `zero()`, cluster aggregation: all stay prom-client's. The
  * bound entry is re-checked on every observation (same hash map, same entry under the series key);

@@ -1,4 +1,4 @@
-/** An Express app exercising what Express adds to req/res, the requests that check it, and V8 probes of req/res shapes (used by the server-classes and server-tuning specs). */
+/** An Express app exercising what Express adds to req/res, the requests that check it, and V8 probes of req/res shapes (used by the server-classes and observe-only specs). */
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import express5 from 'express';
