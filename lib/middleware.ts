@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { ABORTED_STATUS, HttpMetrics, normalizeMethod, UNMATCHED_ROUTE } from './metrics/http-metrics';
 import { normalizePath as builtinNormalize } from './metrics/normalize';
 import { RouteResolver, type RoutableRequest } from './metrics/route-label';
-import { contentLength } from './util/request-facts';
+import { contentLength, pathOf } from './util/request-facts';
 
 /** Per-request state, kept by the instance's {@link RequestStates}. */
 export interface RequestState {
@@ -123,12 +123,7 @@ export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?
 /** Connect-style error-handling middleware function. */
 export type ErrorMiddleware = (err: unknown, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
-/** Path of a request URL without its query string. */
-export function pathOf(url: string | undefined): string {
-  if (!url) return '/';
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
-}
+export { pathOf };
 
 /** The pieces the middleware factory needs. */
 export interface MiddlewareParts {
