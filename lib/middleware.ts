@@ -108,6 +108,8 @@ export interface RequestParticipant {
   run?<A, B>(state: RequestState, fn: (a: A, b: B) => void, a: A, b: B): void;
   /** Called exactly once when the response finished or the connection closed. */
   finish?(done: CompletedRequest): void;
+  /** Called instead of the others for a request the middleware does not measure (`metrics.excludePaths`). */
+  skip?(req: ObservedRequest, res: ServerResponse): void;
 }
 
 /** Settings of the request middleware. */
@@ -327,9 +329,32 @@ export function createMiddleware(parts: MiddlewareParts): {
   let starters: readonly RequestParticipant[] | undefined;
   let finishers: readonly RequestParticipant[] | undefined;
   let runner: RequestParticipant | undefined;
+  let skippers: readonly RequestParticipant[] | undefined;
+  const resolveParticipants = (): void => {
+    starters = participants.filter((p) => p.start !== undefined);
+    finishers = participants.filter((p) => p.finish !== undefined);
+    skippers = participants.filter((p) => p.skip !== undefined);
+    runner = participants.find((p) => p.run !== undefined);
+  };
+  /** An excluded request: participants only get to set it up (`req.log`), nothing is measured. */
+  const skip = (req: ObservedRequest, res: ServerResponse): void => {
+    if (skippers === undefined) resolveParticipants();
+    for (const p of skippers as readonly RequestParticipant[]) {
+      try {
+        p.skip?.(req, res);
+      } catch (err) {
+        settings.reportError('participant', err);
+      }
+    }
+  };
   const enter: Enter = (rawReq, res, fn, a, b) => {
     const req = rawReq as ObservedRequest;
-    if (states.of(req) !== undefined || excluded(pathOf(req.url))) {
+    if (states.of(req) !== undefined) {
+      fn(a, b);
+      return;
+    }
+    if (excluded(pathOf(req.url))) {
+      skip(req, res);
       fn(a, b);
       return;
     }
@@ -337,13 +362,9 @@ export function createMiddleware(parts: MiddlewareParts): {
     states.set(req, state);
     http.begin();
     watch(req, res, state);
-    if (starters === undefined) {
-      starters = participants.filter((p) => p.start !== undefined);
-      finishers = participants.filter((p) => p.finish !== undefined);
-      runner = participants.find((p) => p.run !== undefined);
-    }
-    if (starters.length > 0) {
-      for (const p of starters) {
+    if (starters === undefined) resolveParticipants();
+    if ((starters as readonly RequestParticipant[]).length > 0) {
+      for (const p of starters as readonly RequestParticipant[]) {
         try {
           p.start?.(req, res, state);
         } catch (err) {

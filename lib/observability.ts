@@ -11,6 +11,7 @@ import { addBuiltinChecks } from './health/builtin';
 import { HealthChecks } from './health/checks';
 import type { CheckFunction, CheckOptions } from './health/health';
 import { attachShutdown, type ShutdownHandle, type ShutdownOptions } from './health/shutdown';
+import { authFailureRecorder } from './http/auth-failures';
 import { createRouter, mayServe } from './http/router';
 import { serverOptions } from './http/server';
 import { MetricsCollector } from './metrics/collector';
@@ -238,10 +239,18 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     health,
     markServed: (req) => states.markServed(req),
     reportError,
-    ...(resolved.auth ? { auth: resolved.auth } : {}),
+    ...(resolved.auth
+      ? { auth: resolved.auth, authFailed: authFailureRecorder(metrics, (m, f) => logger.warn(m, f), resolved.auth.failureLogIntervalMs) }
+      : {}),
     ...(dashboard ? { dashboard } : {}),
     alerts,
+    views: resolved.views.serve,
   });
+  if (resolved.views.warnOpen) {
+    logger.warn('observability router: the dashboard, its trace and log APIs and /alerts are served without auth (views: true)', {
+      paths: dashboard ? ['/dashboard', '/alerts'] : ['/alerts'],
+    });
+  }
 
   let stopping: Promise<void> | undefined;
   const runSteps = async (): Promise<void> => {
