@@ -65,10 +65,12 @@ export class RequestStates {
     this.#states.set(req, state);
   }
 
-  /** Mark `req` as served by the observability router (not measured). */
-  markServed(req: object): void {
+  /** Mark `req` as served by the observability router (not measured); true the first time for a measured, unfinished request. */
+  markServed(req: object): boolean {
     const state = this.#states.get(req);
-    if (state !== undefined) state.served = true;
+    if (state === undefined || state.served || state.done) return false;
+    state.served = true;
+    return true;
   }
 }
 
@@ -163,6 +165,8 @@ export function createMiddleware(parts: MiddlewareParts): {
   enter: Enter;
   /** Called by `shutdown()`: end the diagnostics-channel subscription once its requests ended. */
   close: () => void;
+  /** The router answers `req` itself: it leaves the in-flight gauge now and is never measured. */
+  markServed: (req: object) => void;
 } {
   const { states, http, participants, settings } = parts;
   const exactExcludes = new Set(settings.excludePaths.filter((p): p is string => typeof p === 'string'));
@@ -203,8 +207,9 @@ export function createMiddleware(parts: MiddlewareParts): {
   }
 
   function complete(req: ObservedRequest, res: ServerResponse, state: RequestState, aborted: boolean): void {
-    http.end();
+    // A request the router served left the in-flight gauge when it was marked (markServed).
     if (state.served) return;
+    http.end();
     const durationMs = performance.now() - state.start;
     const statusCode = res.statusCode;
     const method = normalizeMethod(req.method);
@@ -396,5 +401,9 @@ export function createMiddleware(parts: MiddlewareParts): {
     }
   };
 
-  return { middleware, errorHandler, enter, close };
+  const markServed = (req: object): void => {
+    if (states.markServed(req)) http.end();
+  };
+
+  return { middleware, errorHandler, enter, close, markServed };
 }

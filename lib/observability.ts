@@ -209,7 +209,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   /** What each of this instance's wrappers wraps, so createServer() finds the Express app behind one. */
   const wrappedApps = new WeakMap<RequestListener, RequestListener>();
   const appBehind = (listener: RequestListener): RequestListener => wrappedApps.get(listener) ?? listener;
-  const { middleware, errorHandler, enter, close: closeMiddleware } = createMiddleware({
+  const { middleware, errorHandler, enter, close: closeMiddleware, markServed } = createMiddleware({
     states,
     http,
     participants,
@@ -237,7 +237,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   const router = createRouter({
     exposition,
     health,
-    markServed: (req) => states.markServed(req),
+    markServed,
     reportError,
     ...(resolved.auth
       ? { auth: resolved.auth, authFailed: authFailureRecorder(metrics, (m, f) => logger.warn(m, f), resolved.auth.failureLogIntervalMs) }
