@@ -99,6 +99,10 @@ for (const [major, express] of EXPRESS_MAJORS) {
       assert.equal(dev.cap.lines().filter((l) => l.level === 'warn' && l.type !== 'access').length, 0);
       const off = await start(express, { views: false }, 'development');
       for (const p of VIEWS) assert.equal((await request(off.srv.url, p)).body, 'app-404', p);
+      // With auth and no views, their paths are the app's: the guard asks no credentials for them.
+      const guardedOff = await start(express, { views: false, auth: { bearerTokens: ['s3cret-token'] } }, 'development');
+      for (const p of VIEWS) assert.equal((await request(guardedOff.srv.url, p)).body, 'app-404', p);
+      assert.equal((await request(guardedOff.srv.url, '/metrics')).status, 401);
       assert.throws(() => createObservability({ views: 'yes' } as never), { name: 'TypeError', message: /"views"/ });
     });
   });

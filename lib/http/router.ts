@@ -39,6 +39,9 @@ export interface RouterParts {
  */
 const OWN_PATH = /^\/(?:metrics|health|dashboard|alerts)(?:[/?.]|$)|%/i;
 
+/** Paths of the views (`views` option). */
+const VIEW_PATH = /^\/(?:dashboard|alerts)(?:[/?.]|$)/i;
+
 /** True when the router may answer `url` (every other request goes straight past it). */
 export function mayServe(url: string | undefined): boolean {
   return OWN_PATH.test(url ?? '');
@@ -62,7 +65,9 @@ export function createRouter(parts: RouterParts): RequestHandler {
   // The guard comes first and only answers for the router's own (protected) paths.
   if (parts.auth) {
     const failed: AuthFailureRecorder = parts.authFailed ?? (() => undefined);
-    router.use(createGuard(parts.auth, { mark: (req) => mark(req as Request), reportError: parts.reportError, failed }));
+    const guard = createGuard(parts.auth, { mark: (req) => mark(req as Request), reportError: parts.reportError, failed });
+    // Without views, their paths are the application's: the guard neither answers nor marks them.
+    router.use(parts.views ? guard : (req, res, next) => (VIEW_PATH.test(req.url) ? next() : guard(req, res, next)));
   }
   if (parts.views && parts.dashboard) mountDashboard(router, parts.dashboard, { mark, reportError: parts.reportError });
   if (parts.views && parts.alerts) mountAlerts(router, parts.alerts, { mark, reportError: parts.reportError });
