@@ -174,6 +174,8 @@ export function createMiddleware(parts: MiddlewareParts): {
   const resolver = new RouteResolver();
   const userNormalize = settings.normalizePath;
 
+  // Nothing is excluded by default: then no request pays for cutting its path.
+  const anyExcludes = exactExcludes.size > 0 || regexExcludes.length > 0;
   function excluded(path: string): boolean {
     if (exactExcludes.has(path)) return true;
     for (const re of regexExcludes) if (re.test(path)) return true;
@@ -358,7 +360,7 @@ export function createMiddleware(parts: MiddlewareParts): {
       fn(a, b);
       return;
     }
-    if (excluded(pathOf(req.url))) {
+    if (anyExcludes && excluded(pathOf(req.url))) {
       skip(req, res);
       fn(a, b);
       return;
