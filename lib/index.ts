@@ -5,7 +5,7 @@
  */
 export { createObservability } from './observability';
 export type { Observability, WrapOptions } from './observability';
-export type { ObservabilityOptions, MetricsOptions, ResolvedOptions, ResolvedMetricsOptions } from './options';
+export type { ObservabilityOptions, MetricsOptions, ResolvedOptions, ResolvedMetricsOptions, ResolvedViews } from './options';
 export { DEFAULT_EXCLUDED_PATHS } from './options';
 export { MetricsCollector } from './metrics/collector';
 export type { LabelValues, MetricKind, HistogramExtras } from './metrics/collector';
@@ -84,6 +84,8 @@ export type { LogLine } from './dashboard/log-ring';
 export { DASHBOARD_CSP } from './dashboard/http';
 export type { AuthOptions, ResolvedAuthOptions, BasicCredential, AuthorizeFn } from './http/auth';
 export { DEFAULT_PROTECTED_PATHS, DEFAULT_PUBLIC_PATHS } from './http/auth';
+export type { AuthFailureReason } from './http/auth-failures';
+export { AUTH_FAILURE_REASONS } from './http/auth-failures';
 export { setupClusterPrimary } from './cluster/primary';
 export type { ClusterPrimary, ClusterPrimaryOptions } from './cluster/primary';
 export type { ClusterOptions, ResolvedClusterOptions } from './cluster/options';

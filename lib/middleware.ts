@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { ABORTED_STATUS, HttpMetrics, normalizeMethod, UNMATCHED_ROUTE } from './metrics/http-metrics';
 import { normalizePath as builtinNormalize } from './metrics/normalize';
 import { RouteResolver, type RoutableRequest } from './metrics/route-label';
-import { contentLength } from './util/request-facts';
+import { contentLength, pathOf } from './util/request-facts';
 
 /** Per-request state, kept by the instance's {@link RequestStates}. */
 export interface RequestState {
@@ -65,10 +65,12 @@ export class RequestStates {
     this.#states.set(req, state);
   }
 
-  /** Mark `req` as served by the observability router (not measured). */
-  markServed(req: object): void {
+  /** Mark `req` as served by the observability router (not measured); true the first time for a measured, unfinished request. */
+  markServed(req: object): boolean {
     const state = this.#states.get(req);
-    if (state !== undefined) state.served = true;
+    if (state === undefined || state.served || state.done) return false;
+    state.served = true;
+    return true;
   }
 }
 
@@ -108,6 +110,8 @@ export interface RequestParticipant {
   run?<A, B>(state: RequestState, fn: (a: A, b: B) => void, a: A, b: B): void;
   /** Called exactly once when the response finished or the connection closed. */
   finish?(done: CompletedRequest): void;
+  /** Called instead of the others for a request the middleware does not measure (`metrics.excludePaths`). */
+  skip?(req: ObservedRequest, res: ServerResponse): void;
 }
 
 /** Settings of the request middleware. */
@@ -123,12 +127,7 @@ export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?
 /** Connect-style error-handling middleware function. */
 export type ErrorMiddleware = (err: unknown, req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
-/** Path of a request URL without its query string. */
-export function pathOf(url: string | undefined): string {
-  if (!url) return '/';
-  const q = url.indexOf('?');
-  return q === -1 ? url : url.slice(0, q);
-}
+export { pathOf };
 
 /** The pieces the middleware factory needs. */
 export interface MiddlewareParts {
@@ -166,6 +165,8 @@ export function createMiddleware(parts: MiddlewareParts): {
   enter: Enter;
   /** Called by `shutdown()`: end the diagnostics-channel subscription once its requests ended. */
   close: () => void;
+  /** The router answers `req` itself: it leaves the in-flight gauge now and is never measured. */
+  markServed: (req: object) => void;
 } {
   const { states, http, participants, settings } = parts;
   const exactExcludes = new Set(settings.excludePaths.filter((p): p is string => typeof p === 'string'));
@@ -173,6 +174,8 @@ export function createMiddleware(parts: MiddlewareParts): {
   const resolver = new RouteResolver();
   const userNormalize = settings.normalizePath;
 
+  // Nothing is excluded by default: then no request pays for cutting its path.
+  const anyExcludes = exactExcludes.size > 0 || regexExcludes.length > 0;
   function excluded(path: string): boolean {
     if (exactExcludes.has(path)) return true;
     for (const re of regexExcludes) if (re.test(path)) return true;
@@ -206,8 +209,9 @@ export function createMiddleware(parts: MiddlewareParts): {
   }
 
   function complete(req: ObservedRequest, res: ServerResponse, state: RequestState, aborted: boolean): void {
-    http.end();
+    // A request the router served left the in-flight gauge when it was marked (markServed).
     if (state.served) return;
+    http.end();
     const durationMs = performance.now() - state.start;
     const statusCode = res.statusCode;
     const method = normalizeMethod(req.method);
@@ -332,9 +336,32 @@ export function createMiddleware(parts: MiddlewareParts): {
   let starters: readonly RequestParticipant[] | undefined;
   let finishers: readonly RequestParticipant[] | undefined;
   let runner: RequestParticipant | undefined;
+  let skippers: readonly RequestParticipant[] | undefined;
+  const resolveParticipants = (): void => {
+    starters = participants.filter((p) => p.start !== undefined);
+    finishers = participants.filter((p) => p.finish !== undefined);
+    skippers = participants.filter((p) => p.skip !== undefined);
+    runner = participants.find((p) => p.run !== undefined);
+  };
+  /** An excluded request: participants only get to set it up (`req.log`), nothing is measured. */
+  const skip = (req: ObservedRequest, res: ServerResponse): void => {
+    if (skippers === undefined) resolveParticipants();
+    for (const p of skippers as readonly RequestParticipant[]) {
+      try {
+        p.skip?.(req, res);
+      } catch (err) {
+        settings.reportError('participant', err);
+      }
+    }
+  };
   const enter: Enter = (rawReq, res, fn, a, b) => {
     const req = rawReq as ObservedRequest;
-    if (states.of(req) !== undefined || excluded(pathOf(req.url))) {
+    if (states.of(req) !== undefined) {
+      fn(a, b);
+      return;
+    }
+    if (anyExcludes && excluded(pathOf(req.url))) {
+      skip(req, res);
       fn(a, b);
       return;
     }
@@ -342,13 +369,9 @@ export function createMiddleware(parts: MiddlewareParts): {
     states.set(req, state);
     http.begin();
     watch(req, res, state);
-    if (starters === undefined) {
-      starters = participants.filter((p) => p.start !== undefined);
-      finishers = participants.filter((p) => p.finish !== undefined);
-      runner = participants.find((p) => p.run !== undefined);
-    }
-    if (starters.length > 0) {
-      for (const p of starters) {
+    if (starters === undefined) resolveParticipants();
+    if ((starters as readonly RequestParticipant[]).length > 0) {
+      for (const p of starters as readonly RequestParticipant[]) {
         try {
           p.start?.(req, res, state);
         } catch (err) {
@@ -380,5 +403,9 @@ export function createMiddleware(parts: MiddlewareParts): {
     }
   };
 
-  return { middleware, errorHandler, enter, close };
+  const markServed = (req: object): void => {
+    if (states.markServed(req)) http.end();
+  };
+
+  return { middleware, errorHandler, enter, close, markServed };
 }

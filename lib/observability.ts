@@ -11,6 +11,7 @@ import { addBuiltinChecks } from './health/builtin';
 import { HealthChecks } from './health/checks';
 import type { CheckFunction, CheckOptions } from './health/health';
 import { attachShutdown, type ShutdownHandle, type ShutdownOptions } from './health/shutdown';
+import { authFailureRecorder } from './http/auth-failures';
 import { createRouter, mayServe } from './http/router';
 import { serverOptions } from './http/server';
 import { MetricsCollector } from './metrics/collector';
@@ -207,7 +208,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   /** What each of this instance's wrappers wraps, so createServer() finds the Express app behind one. */
   const wrappedApps = new WeakMap<RequestListener, RequestListener>();
   const appBehind = (listener: RequestListener): RequestListener => wrappedApps.get(listener) ?? listener;
-  const { middleware, errorHandler, enter, close: closeMiddleware } = createMiddleware({
+  const { middleware, errorHandler, enter, close: closeMiddleware, markServed } = createMiddleware({
     states,
     http,
     participants,
@@ -235,12 +236,20 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   const router = createRouter({
     exposition,
     health,
-    markServed: (req) => states.markServed(req),
+    markServed,
     reportError,
-    ...(resolved.auth ? { auth: resolved.auth } : {}),
+    ...(resolved.auth
+      ? { auth: resolved.auth, authFailed: authFailureRecorder(metrics, (m, f) => logger.warn(m, f), resolved.auth.failureLogIntervalMs) }
+      : {}),
     ...(dashboard ? { dashboard } : {}),
     alerts,
+    views: resolved.views.serve,
   });
+  if (resolved.views.warnOpen) {
+    logger.warn('observability router: the dashboard, its trace and log APIs and /alerts are served without auth (views: true)', {
+      paths: dashboard ? ['/dashboard', '/alerts'] : ['/alerts'],
+    });
+  }
 
   let stopping: Promise<void> | undefined;
   const runSteps = async (): Promise<void> => {

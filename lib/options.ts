@@ -39,8 +39,8 @@ export interface MetricsOptions {
   readonly maxLabelSets?: number;
   /**
    * Requests to these paths are not measured, traced or access-logged (exact strings, or RegExps tested
-   * against the path without query). Default: the router's own endpoints at the root
-   * (`/metrics`, `/health`, `/health/live`, `/health/ready`, `/dashboard...`, `/alerts...`, `/favicon.ico`).
+   * against the path without query); their `req.log` writes nothing. Default: none (`[]`): the requests
+   * the router answers are never measured wherever it is mounted, and every other path is the app's.
    */
   readonly excludePaths?: readonly (string | RegExp)[];
   /**
@@ -76,6 +76,15 @@ export interface ObservabilityOptions {
   readonly dashboard?: DashboardOptions;
   /** Access control of the router's endpoints (bearer, basic, IP/CIDR allowlist, custom). Default: none (open). */
   readonly auth?: AuthOptions;
+  /**
+   * Serve the router's views: the dashboard with its trace and log APIs (`/dashboard*`) and the alert
+   * endpoints (`/alerts*`), which show client addresses, user agents, stack traces with file paths and
+   * logged fields. `true` serves them even without `auth` (open to anyone who reaches the router; a
+   * warning is logged once at start); `false` never serves them. Default: served when `auth` is set or
+   * `NODE_ENV` is not `production`; in production without `auth` the router serves only `/metrics`
+   * and `/health*` (docs/security.md).
+   */
+  readonly views?: boolean;
   /** Alert rules and SLOs, evaluated in-process and exported as a Prometheus rule file. Default: no rules. */
   readonly alerts?: AlertsOptions;
   /** Cluster mode: in a Node `cluster` worker, `/metrics` answers for all workers (the primary calls `setupClusterPrimary()`). Default: off. */
@@ -114,23 +123,35 @@ export interface ResolvedOptions {
   readonly dashboard: ResolvedDashboardOptions;
   /** `undefined` when the router is open. */
   readonly auth: ResolvedAuthOptions | undefined;
+  readonly views: ResolvedViews;
   readonly alerts: ResolvedAlertsOptions;
   readonly cluster: ResolvedClusterOptions;
   readonly middlewareEndpoints: boolean;
 }
 
-/** Paths of the router's own endpoints, excluded from measurement by default. */
-export const DEFAULT_EXCLUDED_PATHS: readonly (string | RegExp)[] = Object.freeze([
-  '/metrics',
-  '/health',
-  '/health/live',
-  '/health/ready',
-  '/favicon.ico',
-  /^\/dashboard(?:\/|$)/,
-  /^\/alerts(?:\/|$)/,
-]);
+/** Whether the router serves its views, and whether it says so at start. */
+export interface ResolvedViews {
+  /** Serve `/dashboard*` and `/alerts*`. */
+  readonly serve: boolean;
+  /** Served without `auth` because `views: true` asked for it: warn once at start. */
+  readonly warnOpen: boolean;
+}
 
-const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing', 'system', 'health', 'logging', 'dashboard', 'auth', 'alerts', 'cluster', 'middlewareEndpoints'] as const;
+/** Resolve the `views` option against `auth` and `NODE_ENV`. */
+function resolveViews(top: Record<string, unknown>, auth: ResolvedAuthOptions | undefined, env: NodeJS.ProcessEnv): ResolvedViews {
+  const explicit = top.views === undefined ? undefined : readBool(top, 'views', '', false);
+  const serve = explicit ?? (auth !== undefined || env.NODE_ENV !== 'production');
+  return Object.freeze({ serve, warnOpen: explicit === true && auth === undefined });
+}
+
+/**
+ * Paths excluded from measurement by default: none. The router marks the requests it answers itself
+ * (never measured, traced or logged), so an application route under `/alerts` or `/dashboard` that the
+ * router does not serve is measured like any other.
+ */
+export const DEFAULT_EXCLUDED_PATHS: readonly (string | RegExp)[] = Object.freeze([]);
+
+const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing', 'system', 'health', 'logging', 'dashboard', 'auth', 'views', 'alerts', 'cluster', 'middlewareEndpoints'] as const;
 const METRIC_KEYS = [
   'defaultMetrics',
   'prefix',
@@ -179,6 +200,7 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
   const serviceVersion =
     readOptionalString(top, 'serviceVersion', '') ?? resourceAttribute(env, 'service.version') ?? '0.0.0';
 
+  const auth = resolveAuthOptions(top.auth);
   return Object.freeze({
     serviceName,
     serviceVersion,
@@ -198,7 +220,8 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
     health: resolveHealthOptions(top.health),
     logging: resolveLoggingOptions(top.logging),
     dashboard: resolveDashboardOptions(top.dashboard),
-    auth: resolveAuthOptions(top.auth),
+    auth,
+    views: resolveViews(top, auth, env),
     alerts: resolveAlertsOptions(top.alerts, buckets as readonly number[]),
     cluster: resolveClusterOptions(top.cluster),
     middlewareEndpoints: readBool(top, 'middlewareEndpoints', '', false),

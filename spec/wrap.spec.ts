@@ -55,8 +55,8 @@ describe('obs.wrap(listener): the middleware around the server, not as an Expres
       assert.equal((await request(srv.url, '/metrics')).status, 404, 'not served unless asked');
       assert.equal((await request(srv.url, '/users/1')).status, 200);
       const text = await obs.registry.metrics();
-      // /metrics is in the default excludePaths, so even the app's 404 for it is not measured.
-      assert.deepEqual(labelValues(text, 'http_server_request_duration_seconds_count', 'route'), ['/users/:id']);
+      // Nothing is excluded by default: the app's own 404 for /metrics is measured like any other.
+      assert.deepEqual(labelValues(text, 'http_server_request_duration_seconds_count', 'route'), ['/users/:id', 'unmatched']);
     } finally {
       await srv.close();
       await obs.shutdown();

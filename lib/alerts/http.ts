@@ -17,6 +17,7 @@ export function mountAlerts(router: Router, alerts: Alerts, helpers: MountHelper
   const mark = helpers.mark as (req: IncomingMessage) => void;
   router.get('/alerts', (req: IncomingMessage, res: ServerResponse) => {
     mark(req);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
     const rules = alerts.status();
     const body = {
       status: 'success',
@@ -30,6 +31,7 @@ export function mountAlerts(router: Router, alerts: Alerts, helpers: MountHelper
   });
   router.get('/alerts/rules', (req: IncomingMessage, res: ServerResponse) => {
     mark(req);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
     let text: string;
     try {
       text = alerts.toPrometheusRules();

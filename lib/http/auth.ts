@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlockList, isIP } from 'node:net';
-import { readFunction, readPatterns, readSection, typeError, type Bag } from '../util/validate';
+import { readFunction, readNumber, readPatterns, readSection, typeError, type Bag } from '../util/validate';
+import type { AuthFailureReason } from './auth-failures';
 
 /** A user name and password accepted by basic auth. */
 export interface BasicCredential {
@@ -33,6 +34,11 @@ export interface AuthOptions {
   readonly paths?: readonly (string | RegExp)[];
   /** Paths that stay public even when they fall under `paths`. Default `['/health/live']`. */
   readonly publicPaths?: readonly (string | RegExp)[];
+  /**
+   * Least time between two warn lines about failed authentication, ms (every failure is still counted in
+   * `observability_auth_failures_total{reason}`; each line says how many went unlogged). Default `10000`.
+   */
+  readonly failureLogIntervalMs?: number;
 }
 
 /** Auth options with defaults resolved, or `undefined` when access control is off. */
@@ -43,6 +49,7 @@ export interface ResolvedAuthOptions {
   readonly authorize: AuthorizeFn | undefined;
   readonly paths: readonly (string | RegExp)[];
   readonly publicPaths: readonly (string | RegExp)[];
+  readonly failureLogIntervalMs: number;
 }
 
 /** Router paths protected by default. */
@@ -50,7 +57,7 @@ export const DEFAULT_PROTECTED_PATHS: readonly string[] = Object.freeze(['/metri
 /** Router paths public by default. */
 export const DEFAULT_PUBLIC_PATHS: readonly string[] = Object.freeze(['/health/live']);
 
-const AUTH_KEYS = ['bearerTokens', 'basic', 'allowIps', 'authorize', 'paths', 'publicPaths'] as const;
+const AUTH_KEYS = ['bearerTokens', 'basic', 'allowIps', 'authorize', 'paths', 'publicPaths', 'failureLogIntervalMs'] as const;
 
 function readStrings(bag: Bag, key: string): readonly string[] {
   const v = bag[key];
@@ -93,6 +100,7 @@ export function resolveAuthOptions(raw: unknown): ResolvedAuthOptions | undefine
     authorize: readFunction<AuthorizeFn>(a, 'authorize', 'auth'),
     paths: readPatterns(a, 'paths', 'auth', DEFAULT_PROTECTED_PATHS),
     publicPaths: readPatterns(a, 'publicPaths', 'auth', DEFAULT_PUBLIC_PATHS),
+    failureLogIntervalMs: readNumber(a, 'failureLogIntervalMs', 'auth', 10_000, { min: 0, integer: true }),
   });
 }
 
@@ -171,6 +179,8 @@ export interface GuardParts {
   /** Called for every request the guard is responsible for (marks it as served by the router). */
   readonly mark: (req: IncomingMessage) => void;
   readonly reportError: (component: string, err: unknown) => void;
+  /** Called for every refused request, with the reason (counted and logged). */
+  readonly failed: (reason: AuthFailureReason, req: IncomingMessage) => void;
 }
 
 function deny(res: ServerResponse, status: 401 | 403, challenge: string | undefined): void {
@@ -220,11 +230,25 @@ export function createGuard(opts: ResolvedAuthOptions, parts: GuardParts): Guard
       if (colon === -1) return false;
       const user = decoded.slice(0, colon);
       const pass = decoded.slice(colon + 1);
+      // Both parts of every credential are compared, so the time taken does not tell a known user name.
       let ok = false;
-      for (const c of opts.basic) ok = (safeEqual(user, c.username) && safeEqual(pass, c.password)) || ok;
+      for (const c of opts.basic) {
+        const userOk = safeEqual(user, c.username);
+        const passOk = safeEqual(pass, c.password);
+        ok = (userOk && passOk) || ok;
+      }
       return ok;
     }
     return false;
+  }
+
+  function refuse(req: IncomingMessage, res: ServerResponse, status: 401 | 403, reason: AuthFailureReason): void {
+    try {
+      parts.failed(reason, req);
+    } catch (err) {
+      parts.reportError('auth.failures', err);
+    }
+    deny(res, status, status === 401 ? challenges || undefined : undefined);
   }
 
   return (req, res, next) => {
@@ -236,15 +260,16 @@ export function createGuard(opts: ResolvedAuthOptions, parts: GuardParts): Guard
     parts.mark(req);
     const remote = (req as IncomingMessage & { ip?: string }).ip ?? req.socket.remoteAddress;
     if (ipAllowed && !ipAllowed(remote)) {
-      deny(res, 403, undefined);
+      refuse(req, res, 403, 'ip_not_allowed');
       return;
     }
-    if (!needsCredential || credentialOk(req.headers.authorization)) {
+    const header = req.headers.authorization;
+    if (!needsCredential || credentialOk(header)) {
       next();
       return;
     }
     if (!opts.authorize) {
-      deny(res, 401, challenges || undefined);
+      refuse(req, res, 401, header ? 'invalid_credentials' : 'missing_credentials');
       return;
     }
     let verdict: boolean | Promise<boolean>;
@@ -252,14 +277,14 @@ export function createGuard(opts: ResolvedAuthOptions, parts: GuardParts): Guard
       verdict = opts.authorize(req);
     } catch (err) {
       parts.reportError('auth.authorize', err);
-      deny(res, 403, undefined);
+      refuse(req, res, 403, 'authorize_error');
       return;
     }
     Promise.resolve(verdict).then(
-      (ok) => (ok === true ? next() : deny(res, 401, challenges || undefined)),
+      (ok) => (ok === true ? next() : refuse(req, res, 401, 'authorize_denied')),
       (err: unknown) => {
         parts.reportError('auth.authorize', err);
-        deny(res, 403, undefined);
+        refuse(req, res, 403, 'authorize_error');
       },
     );
   };

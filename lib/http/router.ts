@@ -5,6 +5,7 @@ import { Exposition, negotiate } from '../metrics/exposition';
 import type { Dashboard } from '../dashboard/dashboard';
 import { mountDashboard } from '../dashboard/http';
 import { createGuard, type ResolvedAuthOptions } from './auth';
+import type { AuthFailureRecorder } from './auth-failures';
 import type { Alerts } from '../alerts/engine';
 import { mountAlerts } from '../alerts/http';
 
@@ -21,10 +22,14 @@ export interface RouterParts {
   readonly reportError: (component: string, err: unknown) => void;
   /** Access control (`auth` option); the router is open when undefined. */
   readonly auth?: ResolvedAuthOptions;
+  /** Records each request `auth` refused (required with `auth`). */
+  readonly authFailed?: AuthFailureRecorder;
   /** The dashboard served at `/dashboard`, when enabled. */
   readonly dashboard?: Dashboard;
   /** The alert rule set served at `/alerts` (JSON states) and `/alerts/rules` (Prometheus YAML). */
   readonly alerts?: Alerts;
+  /** Serve the views (`/dashboard*`, `/alerts*`); when false only `/metrics` and `/health*` are served (see `views` option). */
+  readonly views: boolean;
 }
 
 /**
@@ -33,6 +38,9 @@ export interface RouterParts {
  * through all of its routes. Paths with percent-escapes go through the router (it decides).
  */
 const OWN_PATH = /^\/(?:metrics|health|dashboard|alerts)(?:[/?.]|$)|%/i;
+
+/** Paths of the views (`views` option). */
+const VIEW_PATH = /^\/(?:dashboard|alerts)(?:[/?.]|$)/i;
 
 /** True when the router may answer `url` (every other request goes straight past it). */
 export function mayServe(url: string | undefined): boolean {
@@ -49,13 +57,23 @@ export function createRouter(parts: RouterParts): RequestHandler {
   const mark = (req: Request): void => {
     parts.markServed(req);
   };
+  /** Every response of the router says `nosniff` (the guard's and the dashboard's set it themselves). */
+  const serve = (req: Request, res: Response): void => {
+    parts.markServed(req);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+  };
   // The guard comes first and only answers for the router's own (protected) paths.
-  if (parts.auth) router.use(createGuard(parts.auth, { mark: (req) => mark(req as Request), reportError: parts.reportError }));
-  if (parts.dashboard) mountDashboard(router, parts.dashboard, { mark, reportError: parts.reportError });
-  if (parts.alerts) mountAlerts(router, parts.alerts, { mark, reportError: parts.reportError });
+  if (parts.auth) {
+    const failed: AuthFailureRecorder = parts.authFailed ?? (() => undefined);
+    const guard = createGuard(parts.auth, { mark: (req) => mark(req as Request), reportError: parts.reportError, failed });
+    // Without views, their paths are the application's: the guard neither answers nor marks them.
+    router.use(parts.views ? guard : (req, res, next) => (VIEW_PATH.test(req.url) ? next() : guard(req, res, next)));
+  }
+  if (parts.views && parts.dashboard) mountDashboard(router, parts.dashboard, { mark, reportError: parts.reportError });
+  if (parts.views && parts.alerts) mountAlerts(router, parts.alerts, { mark, reportError: parts.reportError });
 
   router.get('/metrics', (req: Request, res: Response) => {
-    mark(req);
+    serve(req, res);
     const format = negotiate(req.headers.accept);
     parts.exposition.render(format).then(
       ({ body, contentType }) => {
@@ -73,7 +91,7 @@ export function createRouter(parts: RouterParts): RequestHandler {
   });
 
   const health = (pick: (h: HealthProvider) => Promise<HealthReport>) => (req: Request, res: Response) => {
-    mark(req);
+    serve(req, res);
     pick(parts.health).then(
       (report) => {
         res.statusCode = httpStatusOf(report);

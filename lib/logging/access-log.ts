@@ -26,6 +26,8 @@ export interface AccessLogSettings {
   readonly reportError: (component: string, err: unknown) => void;
   /** The state of a request the middleware measures (for `req.log` served by a prototype getter). */
   readonly stateOf: (req: object) => RequestState | undefined;
+  /** The `req.log` of requests that are not logged (a logger that writes nothing). */
+  readonly silentLog: () => RequestLogger;
 }
 
 /** Level of an access line: 5xx error, 4xx warn, else info. */
@@ -109,10 +111,12 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
       return state === undefined ? undefined : logOf(state);
     },
     logOf,
+    s.silentLog,
   );
 
   return {
-    start: bindLog,
+    start: bindLog.start,
+    skip: bindLog.skip,
     finish(done: CompletedRequest): void {
       if (!s.enabled) return;
       try {

@@ -89,65 +89,88 @@ declare module 'express-serve-static-core' {
 /** Finds the `req.log` of a request for one instance (undefined: not one of its requests). */
 export type RequestLogResolver = (req: object) => RequestLogger | undefined;
 
+/** A getter installed on one request prototype: the resolvers it asks, and the silent logger it falls back to. */
+interface ProtoLog {
+  readonly resolvers: RequestLogResolver[];
+  readonly silent: () => RequestLogger;
+}
+
 /** Per request prototype: the resolvers its `log` getter asks, in the order instances installed them. */
-const resolversByProto = new WeakMap<object, RequestLogResolver[]>();
+const resolversByProto = new WeakMap<object, ProtoLog>();
 
 /**
  * Serve `req.log` from a getter on the request's prototype instead of a property added to each
  * request. Express re-prototypes every request onto `app.request` (its documented extension
  * point), after which V8 gives each request a hidden class of its own; adding a property to it
  * then copies that hidden class on every request, which costs more than the rest of our request
- * path together. The getter asks each instance's `resolve`; assigning `req.log` (pino-http, a
- * user) still sets a plain property on that request, which then wins.
+ * path together. The getter asks each instance's `resolve`; a request none of them knows (excluded
+ * from measurement, or that never passed the middleware) gets the first instance's `silent` logger,
+ * so `req.log` is always defined. Assigning `req.log` (pino-http, a user) still sets a plain property
+ * on that request, which then wins.
  *
  * Returns false, and installs nothing, when the prototype is Node's own `IncomingMessage.prototype`
  * (Connect, plain Node: no re-prototyping, so an own property is cheap, and Node's prototype is not
  * ours to change) or when something else already defines `log` there; the caller sets the property.
  */
-export function provideRequestLog(req: object, resolve: RequestLogResolver): boolean {
+export function provideRequestLog(req: object, resolve: RequestLogResolver, silent: () => RequestLogger): boolean {
   const proto = Object.getPrototypeOf(req) as object | null;
   if (proto === null || proto === IncomingMessage.prototype || proto === Object.prototype) return false;
-  let list = resolversByProto.get(proto);
-  if (list === undefined) {
+  let entry = resolversByProto.get(proto);
+  if (entry === undefined) {
     if (Object.prototype.hasOwnProperty.call(proto, 'log')) return false;
     const resolvers: RequestLogResolver[] = [];
-    list = resolvers;
+    entry = { resolvers, silent };
     Object.defineProperty(proto, 'log', {
       configurable: true,
       enumerable: false,
-      get(this: object): RequestLogger | undefined {
+      get(this: object): RequestLogger {
         for (const r of resolvers) {
           const log = r(this);
           if (log !== undefined) return log;
         }
-        return undefined;
+        return silent();
       },
       set(this: object, value: unknown) {
         Object.defineProperty(this, 'log', { value, writable: true, configurable: true, enumerable: true });
       },
     });
-    resolversByProto.set(proto, resolvers);
+    resolversByProto.set(proto, entry);
   }
-  if (!list.includes(resolve)) list.push(resolve);
+  if (!entry.resolvers.includes(resolve)) entry.resolvers.push(resolve);
   return true;
 }
 
+/** The hooks of a request participant that provides `req.log`. */
+export interface RequestLogBinder {
+  /** `start` of a measured request. */
+  readonly start: (req: object, res: unknown, state: RequestState) => void;
+  /** A request the middleware does not measure (`excludePaths`): `req.log` is the silent logger. */
+  readonly skip: (req: object) => void;
+}
+
 /**
- * The `start` hook of a request participant that provides `req.log`: remembers the last prototype
- * it served so that the common case (one Express app) costs one comparison per request.
+ * The hooks of a request participant that provides `req.log`: remembers the last prototype it
+ * served so that the common case (one Express app) costs one comparison per request.
  */
 export function requestLogBinder(
   resolve: RequestLogResolver,
   fallback: (state: RequestState) => RequestLogger,
-): (req: object, res: unknown, state: RequestState) => void {
+  silent: () => RequestLogger,
+): RequestLogBinder {
   let served: object | null = null;
-  return (req, _res, state) => {
+  const provided = (req: object): boolean => {
     const proto = Object.getPrototypeOf(req) as object | null;
-    if (proto !== null && proto === served) return;
-    if (provideRequestLog(req, resolve)) {
-      served = proto;
-      return;
-    }
-    (req as { log?: RequestLogger }).log = fallback(state);
+    if (proto !== null && proto === served) return true;
+    if (!provideRequestLog(req, resolve, silent)) return false;
+    served = proto;
+    return true;
+  };
+  return {
+    start(req, _res, state) {
+      if (!provided(req)) (req as { log?: RequestLogger }).log = fallback(state);
+    },
+    skip(req) {
+      if (!provided(req) && (req as { log?: unknown }).log === undefined) (req as { log?: RequestLogger }).log = silent();
+    },
   };
 }

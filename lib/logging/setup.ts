@@ -55,6 +55,7 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
       skipPaths: o.accessLog.skipPaths,
       reportError: ctx.reportError,
       stateOf: (req) => ctx.states.of(req),
+      silentLog: lazySilentLog(ctx.options.serviceName),
     }),
   );
   ctx.onShutdown({
@@ -69,19 +70,30 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
   return { logger, shippers, attach: (t) => void fanout.add(t) };
 }
 
-/** `logging.enabled: false`: a logger that writes nowhere (`req.log` still exists), no access log, no shippers. */
-function disabledLogging(ctx: InstanceContext): LoggingSubsystem {
-  const service = ctx.options.serviceName;
+/** A logger that writes nowhere (what `logging.enabled: false` uses), and a `req.log` bound to it. */
+function silentLogging(service: string): { logger: ObservabilityLogger; log: RequestLogger } {
   const isSecret = (): boolean => false;
   const logger = createLogger({ service, level: 'error', isSecret, transports: [new JsonLinesTransport({ silent: true })] });
   logger.silent = true;
+  return { logger, log: new RequestLogger(logger, newRequestState(0, true)) };
+}
+
+/** The silent `req.log` of requests that are not logged, built on first use. */
+function lazySilentLog(service: string): () => RequestLogger {
+  let log: RequestLogger | undefined;
+  return () => (log ??= silentLogging(service).log);
+}
+
+/** `logging.enabled: false`: a logger that writes nowhere (`req.log` still exists), no access log, no shippers. */
+function disabledLogging(ctx: InstanceContext): LoggingSubsystem {
+  const { logger, log: shared } = silentLogging(ctx.options.serviceName);
   // One shared, silent req.log for every request: nothing to bind when nothing is written.
-  const shared = new RequestLogger(logger, newRequestState(0, true));
   const bind = requestLogBinder(
     (req) => (ctx.states.of(req) !== undefined ? shared : undefined),
     () => shared,
+    () => shared,
   );
   // Logging is off: no access line, so no finish hook (the middleware then builds no completion record).
-  ctx.addParticipant({ start: bind });
+  ctx.addParticipant({ start: bind.start, skip: bind.skip });
   return { logger, shippers: [], attach: () => undefined };
 }

@@ -11,32 +11,30 @@
  * layer; for Express 4 we substitute `:key` for each parameter's capture
  * group). Works for Express 4 and 5, nested routers, parameterised mounts,
  * arrays of paths, regex routes and mounted sub-applications.
+ *
+ * A request whose handler failed (a throw, a rejection, `next(err)`) leaves the
+ * routers it went through: Express restores `req.baseUrl` on the way out but
+ * keeps `req.route`, so at completion the base no longer leads to the route.
+ * Then the chain is found over the whole request path instead, ending with the
+ * route's own layer matching what the mounts left (see {@link RouteResolver}).
  */
+import {
+  appStack,
+  consume,
+  isMountedApp,
+  pathTemplate,
+  compileTemplate,
+  routeLayerMatches,
+  routePathMatches,
+  stackOf,
+  stripSlash,
+  type AppLike,
+  type LayerLike,
+  type RouteLike,
+} from './router-layers';
+import { pathOf } from '../util/request-facts';
 
-/** Matcher signature of router@2 (Express 5) layers. */
-type Matcher = (path: string) => false | { path: string; params: Record<string, unknown> };
-
-/** The parts of an Express 4 or 5 router layer that we read (never write). */
-interface LayerLike {
-  readonly handle?: unknown;
-  readonly route?: unknown;
-  readonly regexp?: RegExp & { fast_slash?: boolean; fast_star?: boolean };
-  readonly keys?: ReadonlyArray<{ name: string | number }>;
-  readonly matchers?: readonly Matcher[];
-  readonly rawPath?: unknown;
-  readonly slash?: boolean;
-}
-
-interface RouteLike {
-  readonly path: unknown;
-}
-
-interface AppLike {
-  readonly _router?: { stack?: unknown };
-  readonly router?: { stack?: unknown };
-  readonly parent?: AppLike;
-  readonly mountpath?: unknown;
-}
+export { compileTemplate, pathTemplate };
 
 /** The fields of a request that route resolution reads. */
 export interface RoutableRequest {
@@ -47,140 +45,37 @@ export interface RoutableRequest {
   readonly originalUrl?: string;
 }
 
-interface Step {
-  consumed: string;
-  template: string;
-}
-
 type Chain = readonly LayerLike[];
 
 interface RouteCache {
+  /** Mount chains that lead to the route with nothing of the path left (replayed over `req.baseUrl`). */
   chains: Chain[];
-  byBase: Map<string, string>;
+  /** Prefix template per base URL; null: the base does not lead to the route (the request left its router). */
+  byBase: Map<string, string | null>;
+  /** Chains over the whole path, ending with the route's own layer or the `mounted_app` layer of its sub-app. */
+  escapes: Chain[];
 }
+
+/** A prefix template, and what of the path is left for the route itself. */
+interface Resolved {
+  readonly prefix: string;
+  readonly rest: string;
+}
+
+/** Stands for the mount paths inside a sub-application that an error left (Express keeps the sub-app out of reach). */
+export const HIDDEN_MOUNTS = '/…';
 
 const MAX_DEPTH = 24;
 const MAX_CHAINS = 16;
 const MAX_BASES_PER_ROUTE = 64;
 
-/** Render a route path (string, RegExp or array of them) as one label. */
-export function pathTemplate(path: unknown, actual?: string): string {
-  if (typeof path === 'string') return path;
-  if (path instanceof RegExp) return String(path);
-  if (Array.isArray(path)) {
-    if (actual !== undefined) {
-      for (const p of path) {
-        if (typeof p === 'string' && compileTemplate(p, true).test(actual)) return p;
-        if (p instanceof RegExp && p.test(actual)) return String(p);
-      }
-    }
-    return path.map((p) => pathTemplate(p)).join(',');
-  }
-  return String(path);
-}
-
-const compiled = new Map<string, RegExp>();
-
-/**
- * Compile an Express-style template (`/users/:id`, `/files/*`, `/a/:b?`) to a
- * RegExp; `end` anchors it at the end, otherwise it matches a path prefix.
- */
-export function compileTemplate(template: string, end: boolean): RegExp {
-  const key = `${end ? 1 : 0}${template}`;
-  let re = compiled.get(key);
-  if (re) return re;
-  let src = '';
-  for (let i = 0; i < template.length; i++) {
-    const c = template[i] as string;
-    if (c === ':') {
-      const m = /^:([A-Za-z0-9_$]+)(\?)?/.exec(template.slice(i));
-      if (m) {
-        src += m[2] ? '[^/]*' : '[^/]+';
-        i += m[0].length - 1;
-        continue;
-      }
-    }
-    if (c === '*') {
-      src += '.*';
-      continue;
-    }
-    src += c.replace(/[.+?^${}()|[\]\\/]/g, '\\$&');
-  }
-  re = new RegExp(`^${src}${end ? '/?$' : '(?=/|$)'}`, 'i');
-  if (compiled.size < 1024) compiled.set(key, re);
-  return re;
-}
-
-const withIndices = new WeakMap<RegExp, RegExp>();
-
-function indexed(re: RegExp): RegExp {
-  let d = withIndices.get(re);
-  if (!d) {
-    d = new RegExp(re.source, re.flags.replace(/[gyd]/g, '') + 'd');
-    withIndices.set(re, d);
-  }
-  return d;
-}
-
-function stripSlash(s: string): string {
-  return s.length > 1 && s.endsWith('/') ? s.slice(0, -1) : s === '/' ? '' : s;
-}
-
-/** Consume a mount layer's prefix of `path`; null when it does not match. */
-function consume(layer: LayerLike, path: string): Step | null {
-  if (layer.slash === true || layer.regexp?.fast_slash === true) return { consumed: '', template: '' };
-  if (Array.isArray(layer.matchers)) {
-    for (let i = 0; i < layer.matchers.length; i++) {
-      const m = (layer.matchers[i] as Matcher)(path);
-      if (!m) continue;
-      const raw = Array.isArray(layer.rawPath) ? (layer.rawPath as unknown[])[i] : layer.rawPath;
-      const template =
-        typeof raw === 'string' ? raw : raw instanceof RegExp ? String(raw) : substitute(m.path, m.params);
-      return { consumed: stripSlash(m.path), template: stripSlash(template) };
-    }
-    return null;
-  }
-  if (layer.regexp instanceof RegExp) {
-    const m = indexed(layer.regexp).exec(path);
-    if (!m) return null;
-    const whole = m[0];
-    const indices = m.indices;
-    let out = '';
-    let cursor = 0;
-    if (indices) {
-      for (let g = 1; g < indices.length; g++) {
-        const span = indices[g];
-        if (!span || span[0] < cursor) continue;
-        const key = layer.keys?.[g - 1];
-        out += whole.slice(cursor, span[0]) + (key && typeof key.name === 'string' ? `:${key.name}` : '*');
-        cursor = span[1];
-      }
-    }
-    out += whole.slice(cursor);
-    return { consumed: stripSlash(whole), template: stripSlash(out) };
-  }
-  return null;
-}
-
-function substitute(matched: string, params: Record<string, unknown>): string {
-  let out = matched;
-  for (const [k, v] of Object.entries(params)) {
-    if (typeof v === 'string' && v.length > 0) out = out.replace(v, `:${k}`);
-  }
-  return out;
-}
-
-function stackOf(handle: unknown): readonly LayerLike[] | undefined {
-  if ((typeof handle === 'function' || typeof handle === 'object') && handle !== null) {
-    const stack = (handle as { stack?: unknown }).stack;
-    if (Array.isArray(stack)) return stack as LayerLike[];
-  }
-  return undefined;
-}
-
-function appStack(app: AppLike): readonly LayerLike[] | undefined {
-  // Express 4 keeps the router in `_router`; Express 5 in the lazy `router` getter.
-  return stackOf(app._router) ?? stackOf(app.router);
+/** Consume one mount layer of `path`; the rest must start at a segment boundary. */
+function step(layer: LayerLike, path: string): { template: string; rest: string } | null {
+  const s = consume(layer, path);
+  if (!s) return null;
+  const rest = path.slice(s.consumed.length);
+  if (rest !== '' && !rest.startsWith('/')) return null;
+  return { template: s.template, rest };
 }
 
 function findChains(stack: readonly LayerLike[], path: string, route: unknown, chain: LayerLike[], out: Chain[], depth: number): void {
@@ -192,12 +87,10 @@ function findChains(stack: readonly LayerLike[], path: string, route: unknown, c
     }
     const inner = stackOf(layer.handle);
     if (!inner) continue;
-    const step = consume(layer, path);
-    if (!step) continue;
-    const rest = path.slice(step.consumed.length);
-    if (rest !== '' && !rest.startsWith('/')) continue;
+    const s = step(layer, path);
+    if (!s) continue;
     chain.push(layer);
-    findChains(inner, rest, route, chain, out, depth + 1);
+    findChains(inner, s.rest, route, chain, out, depth + 1);
     chain.pop();
   }
 }
@@ -206,12 +99,87 @@ function replay(chain: Chain, path: string): string | null {
   let template = '';
   let rest = path;
   for (const layer of chain) {
-    const step = consume(layer, rest);
-    if (!step) return null;
-    rest = rest.slice(step.consumed.length);
-    template += step.template;
+    const s = consume(layer, rest);
+    if (!s) return null;
+    rest = rest.slice(s.consumed.length);
+    template += s.template;
   }
   return rest === '' ? template : null;
+}
+
+/** Chains over a whole path whose last layer is the route's own layer, or the `mounted_app` layer of a sub-app holding it. */
+function findEscapes(stack: readonly LayerLike[], path: string, route: RouteLike, chain: LayerLike[], out: Chain[], depth: number): void {
+  if (depth > MAX_DEPTH || out.length >= MAX_CHAINS) return;
+  for (const layer of stack) {
+    if (layer.route !== undefined) {
+      if (layer.route === route && routeLayerMatches(layer, path || '/')) out.push([...chain, layer]);
+      continue;
+    }
+    const inner = stackOf(layer.handle);
+    const mountedApp = inner === undefined && isMountedApp(layer);
+    if (!inner && !mountedApp) continue;
+    const s = step(layer, path);
+    if (!s) continue;
+    if (mountedApp) {
+      if (afterSubApp(route, s.rest) !== null) out.push([...chain, layer]);
+      continue;
+    }
+    chain.push(layer);
+    findEscapes(inner as readonly LayerLike[], s.rest, route, chain, out, depth + 1);
+    chain.pop();
+  }
+}
+
+/**
+ * What follows a sub-app's mount path: the route's own template when it matches the rest (a route
+ * of the sub-app itself), else {@link HIDDEN_MOUNTS} for the sub-app's inner mounts, followed by the
+ * longest tail of the rest that the route matches. Null when no tail matches.
+ */
+function afterSubApp(route: RouteLike, rest: string): Resolved | null {
+  if (routePathMatches(route.path, rest || '/')) return { prefix: '', rest };
+  for (let i = rest.indexOf('/', 1); i > 0; i = rest.indexOf('/', i + 1)) {
+    const tail = rest.slice(i);
+    if (routePathMatches(route.path, tail)) return { prefix: HIDDEN_MOUNTS, rest: tail };
+  }
+  return null;
+}
+
+function replayEscape(chain: Chain, path: string, route: RouteLike): Resolved | null {
+  let prefix = '';
+  let rest = path;
+  const last = chain.length - 1;
+  for (let i = 0; i < last; i++) {
+    const s = step(chain[i] as LayerLike, rest);
+    if (!s) return null;
+    prefix += s.template;
+    rest = s.rest;
+  }
+  const end = chain[last] as LayerLike;
+  if (end.route === route) return routeLayerMatches(end, rest || '/') ? { prefix, rest } : null;
+  const s = step(end, rest);
+  const after = s && afterSubApp(route, s.rest);
+  return after ? { prefix: prefix + s.template + after.prefix, rest: after.rest } : null;
+}
+
+/** Strip the mount paths of the sub-applications `app` is mounted under from `path`. */
+function underSubApps(app: AppLike, path: string): Resolved | null {
+  let prefix = '';
+  let rest = path;
+  if (!app.parent) return { prefix, rest };
+  const mounts: unknown[] = [];
+  for (let a: AppLike | undefined = app; a?.parent; a = a.parent) mounts.unshift(a.mountpath);
+  for (const mount of mounts) {
+    const m = typeof mount === 'string' ? compileTemplate(mount, false).exec(rest) : null;
+    if (!m) return null;
+    prefix += stripSlash(pathTemplate(mount));
+    rest = rest.slice(stripSlash(m[0]).length);
+  }
+  return { prefix, rest };
+}
+
+function join(prefix: string, routeTemplate: string): string {
+  const joined = routeTemplate === '/' || routeTemplate === '' ? prefix : prefix + routeTemplate;
+  return joined || '/';
 }
 
 /**
@@ -227,66 +195,69 @@ export class RouteResolver {
     if (!route || typeof route !== 'object') return undefined;
     const base = req.baseUrl ?? '';
     const app = req.app as AppLike | undefined;
-    const routeTemplate = pathTemplate(route.path, arrayRemainder(route.path, req, base));
-    if (base === '' && !app?.parent) return routeTemplate || '/';
-    const prefix = this.#prefix(route, base, app);
-    if (prefix === undefined) return undefined;
-    const joined = routeTemplate === '/' || routeTemplate === '' ? prefix : prefix + routeTemplate;
-    return joined || '/';
-  }
-
-  #prefix(route: object, base: string, app: AppLike | undefined): string | undefined {
+    if (!app || (typeof app !== 'object' && typeof app !== 'function')) {
+      return base === '' ? pathTemplate(route.path, arrayRemainder(route.path, req, base)) || '/' : undefined;
+    }
     let entry = this.#cache.get(route);
     if (!entry) {
-      entry = { chains: [], byBase: new Map() };
+      entry = { chains: [], byBase: new Map(), escapes: [] };
       this.#cache.set(route, entry);
     }
-    const hit = entry.byBase.get(base);
-    if (hit !== undefined) return hit;
+    let prefix = entry.byBase.get(base);
+    if (prefix === undefined) prefix = this.#prefix(entry, route, base, app);
+    if (prefix !== null) return join(prefix, pathTemplate(route.path, arrayRemainder(route.path, req, base)));
+    // The handler failed and the error left the router(s) that matched: resolve over the whole path.
+    const escaped = this.#escaped(entry, route, pathOf(req.originalUrl ?? req.url), app);
+    return escaped ? join(escaped.prefix, pathTemplate(route.path, escaped.rest || '/')) : undefined;
+  }
 
-    // Mounted sub-applications: their mount templates come from app.mountpath.
-    let appPrefix = '';
-    let rest = base;
-    if (app?.parent) {
-      const mounts: unknown[] = [];
-      for (let a: AppLike | undefined = app; a?.parent; a = a.parent) mounts.unshift(a.mountpath);
-      for (const mount of mounts) {
-        const tpl = pathTemplate(mount);
-        const m = typeof mount === 'string' ? compileTemplate(mount, false).exec(rest) : null;
-        if (!m) return undefined;
-        appPrefix += stripSlash(tpl);
-        rest = rest.slice(stripSlash(m[0]).length);
-      }
-    }
+  #prefix(entry: RouteCache, route: object, base: string, app: AppLike): string | null {
+    const sub = underSubApps(app, base);
     let found: string | null = null;
-    for (const chain of entry.chains) {
-      found = replay(chain, rest);
-      if (found !== null) break;
-    }
-    if (found === null && app) {
-      const stack = appStack(app);
+    if (sub) {
+      for (const chain of entry.chains) {
+        found = replay(chain, sub.rest);
+        if (found !== null) break;
+      }
+      const stack = found === null ? appStack(app) : undefined;
       if (stack) {
         const chains: Chain[] = [];
-        findChains(stack, rest, route, [], chains, 0);
-        entry.chains = chains;
+        findChains(stack, sub.rest, route, [], chains, 0);
+        if (chains.length > 0) entry.chains = chains;
         for (const chain of chains) {
-          found = replay(chain, rest);
+          found = replay(chain, sub.rest);
           if (found !== null) break;
         }
       }
     }
-    if (found === null) return undefined;
-    const prefix = appPrefix + found;
+    const prefix = found === null || !sub ? null : sub.prefix + found;
     if (entry.byBase.size >= MAX_BASES_PER_ROUTE) entry.byBase.clear();
     entry.byBase.set(base, prefix);
     return prefix;
+  }
+
+  #escaped(entry: RouteCache, route: RouteLike, path: string, app: AppLike): Resolved | undefined {
+    const sub = underSubApps(app, path);
+    if (!sub) return undefined;
+    for (const chain of entry.escapes) {
+      const r = replayEscape(chain, sub.rest, route);
+      if (r) return { prefix: sub.prefix + r.prefix, rest: r.rest };
+    }
+    const stack = appStack(app);
+    if (!stack) return undefined;
+    const chains: Chain[] = [];
+    findEscapes(stack, sub.rest, route, [], chains, 0);
+    if (chains.length > 0) entry.escapes = chains;
+    for (const chain of chains) {
+      const r = replayEscape(chain, sub.rest, route);
+      if (r) return { prefix: sub.prefix + r.prefix, rest: r.rest };
+    }
+    return undefined;
   }
 }
 
 function arrayRemainder(path: unknown, req: RoutableRequest, base: string): string | undefined {
   if (!Array.isArray(path)) return undefined;
-  const url = req.originalUrl ?? req.url ?? '';
-  const q = url.indexOf('?');
-  const p = q === -1 ? url : url.slice(0, q);
+  const p = pathOf(req.originalUrl ?? req.url ?? '');
   return p.startsWith(base) ? p.slice(base.length) || '/' : p;
 }

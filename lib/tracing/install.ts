@@ -16,7 +16,7 @@ export function installTracing(ctx: InstanceContext): TracingSystem {
     serviceVersion: ctx.options.serviceVersion,
     metrics: ctx.metrics,
   });
-  if (tracing.enabled) ctx.addParticipant(createTracingParticipant(tracing, options.legacyAttributes));
+  if (tracing.enabled) ctx.addParticipant(createTracingParticipant(tracing, options.legacyAttributes, options.incomingBaggage));
   ctx.onShutdown({ name: 'tracing', order: 50, run: () => tracing.shutdown() });
   const exported = ctx.metrics.get('observability_spans_exported_total');
   const dropped = ctx.metrics.get('observability_spans_dropped_total');

@@ -1,4 +1,5 @@
 import { context, defaultTextMapGetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { normalizeMethod } from '../metrics/http-metrics';
 import type { CompletedRequest, ObservedRequest, RequestParticipant, RequestState } from '../middleware';
 import { pathOf } from '../middleware';
@@ -100,8 +101,10 @@ function startAttributes(
  * completion names the span `METHOD /route/template`, sets the response attributes and status
  * (ERROR on 5xx and on an error recorded by `errorHandler`), then ends it.
  */
-export function createTracingParticipant(tracing: TracingSystem, legacyAttributes: boolean): RequestParticipant {
-  const { tracer, propagator } = tracing;
+export function createTracingParticipant(tracing: TracingSystem, legacyAttributes: boolean, incomingBaggage: boolean): RequestParticipant {
+  const { tracer } = tracing;
+  // Without `tracing.incomingBaggage`, requests are read with trace context only: a client's `baggage` never enters the context.
+  const propagator = incomingBaggage ? tracing.propagator : new W3CTraceContextPropagator();
   const hostOf = hostMemo();
   // The headers the propagator reads; a request carrying none of them starts a new trace (no extract needed).
   const fields = propagator.fields().map((f) => f.toLowerCase());

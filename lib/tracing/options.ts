@@ -59,6 +59,13 @@ export interface TracingOptions {
   readonly legacyAttributes?: boolean;
   /** Register the instance's tracer provider and propagator as the OpenTelemetry globals. Default `false`. */
   readonly registerGlobal?: boolean;
+  /**
+   * Accept the W3C `baggage` header of incoming requests, so that `inject()` forwards it to downstream
+   * services. Default `false`: incoming baggage is dropped (trace context is still continued), because
+   * any client can write it and downstream services may trust it; set `true` behind a gateway you trust.
+   * Baggage the application sets itself is always propagated.
+   */
+  readonly incomingBaggage?: boolean;
   /** How long `shutdown()` waits for the last spans to be exported, ms. Default `5000`. */
   readonly shutdownTimeoutMillis?: number;
 }
@@ -78,6 +85,7 @@ export interface ResolvedTracingOptions {
   readonly ringBufferSize: number;
   readonly legacyAttributes: boolean;
   readonly registerGlobal: boolean;
+  readonly incomingBaggage: boolean;
   readonly shutdownTimeoutMillis: number;
 }
 
@@ -95,6 +103,7 @@ const TRACING_KEYS = [
   'ringBufferSize',
   'legacyAttributes',
   'registerGlobal',
+  'incomingBaggage',
   'shutdownTimeoutMillis',
 ] as const;
 
@@ -211,6 +220,7 @@ export function resolveTracingOptions(value: unknown, env: NodeJS.ProcessEnv): R
     ringBufferSize: readNumber(t, 'ringBufferSize', 'tracing', 1000, { min: 0, max: 1_000_000, integer: true }),
     legacyAttributes: readBool(t, 'legacyAttributes', 'tracing', false),
     registerGlobal: readBool(t, 'registerGlobal', 'tracing', false),
+    incomingBaggage: readBool(t, 'incomingBaggage', 'tracing', false),
     shutdownTimeoutMillis: readNumber(t, 'shutdownTimeoutMillis', 'tracing', 5000, { min: 0, integer: true }),
   });
 }

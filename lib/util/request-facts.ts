@@ -25,3 +25,10 @@ export function contentLength(v: unknown): number | undefined {
   }
   return undefined;
 }
+
+/** Path of a request URL without its query string (`/` when absent). */
+export function pathOf(url: string | undefined): string {
+  if (!url) return '/';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
