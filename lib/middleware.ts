@@ -14,6 +14,11 @@ export interface RequestState {
   readonly start: number;
   /** Error thrown by a handler or passed to `next(err)`, recorded by `errorHandler`. */
   error: unknown;
+  /**
+   * Error a framework answered itself (a Nest exception filter wrapped by `exceptionFilter()`):
+   * becomes {@link RequestState.error} at completion only when the response is a 5xx.
+   */
+  handledError: unknown;
   /** Trace id of the request's span, when tracing is on. */
   traceId: string | undefined;
   /** Span id of the request's span, when tracing is on. */
@@ -35,6 +40,7 @@ export function newRequestState(start: number, done: boolean): RequestState {
   return {
     start,
     error: undefined,
+    handledError: undefined,
     traceId: undefined,
     spanId: undefined,
     span: undefined,
@@ -130,6 +136,19 @@ export function pathOf(url: string | undefined): string {
   return q === -1 ? url : url.slice(0, q);
 }
 
+/**
+ * Path a mounted handler matches its own paths against: the path of `req.url`, except when a
+ * wildcard mount consumed all of it (`req.url` is `/`, as under Nest's module middleware,
+ * `consumer.apply(...).forRoutes('*')`, which Express mounts at `/{*path}`): then the path of
+ * `req.originalUrl`, the URL as the client sent it.
+ */
+export function routablePath(req: { readonly url?: string | undefined; readonly originalUrl?: string | undefined }): string {
+  const path = pathOf(req.url);
+  if (path !== '/') return path;
+  const original = req.originalUrl;
+  return original === undefined ? path : pathOf(original);
+}
+
 /** The pieces the middleware factory needs. */
 export interface MiddlewareParts {
   /** Per-request state; the router marks the requests it serves there. */
@@ -210,6 +229,10 @@ export function createMiddleware(parts: MiddlewareParts): {
     if (state.served) return;
     const durationMs = performance.now() - state.start;
     const statusCode = res.statusCode;
+    if (state.handledError !== undefined) {
+      if (state.error === undefined && statusCode >= 500) state.error = state.handledError;
+      state.handledError = undefined;
+    }
     const method = normalizeMethod(req.method);
     const template = templateOf(req);
     const status = aborted ? ABORTED_STATUS : String(statusCode);
@@ -334,7 +357,7 @@ export function createMiddleware(parts: MiddlewareParts): {
   let runner: RequestParticipant | undefined;
   const enter: Enter = (rawReq, res, fn, a, b) => {
     const req = rawReq as ObservedRequest;
-    if (states.of(req) !== undefined || excluded(pathOf(req.url))) {
+    if (states.of(req) !== undefined || excluded(routablePath(req))) {
       fn(a, b);
       return;
     }
