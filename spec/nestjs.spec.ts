@@ -25,7 +25,7 @@ import {
 import { BaseExceptionFilter, NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import type { Response } from 'express';
-import { createObservability, type Observability } from '../lib';
+import { createObservability, type Observability, type ObservabilityOptions } from '../lib';
 import { samples } from './support/exposition';
 import { request } from './support/http';
 import { captureLogs, type LogCapture } from './support/log-capture';
@@ -95,11 +95,15 @@ interface Running {
   readonly logs: LogCapture;
 }
 
-/** A Nest app on 127.0.0.1:0; `setup` wires the observability stack into it. */
+/**
+ * A Nest app on 127.0.0.1:0. `module`: what its module's `configure()` applies to every route
+ * (`forRoutes('*')`); `setup` wires the rest of the observability stack into the app.
+ */
 async function startNest(
   receiver: OtlpReceiver,
-  mountInModule: boolean,
+  module: (obs: Observability) => Parameters<MiddlewareConsumer['apply']>,
   setup: (app: INestApplication, obs: Observability) => void,
+  options: ObservabilityOptions = {},
 ): Promise<Running> {
   const logs = captureLogs();
   const obs = createObservability({
@@ -108,10 +112,12 @@ async function startNest(
     system: { enabled: false },
     tracing: { endpoint: receiver.tracesUrl, scheduledDelayMillis: 20 },
     logging: { stdout: false, transports: [logs.transport] },
+    ...options,
   });
+  const applied = module(obs);
   class AppModule implements NestModule {
     configure(consumer: MiddlewareConsumer): void {
-      if (mountInModule) consumer.apply(obs.middleware, obs.router).forRoutes('*');
+      if (applied.length > 0) consumer.apply(...applied).forRoutes('*');
     }
   }
   Module({ controllers: [UsersController] })(AppModule);
@@ -138,7 +144,7 @@ describe("NestJS module middleware: consumer.apply(obs.middleware, obs.router).f
   let nest: Running | undefined;
   before(async () => {
     receiver = await startOtlpReceiver();
-    nest = await startNest(receiver, true, () => undefined);
+    nest = await startNest(receiver, (obs) => [obs.middleware, obs.router], () => undefined);
   });
   after(async () => {
     await stopNest(nest);
@@ -187,6 +193,19 @@ describe("NestJS module middleware: consumer.apply(obs.middleware, obs.router).f
     assert.equal((await request(url, '/favicon.ico')).status, 404);
     assert.equal(await unmatched(), before + 1, '/favicon.ico (excluded by default) is not');
   });
+
+  it('with middlewareEndpoints: true, consumer.apply(obs.middleware) alone serves the endpoints', async () => {
+    const other = await startNest(receiver, (obs) => [obs.middleware], () => undefined, { middlewareEndpoints: true });
+    try {
+      assert.equal((await request(other.url, '/users/5')).status, 200);
+      const metrics = await request(other.url, '/metrics');
+      assert.equal(metrics.status, 200);
+      assert.equal(samples(metrics.body, DURATION, { route: '/users/:id', status_code: '200' }).length, 1);
+      assert.equal((await request(other.url, '/health/ready')).status, 200);
+    } finally {
+      await stopNest(other);
+    }
+  });
 });
 
 describe('NestJS exception filter: obs.exceptionFilter(new BaseExceptionFilter(adapter))', () => {
@@ -194,7 +213,7 @@ describe('NestJS exception filter: obs.exceptionFilter(new BaseExceptionFilter(a
   let nest: Running | undefined;
   before(async () => {
     receiver = await startOtlpReceiver();
-    nest = await startNest(receiver, false, (app, obs) => {
+    nest = await startNest(receiver, () => [], (app, obs) => {
       app.use(obs.middleware);
       app.use('/observability', obs.router);
       app.useGlobalFilters(obs.exceptionFilter(new BaseExceptionFilter(app.getHttpAdapter())), obs.exceptionFilter(new DbDownFilter()));
