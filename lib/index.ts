@@ -20,6 +20,7 @@ export { normalizePath } from './metrics/normalize';
 export { serverOptions } from './http/server';
 export type { ServerClasses } from './http/server';
 export type { Middleware, ErrorMiddleware, CompletedRequest, RequestState } from './middleware';
+export type { ExceptionFilterLike, ArgumentsHostLike } from './http/exception-filter';
 export type {
   HealthReport,
   HealthStatus,

@@ -14,6 +14,11 @@ export interface RequestState {
   readonly start: number;
   /** Error thrown by a handler or passed to `next(err)`, recorded by `errorHandler`. */
   error: unknown;
+  /**
+   * Error a framework answered itself (a Nest exception filter wrapped by `exceptionFilter()`):
+   * becomes {@link RequestState.error} at completion only when the response is a 5xx.
+   */
+  handledError: unknown;
   /** Trace id of the request's span, when tracing is on. */
   traceId: string | undefined;
   /** Span id of the request's span, when tracing is on. */
@@ -35,6 +40,7 @@ export function newRequestState(start: number, done: boolean): RequestState {
   return {
     start,
     error: undefined,
+    handledError: undefined,
     traceId: undefined,
     spanId: undefined,
     span: undefined,
@@ -129,6 +135,19 @@ export type ErrorMiddleware = (err: unknown, req: IncomingMessage, res: ServerRe
 
 export { pathOf };
 
+/**
+ * Path a mounted handler matches its own paths against: the path of `req.url`, except when a
+ * wildcard mount consumed all of it (`req.url` is `/`, as under Nest's module middleware,
+ * `consumer.apply(...).forRoutes('*')`, which Express mounts at `/{*path}`): then the path of
+ * `req.originalUrl`, the URL as the client sent it.
+ */
+export function routablePath(req: { readonly url?: string | undefined; readonly originalUrl?: string | undefined }): string {
+  const path = pathOf(req.url);
+  if (path !== '/') return path;
+  const original = req.originalUrl;
+  return original === undefined ? path : pathOf(original);
+}
+
 /** The pieces the middleware factory needs. */
 export interface MiddlewareParts {
   /** Per-request state; the router marks the requests it serves there. */
@@ -214,6 +233,10 @@ export function createMiddleware(parts: MiddlewareParts): {
     http.end();
     const durationMs = performance.now() - state.start;
     const statusCode = res.statusCode;
+    if (state.handledError !== undefined) {
+      if (state.error === undefined && statusCode >= 500) state.error = state.handledError;
+      state.handledError = undefined;
+    }
     const method = normalizeMethod(req.method);
     const template = templateOf(req);
     const status = aborted ? ABORTED_STATUS : String(statusCode);
@@ -360,7 +383,7 @@ export function createMiddleware(parts: MiddlewareParts): {
       fn(a, b);
       return;
     }
-    if (anyExcludes && excluded(pathOf(req.url))) {
+    if (anyExcludes && excluded(routablePath(req))) {
       skip(req, res);
       fn(a, b);
       return;

@@ -13,6 +13,7 @@ import type { CheckFunction, CheckOptions } from './health/health';
 import { attachShutdown, type ShutdownHandle, type ShutdownOptions } from './health/shutdown';
 import { authFailureRecorder } from './http/auth-failures';
 import { createRouter, mayServe } from './http/router';
+import { createExceptionFilter, type ExceptionFilterLike } from './http/exception-filter';
 import { serverOptions } from './http/server';
 import { MetricsCollector } from './metrics/collector';
 import { Exposition } from './metrics/exposition';
@@ -48,6 +49,16 @@ export interface Observability {
   readonly middleware: Middleware;
   /** Error-recording middleware: `app.use(obs.errorHandler)` after your routes; passes the error on. */
   readonly errorHandler: ErrorMiddleware;
+  /**
+   * NestJS: `filter` (any exception filter, e.g. `new BaseExceptionFilter(app.getHttpAdapter())`),
+   * wrapped so that the exceptions it answers are recorded: Nest answers them itself, so they never
+   * reach `errorHandler`. When the response is a 5xx, its span gets the exception event, status ERROR
+   * and the message, and its access line the error; 4xx answers (`NotFoundException`, validation) are
+   * not recorded. The filter still answers, and catches the same `@Catch(...)` types, as before.
+   * `app.useGlobalFilters(obs.exceptionFilter(new BaseExceptionFilter(app.getHttpAdapter())))`;
+   * see docs/nestjs.md. Throws a TypeError when `filter` has no `catch` method.
+   */
+  exceptionFilter<F extends ExceptionFilterLike>(filter: F): F;
   /**
    * The middleware as a wrapper of the server's request listener instead of an Express layer:
    * `http.createServer(obs.wrap(app))`. Same measurement, tracing and logging, with no router layer
@@ -278,7 +289,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   // middlewareEndpoints: the router's paths are answered from inside the middleware (a closure only
   // for the requests the router may answer; every other request takes the plain path).
   const middlewareWithEndpoints: Middleware = (req, res, next) => {
-    if (!mayServe(req.url)) {
+    if (!mayServe(req)) {
       middleware(req, res, next);
       return;
     }
@@ -290,13 +301,17 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     metrics,
     middleware: resolved.middlewareEndpoints ? middlewareWithEndpoints : middleware,
     errorHandler,
+    exceptionFilter: createExceptionFilter((req, exception) => {
+      const state = states.of(req);
+      if (state !== undefined && state.handledError === undefined) state.handledError = exception;
+    }),
     router,
     wrap(listener: RequestListener, wrapOptions: WrapOptions = {}): RequestListener {
       if (typeof listener !== 'function') typeError('wrap(listener)', 'a request listener function', listener);
       const endpoints = readBool(readSection(wrapOptions, 'wrap', ['endpoints']), 'endpoints', 'wrap', false);
       // No closure per request: the router only sees the paths it may answer.
       const viaRouter = (req: IncomingMessage, res: ServerResponse): void => {
-        if (!mayServe(req.url)) {
+        if (!mayServe(req)) {
           listener(req, res);
           return;
         }

@@ -8,6 +8,7 @@ import { createGuard, type ResolvedAuthOptions } from './auth';
 import type { AuthFailureRecorder } from './auth-failures';
 import type { Alerts } from '../alerts/engine';
 import { mountAlerts } from '../alerts/http';
+import { pathOf } from '../middleware';
 
 /** Content type of health responses. */
 export const HEALTH_CONTENT_TYPE = 'application/health+json; charset=utf-8';
@@ -42,9 +43,29 @@ const OWN_PATH = /^\/(?:metrics|health|dashboard|alerts)(?:[/?.]|$)|%/i;
 /** Paths of the views (`views` option). */
 const VIEW_PATH = /^\/(?:dashboard|alerts)(?:[/?.]|$)/i;
 
-/** True when the router may answer `url` (every other request goes straight past it). */
-export function mayServe(url: string | undefined): boolean {
-  return OWN_PATH.test(url ?? '');
+/** What the router reads of a request to decide whether it may answer it. */
+export interface MountedRequest {
+  readonly url?: string | undefined;
+  readonly originalUrl?: string | undefined;
+}
+
+/**
+ * The URL to route when a wildcard mount consumed the whole path and the client asked for one of
+ * the router's paths, else undefined. Nest's module middleware (`consumer.apply(obs.router)
+ * .forRoutes('*')`) is mounted by Express at `/{*path}`, which leaves `req.url` at `/` (plus the
+ * query) and the path the client asked for only in `req.originalUrl`. A prefix mount
+ * (`app.use('/observability', obs.router)`) keeps its meaning: `/observability` itself is no path of
+ * the router, and `/observability/metrics` leaves `req.url` at `/metrics`.
+ */
+function consumedUrl(req: MountedRequest): string | undefined {
+  const original = req.originalUrl;
+  if (original === undefined || original === req.url || pathOf(req.url) !== '/') return undefined;
+  return OWN_PATH.test(original) ? original : undefined;
+}
+
+/** True when the router may answer `req` (every other request goes straight past it). */
+export function mayServe(req: MountedRequest): boolean {
+  return OWN_PATH.test(req.url ?? '') || consumedUrl(req) !== undefined;
 }
 
 /**
@@ -111,8 +132,23 @@ export function createRouter(parts: RouterParts): RequestHandler {
   router.get('/health/live', health((h) => h.live()));
   router.get('/health/ready', health((h) => h.ready()));
   const gate: RequestHandler = (req, res, next) => {
-    if (OWN_PATH.test(req.url)) router(req, res, next);
-    else next();
+    const url = req.url;
+    if (OWN_PATH.test(url)) {
+      router(req, res, next);
+      return;
+    }
+    const full = consumedUrl(req);
+    if (full === undefined) {
+      next();
+      return;
+    }
+    // Route the URL the client sent, as if mounted at the root (what Express does for each mount:
+    // rewrite req.url for the layers below, put it back when they pass the request on).
+    req.url = full;
+    router(req, res, (err?: unknown) => {
+      req.url = url;
+      next(err);
+    });
   };
   return gate;
 }
