@@ -24,6 +24,7 @@ import { setupLogging } from './logging/setup';
 import type { ObservabilityLogger } from './logging/logger';
 import { SystemSampler } from './system/sampler';
 import { installTracing } from './tracing/install';
+import { Redactor } from './redaction/redactor';
 import type { TracingSystem } from './tracing/tracer';
 
 /** Options of {@link Observability.wrap}. */
@@ -108,6 +109,8 @@ export interface InstanceContext {
   readonly options: ResolvedOptions;
   readonly registry: AnyRegistry;
   readonly metrics: MetricsCollector;
+  /** The one redaction policy of the instance (logs, access lines, spans, health output, dashboard). */
+  readonly redactor: Redactor;
   /** Count and report a failure that must not break a request. */
   readonly reportError: (component: string, err: unknown) => void;
   /** Join every request (order of registration is order of calls). */
@@ -139,9 +142,10 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     'Failures inside the observability stack or user callbacks, by component; requests are never affected.',
     ['component'],
   );
+  const redactor = new Redactor(resolved.redaction);
   const reportError = (component: string, err: unknown): void => {
     internalErrors.inc({ component });
-    process.emitWarning(`express-observability: ${component} failed: ${err instanceof Error ? err.message : String(err)}`, {
+    process.emitWarning(`express-observability: ${component} failed: ${redactor.text(err instanceof Error ? err.message : String(err))}`, {
       code: 'EXPRESS_OBSERVABILITY',
     });
   };
@@ -152,6 +156,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     version: resolved.serviceVersion,
     options: resolved.health,
     reportError,
+    redact: (text) => redactor.text(text),
   });
   const states = new RequestStates();
   const ctx: InstanceContext = {
@@ -159,6 +164,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     options: resolved,
     registry,
     metrics,
+    redactor,
     reportError,
     addParticipant: (p) => participants.push(p),
     onShutdown: (s) => steps.push(s),

@@ -36,6 +36,8 @@ export interface HealthParts {
   readonly version: string;
   readonly options: ResolvedHealthOptions;
   readonly reportError: (component: string, err: unknown) => void;
+  /** The instance's text redaction, applied to the output of a check that threw. Default: none. */
+  readonly redact?: (text: string) => string;
 }
 
 const STATUSES: readonly string[] = ['pass', 'warn', 'fail'];
@@ -223,7 +225,7 @@ export class HealthChecks implements HealthProvider {
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       const output = this.#parts.options.errorStacks && e.stack ? e.stack : e.message;
-      return finish([{ status: 'fail', output }]);
+      return finish([{ status: 'fail', output: this.#parts.redact ? this.#parts.redact(output) : output }]);
     } finally {
       clearTimeout(timer);
     }

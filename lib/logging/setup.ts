@@ -3,10 +3,9 @@ import { createWriteStream } from 'node:fs';
 import type TransportStream from 'winston-transport';
 import type { InstanceContext } from '../observability';
 import { newRequestState } from '../middleware';
-import { secretKeyMatcher } from '../util/redact';
 import { createLoggingParticipant } from './access-log';
 import { ElasticsearchTransport } from './elasticsearch';
-import { createLogger, memoizeMatcher, type ObservabilityLogger } from './logger';
+import { createLogger, type ObservabilityLogger } from './logger';
 import { shipperBacklogCheck } from './health';
 import { LokiTransport } from './loki';
 import { RequestLogger, requestLogBinder } from './request-log';
@@ -27,8 +26,8 @@ export interface LoggingSubsystem {
 export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
   const o = ctx.options.logging;
   if (!o.enabled) return disabledLogging(ctx);
-  const isSecret = memoizeMatcher(secretKeyMatcher(o.redact));
-  const internals = { metrics: ctx.metrics, reportError: ctx.reportError, isSecret };
+  const redactor = ctx.redactor;
+  const internals = { metrics: ctx.metrics, reportError: ctx.reportError, redactor };
   const shippers: ShippingTransport<ShippedEntry>[] = [];
   if (o.elasticsearch) shippers.push(new ElasticsearchTransport(o.elasticsearch, internals) as unknown as ShippingTransport<ShippedEntry>);
   if (o.loki) shippers.push(new LokiTransport(o.loki, internals) as unknown as ShippingTransport<ShippedEntry>);
@@ -44,13 +43,13 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
   // The package's own transports sit behind one fan-out (one winston pipe per line instead of one
   // per transport); transports from `logging.transports` are the caller's and stay on the logger.
   const fanout = new FanoutTransport([...lineTransports, ...shippers]);
-  const logger = createLogger({ service: ctx.options.serviceName, level: o.level, isSecret, transports: [fanout, ...o.transports] });
+  const logger = createLogger({ service: ctx.options.serviceName, level: o.level, redactor, transports: [fanout, ...o.transports] });
   fanout.bind(logger);
   ctx.addParticipant(
     createLoggingParticipant({
       logger,
       service: ctx.options.serviceName,
-      isSecret,
+      redactor,
       enabled: o.accessLog.enabled,
       skipPaths: o.accessLog.skipPaths,
       reportError: ctx.reportError,
@@ -72,8 +71,7 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
 /** `logging.enabled: false`: a logger that writes nowhere (`req.log` still exists), no access log, no shippers. */
 function disabledLogging(ctx: InstanceContext): LoggingSubsystem {
   const service = ctx.options.serviceName;
-  const isSecret = (): boolean => false;
-  const logger = createLogger({ service, level: 'error', isSecret, transports: [new JsonLinesTransport({ silent: true })] });
+  const logger = createLogger({ service, level: 'error', redactor: ctx.redactor, transports: [new JsonLinesTransport({ silent: true })] });
   logger.silent = true;
   // One shared, silent req.log for every request: nothing to bind when nothing is written.
   const shared = new RequestLogger(logger, newRequestState(0, true));
