@@ -91,7 +91,7 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
     if (bytes !== undefined) info.response_bytes = bytes;
     const client = clientAddress(req, state);
     if (client !== undefined) info.client_address = client;
-    if (typeof ua === 'string') info.user_agent = ua;
+    if (typeof ua === 'string') info.user_agent = redactor.text(ua);
     if (done.aborted) info.aborted = true;
     if (level === 'error' && state.error instanceof Error) info.error = serializeError(state.error, redactor);
     info[MESSAGE] = info.error === undefined ? accessJson(info, serviceJson) : JSON.stringify(info);
