@@ -4,8 +4,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { trace } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import express from 'express';
+import { createObservability, type Observability } from '../lib';
+import { captureLogs } from './support/log-capture';
 import { startElasticsearchStandIn } from './support/elasticsearch-standin';
-import { request, waitFor } from './support/http';
+import { listen, request, waitFor } from './support/http';
 import { startLokiStandIn } from './support/loki-standin';
 import { startOtlpReceiver, type ReceivedSpan } from './support/otlp-receiver';
 import { stopChild } from './support/process';
@@ -126,6 +133,101 @@ describe('redaction: secrets planted everywhere never leave the process', () => 
       await es.stop();
       await loki.stop();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Serve `paths` through `obs` with a route that sets `attrs` on the request's span and logs them; flush. */
+async function serve(obs: Observability, paths: readonly string[], attrs: Record<string, string>, fail = false): Promise<void> {
+  const app = express();
+  app.use(obs.middleware);
+  app.get('/r', (req, res) => {
+    for (const [k, v] of Object.entries(attrs)) obs.tracing.setAttribute(k, v);
+    obs.tracing.withSpan('inner', () => undefined, { attributes: attrs });
+    req.log.info('fields', attrs);
+    if (fail) throw new Error('failed with password=PLANTED_GLOBAL_ERR');
+    res.json({});
+  });
+  app.use(obs.errorHandler);
+  app.use((_err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    res.status(500).end();
+  });
+  const server = await listen(app);
+  try {
+    for (const p of paths) await request(server.url, p);
+    await obs.tracing.forceFlush();
+  } finally {
+    await server.close();
+  }
+}
+
+describe('redaction: the policy is configurable, validated, and one for logs and spans', () => {
+  it('redaction.add / redaction.remove and logging.redact change what logs, span attributes and url.query redact', async () => {
+    const receiver = await startOtlpReceiver();
+    const cap = captureLogs();
+    const obs = createObservability({
+      serviceName: 'policy',
+      metrics: { defaultMetrics: false },
+      system: { enabled: false },
+      tracing: { endpoint: receiver.tracesUrl, scheduledDelayMillis: 20 },
+      logging: { stdout: false, transports: [cap.transport], redact: ['legacyKey'] },
+      redaction: { add: ['ssn', /^x-tenant-/i], remove: ['session', 'Pass'] },
+    });
+    const attrs = { session: 'KEPT_session', smtpPass: 'KEPT_pass', sessionId: 'S_sessionid', userSsn: 'S_ssn', legacyKey: 'S_legacy', 'x-tenant-key': 'S_tenant', password: 'S_password' };
+    try {
+      await serve(obs, ['/r?session=KEPT_q&ssn=S_q&sessionId=S_q2'], attrs);
+      const spans = await receiver.waitForSpans((s) => s.length >= 2);
+      const line = cap.lines().find((l) => l.message === 'fields') as Record<string, unknown>;
+      const server = spans.find((s) => s.name === 'GET /r') as ReceivedSpan;
+      const inner = spans.find((s) => s.name === 'inner') as ReceivedSpan;
+      for (const where of [line, server.attributes, inner.attributes] as Record<string, unknown>[]) {
+        assert.equal(where.session, 'KEPT_session', 'a removed built-in term is kept');
+        assert.equal(where.smtpPass, 'KEPT_pass', 'removal is case-insensitive');
+        for (const k of ['sessionId', 'userSsn', 'legacyKey', 'x-tenant-key', 'password']) assert.equal(where[k], '[REDACTED]', k);
+      }
+      assert.equal(server.attributes['url.query'], 'session=KEPT_q&ssn=[REDACTED]&sessionId=[REDACTED]');
+      const access = cap.lines().find((l) => l.type === 'access');
+      assert.equal(access?.path, '/r?session=KEPT_q&ssn=[REDACTED]&sessionId=[REDACTED]');
+    } finally {
+      await obs.shutdown();
+      await receiver.close();
+    }
+  });
+
+  it('invalid redaction options fail at construction naming the option', () => {
+    const make = (redaction: unknown, redact?: unknown) => () =>
+      createObservability({ metrics: { defaultMetrics: false }, system: { enabled: false }, logging: { stdout: false, ...(redact ? { redact } : {}) }, redaction } as never);
+    assert.throws(make({ remove: ['sesion'] }), (e: Error) => e instanceof RangeError && /"redaction\.remove\[0\]" must be a built-in term \(password, /.test(e.message));
+    assert.throws(make({ remove: 'session' }), (e: Error) => e instanceof TypeError && /"redaction\.remove"/.test(e.message));
+    assert.throws(make({ add: [42] }), (e: Error) => e instanceof TypeError && /"redaction\.add\[0\]"/.test(e.message));
+    assert.throws(make({ add: ['  '] }), (e: Error) => e instanceof RangeError && /"redaction\.add\[0\]"/.test(e.message));
+    assert.throws(make(undefined, ['']), (e: Error) => e instanceof RangeError && /"logging\.redact\[0\]"/.test(e.message));
+    assert.throws(make({ keys: [] }), (e: Error) => e instanceof TypeError && /unknown option "redaction\.keys"/.test(e.message));
+  });
+
+  it("spans of an application-owned global provider are redacted where the package records them (no processor of ours runs there)", async () => {
+    const receiver = await startOtlpReceiver();
+    const appProvider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'app-owned' }),
+      spanProcessors: [new SimpleSpanProcessor(new OTLPTraceExporter({ url: receiver.tracesUrl }))],
+    });
+    assert.equal(trace.setGlobalTracerProvider(appProvider), true);
+    const obs = createObservability({ serviceName: 'ours', metrics: { defaultMetrics: false }, system: { enabled: false }, logging: { stdout: false } });
+    try {
+      assert.equal(obs.tracing.usesGlobalProvider, true);
+      await serve(obs, ['/r?token=PLANTED_GLOBAL_QUERY', '/r;jsessionid=PLANTED_GLOBAL_MATRIX'], { 'db.password': 'PLANTED_GLOBAL_ATTR', note: 'password=PLANTED_GLOBAL_TEXT', passenger: 'KEPT' }, true);
+      await appProvider.forceFlush();
+      const spans = await receiver.waitForSpans((s) => s.filter((x) => x.name === 'inner').length >= 1 && s.filter((x) => x.kind === 2).length >= 2);
+      assert.deepEqual(leaks(json(spans)), []);
+      const inner = spans.find((s) => s.name === 'inner') as ReceivedSpan;
+      assert.equal(inner.attributes['db.password'], '[REDACTED]');
+      assert.equal(inner.attributes.passenger, 'KEPT');
+      assert.equal(spans.find((s) => s.kind === 2)?.status.message, 'failed with password=[REDACTED]');
+    } finally {
+      await obs.shutdown();
+      trace.disable();
+      await appProvider.shutdown();
+      await receiver.close();
     }
   });
 });
