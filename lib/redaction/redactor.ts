@@ -12,8 +12,6 @@ export const REDACTED = '[REDACTED]';
 
 /** Classified keys kept per instance; cleared when full so hostile keys cannot grow it forever. */
 const KEY_CACHE_MAX = 10_000;
-/** Longest key a `name=value` pair may have (also bounds the scan: one pass per word). */
-const PAIR = /(?<![\w.%+[\]-])([\w.%+[\]-]{1,128})[ \t]*=[ \t]*(?!=)("[^"\n]*"|'[^'\n]*'|[^\s&;]+)/g;
 /** `key: "value"`, `"key": "value"`, `key: 'value'` (JSON, util.inspect); unquoted values are prose, not matched. */
 const COLON_PAIR = /(?<![\w$"'-])(["']?)([A-Za-z_$][\w$.-]{0,127})\1[ \t]*:[ \t]*("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')/g;
 /** The password of a URL's userinfo (`postgres://app:pw@db`). */
@@ -22,6 +20,28 @@ const USERINFO = /\b([a-z][a-z0-9+.-]{0,31}:\/\/)([^\s:/?#@]*):([^\s/?#@]+)@/gi;
 const JWT = /\beyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*/g;
 /** `Bearer <token>`; the token must be at least 16 characters with a digit (so prose like "Bearer authentication" stays). */
 const BEARER = /\b(bearer\s+)([\w\-.~+/]{16,}=*)/gi;
+/** Could `s` hold anything {@link Redactor.text} redacts? One test instead of one per rule. */
+const MAYBE = /=|:[ \t]*["']|:\/\/|eyJ|[Bb]earer|BEARER/;
+/** Could `s` hold anything but `name=value` pairs? (`:` alone, as in `/users/:id`, does not count.) */
+const OTHER = /:[ \t]*["']|:\/\/|eyJ|[Bb]earer|BEARER/;
+/**
+ * Attributes the package sets from a fixed vocabulary (methods, schemes, addresses, route
+ * templates): neither their keys nor their values can be secret, so the span processor skips them.
+ */
+const PLAIN_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'http.request.method',
+  'http.method',
+  'url.scheme',
+  'http.scheme',
+  'server.address',
+  'server.port',
+  'client.address',
+  'network.protocol.version',
+  'http.route',
+  'http.response.status_code',
+  'http.status_code',
+  'error.type',
+]);
 /** An OAuth 2.0 authorization response in a query string: `code` and `state` both present. */
 const OAUTH_CODE = /(?:^|[?&;])code=[^&;\s]/;
 const OAUTH_STATE = /(?:^|[?&;])state=/;
@@ -34,8 +54,6 @@ export class Redactor {
   readonly #exact: ReadonlySet<string>;
   readonly #patterns: readonly RegExp[];
   readonly #cache = new Map<string, boolean>();
-  readonly #pair: (match: string, key: string, value: string) => string;
-  readonly #oauthPair: (match: string, key: string, value: string) => string;
   readonly #colonPair: (match: string, quote: string, key: string, value: string) => string;
 
   /** A policy of the built-in terms plus `add`, minus `remove` (options already validated). */
@@ -57,11 +75,6 @@ export class Redactor {
     this.#runTogether = RUN_TOGETHER_TERMS.filter((t) => !removed.has(t));
     this.#exact = exact;
     this.#patterns = patterns;
-    this.#pair = (match, key, value) => (this.key(decodeKey(key)) ? redactTail(match, value) : match);
-    this.#oauthPair = (match, key, value) => {
-      const k = decodeKey(key);
-      return this.key(k) || k === 'code' || k === 'state' ? redactTail(match, value) : match;
-    };
     this.#colonPair = (match, _quote, key, value) => (this.key(key) ? `${match.slice(0, match.length - value.length)}${value.charAt(0)}${REDACTED}${value.charAt(0)}` : match);
   }
 
@@ -100,22 +113,63 @@ export class Redactor {
    * itself when nothing changed.
    */
   text(s: string): string {
-    let out = s;
-    if (s.includes('=')) {
-      const oauth = s.includes('code=') && s.includes('state=') && OAUTH_CODE.test(s) && OAUTH_STATE.test(s);
-      out = out.replace(PAIR, oauth ? this.#oauthPair : this.#pair);
-    }
+    if (!MAYBE.test(s)) return s;
+    let out = s.includes('=') ? this.#pairs(s) : s;
+    if (!OTHER.test(s)) return out;
     if (s.includes(':')) {
       if (s.includes('"') || s.includes("'")) out = out.replace(COLON_PAIR, this.#colonPair);
-      if (s.includes('://')) out = out.replace(USERINFO, `$1$2:${REDACTED}@`);
+      if (s.includes('@') && s.includes('://')) out = out.replace(USERINFO, `$1$2:${REDACTED}@`);
     }
     if (s.includes('eyJ')) out = out.replace(JWT, REDACTED);
     if (s.includes('earer') || s.includes('EARER')) out = out.replace(BEARER, bearer);
     return out;
   }
 
+  /**
+   * Values of secret `name=value` pairs in `s` replaced. A name is the run of name characters
+   * (letters, digits, `_ . % + [ ] -`) before the `=`; a value runs to the next whitespace, `&` or
+   * `;`, or is quoted. The value of a pair that is not secret is scanned too (`next=/cb?token=x`).
+   * One pass; allocates only when something is replaced.
+   */
+  #pairs(s: string): string {
+    let out = '';
+    let last = 0;
+    let oauth: boolean | undefined;
+    let eq = s.indexOf('=');
+    while (eq !== -1) {
+      let keyEnd = eq;
+      while (keyEnd > last && isBlank(s.charCodeAt(keyEnd - 1))) keyEnd--;
+      let keyStart = keyEnd;
+      let encoded = false;
+      for (let c = s.charCodeAt(keyStart - 1); keyStart > last && isNameChar(c); c = s.charCodeAt(--keyStart - 1)) {
+        if (c === 37 || c === 43) encoded = true;
+      }
+      let v = eq + 1;
+      while (v < s.length && isBlank(s.charCodeAt(v))) v++;
+      if (keyStart < keyEnd && v < s.length && s.charCodeAt(v) !== 61) {
+        const end = valueEnd(s, v);
+        const raw = s.slice(keyStart, keyEnd);
+        const key = encoded ? decodeKey(raw) : raw;
+        let secret = end > v && this.key(key);
+        if (!secret && end > v && (key === 'code' || key === 'state')) {
+          oauth ??= OAUTH_CODE.test(s) && OAUTH_STATE.test(s);
+          secret = oauth;
+        }
+        if (secret) {
+          out += `${s.slice(last, v)}${REDACTED}`;
+          last = end;
+          eq = s.indexOf('=', end);
+          continue;
+        }
+      }
+      eq = s.indexOf('=', eq + 1);
+    }
+    return last === 0 ? s : out + s.slice(last);
+  }
+
   /** One span attribute: a secret key's value becomes {@link REDACTED}, strings are scanned. Same value when unchanged. */
   attribute(key: string, value: AttributeValue): AttributeValue {
+    if (PLAIN_ATTRIBUTES.has(key)) return value;
     if (this.key(key)) return value === REDACTED ? value : REDACTED;
     if (typeof value === 'string') return this.text(value);
     if (!Array.isArray(value)) return value;
@@ -155,9 +209,8 @@ export class Redactor {
   }
 }
 
-/** A query key as written, decoded when percent-encoded (`api%5Fkey`). */
+/** A percent-encoded query key decoded (`api%5Fkey` → `api_key`, `+` → space). */
 function decodeKey(key: string): string {
-  if (!key.includes('%') && !key.includes('+')) return key;
   try {
     return decodeURIComponent(key.replace(/\+/g, ' '));
   } catch {
@@ -166,8 +219,32 @@ function decodeKey(key: string): string {
   }
 }
 
-function redactTail(match: string, value: string): string {
-  return `${match.slice(0, match.length - value.length)}${REDACTED}`;
+/** Space or tab. */
+function isBlank(c: number): boolean {
+  return c === 32 || c === 9;
+}
+
+/** A character of a pair's name: `[A-Za-z0-9_.%+[\]-]`. */
+function isNameChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 45 || c === 37 || c === 43 || c === 91 || c === 93;
+}
+
+/** End of the value starting at `v`: a quoted value through its closing quote (same line), else up to whitespace, `&` or `;`. */
+function valueEnd(s: string, v: number): number {
+  const q = s.charCodeAt(v);
+  if (q === 34 || q === 39) {
+    for (let i = v + 1; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === q) return i + 1;
+      if (c === 10) break;
+    }
+  }
+  let i = v;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 38 || c === 59 || c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11) break;
+  }
+  return i;
 }
 
 function bearer(match: string, scheme: string, token: string): string {
