@@ -114,6 +114,7 @@ describe('redaction: secrets planted everywhere never leave the process', () => 
       assert.equal(spans.find((s) => s.name === 'GET /items/:id')?.attributes['url.path'], '/items/7;jsessionid=[REDACTED]');
       assert.equal(spans.find((s) => s.name === 'GET /oauth/callback')?.attributes['url.query'], 'code=[REDACTED]&state=[REDACTED]');
       assert.match(bodies['/health'] as string, /postgres:\/\/app:\[REDACTED\]@db:5432/);
+      assert.match(bodies['/health'] as string, /redis:\/\/:\[REDACTED\]@cache:6379/);
 
       // Keys that merely contain secret letters keep their values, in logs and spans alike.
       const handling = readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('"message":"handling'));

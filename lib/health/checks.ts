@@ -36,7 +36,7 @@ export interface HealthParts {
   readonly version: string;
   readonly options: ResolvedHealthOptions;
   readonly reportError: (component: string, err: unknown) => void;
-  /** The instance's text redaction, applied to the output of a check that threw. Default: none. */
+  /** The instance's text redaction, applied to every check's `output` (a thrown error's message or stack included). Default: none. */
   readonly redact?: (text: string) => string;
 }
 
@@ -193,9 +193,11 @@ export class HealthChecks implements HealthProvider {
     const finish = (outcomes: readonly CheckOutcome[]): CheckEntry[] => {
       const time = new Date().toISOString();
       const duration = Math.round((performance.now() - t0) * 1000) / 1000;
+      const redact = this.#parts.redact;
       return outcomes.map((o) => ({
         ...(c.componentType !== undefined ? { componentType: c.componentType } : {}),
         ...o,
+        ...(redact && typeof o.output === 'string' ? { output: redact(o.output) } : {}),
         status: o.status ?? 'pass',
         time,
         duration,
@@ -225,7 +227,7 @@ export class HealthChecks implements HealthProvider {
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       const output = this.#parts.options.errorStacks && e.stack ? e.stack : e.message;
-      return finish([{ status: 'fail', output: this.#parts.redact ? this.#parts.redact(output) : output }]);
+      return finish([{ status: 'fail', output }]);
     } finally {
       clearTimeout(timer);
     }
