@@ -223,7 +223,9 @@ describe('redaction: the policy is configurable, validated, and one for logs and
       const inner = spans.find((s) => s.name === 'inner') as ReceivedSpan;
       assert.equal(inner.attributes['db.password'], '[REDACTED]');
       assert.equal(inner.attributes.passenger, 'KEPT');
-      assert.equal(spans.find((s) => s.kind === 2)?.status.message, 'failed with password=[REDACTED]');
+      const failed = spans.find((s) => s.kind === 2 && s.attributes['url.path'] === '/r');
+      assert.equal(failed?.status.message, 'failed with password=[REDACTED]');
+      assert.equal(spans.find((s) => s.kind === 2 && s.attributes['url.path'] !== '/r')?.attributes['url.path'], '/r;jsessionid=[REDACTED]');
     } finally {
       await obs.shutdown();
       trace.disable();
