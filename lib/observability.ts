@@ -26,6 +26,7 @@ import { setupLogging } from './logging/setup';
 import type { ObservabilityLogger } from './logging/logger';
 import { SystemSampler } from './system/sampler';
 import { installTracing } from './tracing/install';
+import { Redactor } from './redaction/redactor';
 import type { TracingSystem } from './tracing/tracer';
 
 /** Options of {@link Observability.wrap}. */
@@ -119,6 +120,8 @@ export interface InstanceContext {
   readonly options: ResolvedOptions;
   readonly registry: AnyRegistry;
   readonly metrics: MetricsCollector;
+  /** The one redaction policy of the instance (logs, access lines, spans, health output, dashboard). */
+  readonly redactor: Redactor;
   /** Count and report a failure that must not break a request. */
   readonly reportError: (component: string, err: unknown) => void;
   /** Join every request (order of registration is order of calls). */
@@ -150,9 +153,10 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     'Failures inside the observability stack or user callbacks, by component; requests are never affected.',
     ['component'],
   );
+  const redactor = new Redactor(resolved.redaction);
   const reportError = (component: string, err: unknown): void => {
     internalErrors.inc({ component });
-    process.emitWarning(`express-observability: ${component} failed: ${err instanceof Error ? err.message : String(err)}`, {
+    process.emitWarning(`express-observability: ${component} failed: ${redactor.text(err instanceof Error ? err.message : String(err))}`, {
       code: 'EXPRESS_OBSERVABILITY',
     });
   };
@@ -163,6 +167,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     version: resolved.serviceVersion,
     options: resolved.health,
     reportError,
+    redact: (text) => redactor.text(text),
   });
   const states = new RequestStates();
   const ctx: InstanceContext = {
@@ -170,6 +175,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     options: resolved,
     registry,
     metrics,
+    redactor,
     reportError,
     addParticipant: (p) => participants.push(p),
     onShutdown: (s) => steps.push(s),

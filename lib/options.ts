@@ -11,6 +11,7 @@ import { resolveAuthOptions, type AuthOptions, type ResolvedAuthOptions } from '
 import { resolveTracingOptions, type ResolvedTracingOptions, type TracingOptions } from './tracing/options';
 import { resolveAlertsOptions, type AlertsOptions, type ResolvedAlertsOptions } from './alerts/options';
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './cluster/options';
+import { resolveRedactionOptions, type RedactionOptions, type ResolvedRedactionOptions } from './redaction/options';
 import {
   readBool,
   readFunction,
@@ -72,6 +73,11 @@ export interface ObservabilityOptions {
   readonly health?: HealthOptions;
   /** Structured JSON logger, access log, Elasticsearch / Loki shipping. Default: stdout, level info, access log on. */
   readonly logging?: LoggingOptions;
+  /**
+   * What counts as secret in logs, access lines, spans, health output and the dashboard (docs/redaction.md).
+   * Default: the built-in terms, `{ add: [], remove: [] }`; `logging.redact` is added to `add`.
+   */
+  readonly redaction?: RedactionOptions;
   /** The built-in dashboard at `GET /dashboard` (page + JSON API). Default: on. */
   readonly dashboard?: DashboardOptions;
   /** Access control of the router's endpoints (bearer, basic, IP/CIDR allowlist, custom). Default: none (open). */
@@ -120,6 +126,7 @@ export interface ResolvedOptions {
   readonly system: ResolvedSystemOptions;
   readonly health: ResolvedHealthOptions;
   readonly logging: ResolvedLoggingOptions;
+  readonly redaction: ResolvedRedactionOptions;
   readonly dashboard: ResolvedDashboardOptions;
   /** `undefined` when the router is open. */
   readonly auth: ResolvedAuthOptions | undefined;
@@ -151,7 +158,7 @@ function resolveViews(top: Record<string, unknown>, auth: ResolvedAuthOptions | 
  */
 export const DEFAULT_EXCLUDED_PATHS: readonly (string | RegExp)[] = Object.freeze([]);
 
-const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing', 'system', 'health', 'logging', 'dashboard', 'auth', 'views', 'alerts', 'cluster', 'middlewareEndpoints'] as const;
+const TOP_KEYS = ['serviceName', 'serviceVersion', 'registry', 'metrics', 'tracing', 'system', 'health', 'logging', 'redaction', 'dashboard', 'auth', 'views', 'alerts', 'cluster', 'middlewareEndpoints'] as const;
 const METRIC_KEYS = [
   'defaultMetrics',
   'prefix',
@@ -201,6 +208,7 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
     readOptionalString(top, 'serviceVersion', '') ?? resourceAttribute(env, 'service.version') ?? '0.0.0';
 
   const auth = resolveAuthOptions(top.auth);
+  const logging = resolveLoggingOptions(top.logging);
   return Object.freeze({
     serviceName,
     serviceVersion,
@@ -218,7 +226,8 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
     tracing: resolveTracingOptions(top.tracing, env),
     system: resolveSystemOptions(top.system),
     health: resolveHealthOptions(top.health),
-    logging: resolveLoggingOptions(top.logging),
+    logging,
+    redaction: resolveRedactionOptions(top.redaction, logging.redact),
     dashboard: resolveDashboardOptions(top.dashboard),
     auth,
     views: resolveViews(top, auth, env),

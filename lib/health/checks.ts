@@ -36,6 +36,8 @@ export interface HealthParts {
   readonly version: string;
   readonly options: ResolvedHealthOptions;
   readonly reportError: (component: string, err: unknown) => void;
+  /** The instance's text redaction, applied to every check's `output` (a thrown error's message or stack included). Default: none. */
+  readonly redact?: (text: string) => string;
 }
 
 const STATUSES: readonly string[] = ['pass', 'warn', 'fail'];
@@ -191,9 +193,11 @@ export class HealthChecks implements HealthProvider {
     const finish = (outcomes: readonly CheckOutcome[]): CheckEntry[] => {
       const time = new Date().toISOString();
       const duration = Math.round((performance.now() - t0) * 1000) / 1000;
+      const redact = this.#parts.redact;
       return outcomes.map((o) => ({
         ...(c.componentType !== undefined ? { componentType: c.componentType } : {}),
         ...o,
+        ...(redact && typeof o.output === 'string' ? { output: redact(o.output) } : {}),
         status: o.status ?? 'pass',
         time,
         duration,

@@ -11,13 +11,15 @@ import { ACCESS_LINE, LEVEL, MESSAGE, SAFE, type LogInfo } from './levels';
 import { acceptsLevel, writeDirect, type ObservabilityLogger } from './logger';
 import { RequestLogger, requestLogBinder } from './request-log';
 import { field } from './ecs';
-import { redactString, serializeError, type SecretMatcher } from './serialize';
+import type { Redactor } from '../redaction/redactor';
+import { serializeError } from './serialize';
 
 /** Settings of {@link createLoggingParticipant}. */
 export interface AccessLogSettings {
   readonly logger: ObservabilityLogger;
   readonly service: string;
-  readonly isSecret: SecretMatcher;
+  /** The instance's redaction policy (the URL and a 5xx's error are redacted). */
+  readonly redactor: Redactor;
   /** Write access lines at all. */
   readonly enabled: boolean;
   /** Paths (without query) that get no access line: exact strings or RegExps. */
@@ -55,7 +57,7 @@ export function accessJson(info: LogInfo, serviceJson: string): string {
 export function createLoggingParticipant(s: AccessLogSettings): RequestParticipant {
   const exact = new Set(s.skipPaths.filter((p): p is string => typeof p === 'string'));
   const patterns = s.skipPaths.filter((p): p is RegExp => p instanceof RegExp);
-  const { logger, isSecret } = s;
+  const { logger, redactor } = s;
   const serviceJson = JSON.stringify(s.service);
 
   function skipped(path: string): boolean {
@@ -69,7 +71,7 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
     if (skipped(done.path)) return;
     const level = accessLevel(done.statusCode);
     if (!acceptsLevel(logger, level)) return;
-    const url = redactString(done.url, isSecret);
+    const url = redactor.text(done.url);
     const ua = req.headers['user-agent'];
     const info: LogInfo = {
       timestamp: isoNow(),
@@ -91,9 +93,9 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
     if (bytes !== undefined) info.response_bytes = bytes;
     const client = clientAddress(req, state);
     if (client !== undefined) info.client_address = client;
-    if (typeof ua === 'string') info.user_agent = ua;
+    if (typeof ua === 'string') info.user_agent = redactor.text(ua);
     if (done.aborted) info.aborted = true;
-    if (level === 'error' && state.error instanceof Error) info.error = serializeError(state.error, isSecret);
+    if (level === 'error' && state.error instanceof Error) info.error = serializeError(state.error, redactor);
     info[MESSAGE] = info.error === undefined ? accessJson(info, serviceJson) : JSON.stringify(info);
     info[LEVEL] = level;
     info[SAFE] = true;

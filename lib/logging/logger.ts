@@ -8,9 +8,9 @@ import winston from 'winston';
 import type TransportStream from 'winston-transport';
 import { activeSpanIds } from '../tracing/active';
 import { deliver, transportLevel } from './fanout';
-import { REDACTED } from '../util/redact';
+import { REDACTED, type Redactor } from '../redaction/redactor';
 import { FIELDS_JSON, LEVEL, LOG_LEVELS, MESSAGE, SAFE, SPLAT, type FieldsJson, type LogInfo, type LogLevel } from './levels';
-import { redactString, sanitize, serializeError, type SecretMatcher } from './serialize';
+import { sanitize, serializeError } from './serialize';
 
 /** The logger users see: a winston logger with levels error/warn/info/debug, `warning` as an alias of `warn`. */
 export type ObservabilityLogger = winston.Logger;
@@ -22,28 +22,15 @@ const RESERVED = new Set(['timestamp', 'level', 'message', 'service', 'trace_id'
 export interface LoggerSettings {
   readonly service: string;
   readonly level: LogLevel;
-  readonly isSecret: SecretMatcher;
+  /** The instance's redaction policy. */
+  readonly redactor: Redactor;
   readonly transports: readonly TransportStream[];
 }
 
-/** Memoise a secret-key predicate (keys repeat across lines); bounded so hostile keys cannot grow it forever. */
-export function memoizeMatcher(isSecret: SecretMatcher, max = 10_000): SecretMatcher {
-  const cache = new Map<string, boolean>();
-  return (key: string): boolean => {
-    let v = cache.get(key);
-    if (v === undefined) {
-      v = isSecret(key);
-      if (cache.size >= max) cache.clear();
-      cache.set(key, v);
-    }
-    return v;
-  };
-}
-
-function messageText(message: unknown, isSecret: SecretMatcher): string {
-  if (typeof message === 'string') return redactString(message, isSecret);
+function messageText(message: unknown, r: Redactor): string {
+  if (typeof message === 'string') return r.text(message);
   if (message === undefined || message === null) return '';
-  const safe = sanitize(message, isSecret);
+  const safe = sanitize(message, r);
   return typeof safe === 'string' ? safe : (JSON.stringify(safe) ?? String(safe));
 }
 
@@ -57,18 +44,18 @@ export class CorrelationFormat {
   readonly options: Record<string, unknown> = {};
   readonly #service: string;
   readonly #serviceJson: string;
-  readonly #isSecret: SecretMatcher;
+  readonly #redactor: Redactor;
 
   /** Create the format for `service`. */
-  constructor(service: string, isSecret: SecretMatcher) {
+  constructor(service: string, redactor: Redactor) {
     this.#service = service;
     this.#serviceJson = JSON.stringify(service);
-    this.#isSecret = isSecret;
+    this.#redactor = redactor;
   }
 
   /** Build the output entry. */
   transform(raw: Record<string | symbol, unknown>): LogInfo {
-    const isSecret = this.#isSecret;
+    const r = this.#redactor;
     let message: unknown = raw.message;
     let err: Error | undefined;
     const splat = raw[SPLAT];
@@ -88,7 +75,7 @@ export class CorrelationFormat {
     const out: LogInfo = {
       timestamp: isoNow(),
       level: String(raw.level),
-      message: messageText(message, isSecret),
+      message: messageText(message, r),
       service: this.#service,
     };
     if (ids) {
@@ -105,20 +92,20 @@ export class CorrelationFormat {
     for (const key of Object.keys(raw)) {
       if (RESERVED.has(key) || errKeys?.has(key)) continue;
       if (plainKeys && (key.charCodeAt(0) === 64 || key.includes('.') || key === 'error' || key === 'type')) plainKeys = false;
-      if (isSecret(key)) {
+      if (r.key(key)) {
         out[key] = REDACTED;
         continue;
       }
       let v: unknown;
       try {
-        v = sanitize(raw[key], isSecret, stack, 0);
+        v = sanitize(raw[key], r, stack, 0);
       } catch (e) {
         v = `[unserialisable: ${e instanceof Error ? e.message : String(e)}]`;
       }
       if (v !== undefined) out[key] = v;
     }
     if (err) {
-      const e = serializeError(err, isSecret);
+      const e = serializeError(err, r);
       // logger.error(err): winston used the error itself as the info object and set `level` on it.
       if ((err as unknown) === raw) delete e.level;
       out[out.error === undefined ? 'error' : 'err'] = e;
@@ -144,7 +131,7 @@ export function createLogger(s: LoggerSettings): ObservabilityLogger {
   const logger = winston.createLogger({
     levels: { ...LOG_LEVELS },
     level: s.level,
-    format: new CorrelationFormat(s.service, s.isSecret) as unknown as winston.Logform.Format,
+    format: new CorrelationFormat(s.service, s.redactor) as unknown as winston.Logform.Format,
     transports: [...s.transports],
     exitOnError: false,
   });

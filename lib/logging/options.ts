@@ -19,7 +19,10 @@ export interface LoggingOptions {
   readonly enabled?: boolean;
   /** Lowest level written: `error`, `warn`, `info` or `debug`. Default `"info"`. */
   readonly level?: LogLevel;
-  /** Extra keys (case-insensitive strings or RegExps) redacted in fields, headers and query parameters, on top of the built-in list. Default `[]`. */
+  /**
+   * Extra secret keys, the same as `redaction.add` (kept for compatibility; prefer `redaction`): applied
+   * to logs, access lines, spans and the dashboard alike (docs/redaction.md). Default `[]`.
+   */
   readonly redact?: readonly (string | RegExp)[];
   /** Write JSON lines to stdout. Default `true`. */
   readonly stdout?: boolean;

@@ -3,16 +3,16 @@ import { createWriteStream } from 'node:fs';
 import type TransportStream from 'winston-transport';
 import type { InstanceContext } from '../observability';
 import { newRequestState } from '../middleware';
-import { secretKeyMatcher } from '../util/redact';
 import { createLoggingParticipant } from './access-log';
 import { ElasticsearchTransport } from './elasticsearch';
-import { createLogger, memoizeMatcher, type ObservabilityLogger } from './logger';
+import { createLogger, type ObservabilityLogger } from './logger';
 import { shipperBacklogCheck } from './health';
 import { LokiTransport } from './loki';
 import { RequestLogger, requestLogBinder } from './request-log';
 import type { ShippingTransport, ShippedEntry } from './shipper';
 import { FanoutTransport } from './fanout';
 import { JsonLinesTransport } from './stdout';
+import type { Redactor } from '../redaction/redactor';
 
 /** What the logging subsystem gives the instance. */
 export interface LoggingSubsystem {
@@ -27,8 +27,8 @@ export interface LoggingSubsystem {
 export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
   const o = ctx.options.logging;
   if (!o.enabled) return disabledLogging(ctx);
-  const isSecret = memoizeMatcher(secretKeyMatcher(o.redact));
-  const internals = { metrics: ctx.metrics, reportError: ctx.reportError, isSecret };
+  const redactor = ctx.redactor;
+  const internals = { metrics: ctx.metrics, reportError: ctx.reportError, redactor };
   const shippers: ShippingTransport<ShippedEntry>[] = [];
   if (o.elasticsearch) shippers.push(new ElasticsearchTransport(o.elasticsearch, internals) as unknown as ShippingTransport<ShippedEntry>);
   if (o.loki) shippers.push(new LokiTransport(o.loki, internals) as unknown as ShippingTransport<ShippedEntry>);
@@ -44,18 +44,18 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
   // The package's own transports sit behind one fan-out (one winston pipe per line instead of one
   // per transport); transports from `logging.transports` are the caller's and stay on the logger.
   const fanout = new FanoutTransport([...lineTransports, ...shippers]);
-  const logger = createLogger({ service: ctx.options.serviceName, level: o.level, isSecret, transports: [fanout, ...o.transports] });
+  const logger = createLogger({ service: ctx.options.serviceName, level: o.level, redactor, transports: [fanout, ...o.transports] });
   fanout.bind(logger);
   ctx.addParticipant(
     createLoggingParticipant({
       logger,
       service: ctx.options.serviceName,
-      isSecret,
+      redactor,
       enabled: o.accessLog.enabled,
       skipPaths: o.accessLog.skipPaths,
       reportError: ctx.reportError,
       stateOf: (req) => ctx.states.of(req),
-      silentLog: lazySilentLog(ctx.options.serviceName),
+      silentLog: lazySilentLog(ctx.options.serviceName, ctx.redactor),
     }),
   );
   ctx.onShutdown({
@@ -71,22 +71,21 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
 }
 
 /** A logger that writes nowhere (what `logging.enabled: false` uses), and a `req.log` bound to it. */
-function silentLogging(service: string): { logger: ObservabilityLogger; log: RequestLogger } {
-  const isSecret = (): boolean => false;
-  const logger = createLogger({ service, level: 'error', isSecret, transports: [new JsonLinesTransport({ silent: true })] });
+function silentLogging(service: string, redactor: Redactor): { logger: ObservabilityLogger; log: RequestLogger } {
+  const logger = createLogger({ service, level: 'error', redactor, transports: [new JsonLinesTransport({ silent: true })] });
   logger.silent = true;
   return { logger, log: new RequestLogger(logger, newRequestState(0, true)) };
 }
 
 /** The silent `req.log` of requests that are not logged, built on first use. */
-function lazySilentLog(service: string): () => RequestLogger {
+function lazySilentLog(service: string, redactor: Redactor): () => RequestLogger {
   let log: RequestLogger | undefined;
-  return () => (log ??= silentLogging(service).log);
+  return () => (log ??= silentLogging(service, redactor).log);
 }
 
 /** `logging.enabled: false`: a logger that writes nowhere (`req.log` still exists), no access log, no shippers. */
 function disabledLogging(ctx: InstanceContext): LoggingSubsystem {
-  const { logger, log: shared } = silentLogging(ctx.options.serviceName);
+  const { logger, log: shared } = silentLogging(ctx.options.serviceName, ctx.redactor);
   // One shared, silent req.log for every request: nothing to bind when nothing is written.
   const bind = requestLogBinder(
     (req) => (ctx.states.of(req) !== undefined ? shared : undefined),

@@ -3,20 +3,20 @@ import TransportStream from 'winston-transport';
 import type { Registry } from 'prom-client';
 import { MetricsCollector } from '../metrics/collector';
 import { isoNow } from '../util/clock';
-import { secretKeyMatcher } from '../util/redact';
+import { Redactor } from '../redaction/redactor';
 import { BatchQueue, type BatchOutcome, type QueuedEntry } from './batch-queue';
 import { HttpPoster } from './http-post';
 import { SAFE, type LogInfo } from './levels';
-import { memoizeMatcher } from './logger';
 import { PipelineMetrics, type PipelineSnapshot } from './pipeline-metrics';
-import { sanitize, type SecretMatcher } from './serialize';
+import { sanitize } from './serialize';
 import type { DeadLetter, ResolvedShipperOptions } from './shipper-options';
 
 /** What `createObservability` hands a transport it builds (standalone users pass `registry` in the options instead). */
 export interface ShipperInternals {
   readonly metrics?: MetricsCollector;
   readonly reportError?: (component: string, err: unknown) => void;
-  readonly isSecret?: SecretMatcher;
+  /** Redaction of entries that did not come through the instance's logger. Default: the built-in policy. */
+  readonly redactor?: Redactor;
 }
 
 /** An entry of a shipping queue: the serialised line plus what the backend needs. */
@@ -42,7 +42,7 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
   protected readonly reportError: (component: string, err: unknown) => void;
   readonly #queue: BatchQueue<T>;
   readonly #pipeline: PipelineMetrics;
-  readonly #isSecret: SecretMatcher;
+  readonly #redactor: Redactor;
   readonly #onDeadLetter: ((lines: readonly DeadLetter[]) => void) | undefined;
   #closing: Promise<void> | undefined;
 
@@ -52,7 +52,7 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
     this.transportName = name;
     this.maxQueueBytes = o.maxQueueBytes;
     this.reportError = internals.reportError ?? warn;
-    this.#isSecret = internals.isSecret ?? memoizeMatcher(secretKeyMatcher());
+    this.#redactor = internals.redactor ?? new Redactor();
     this.#onDeadLetter = o.onDeadLetter;
     const collector = internals.metrics ?? (registry ? new MetricsCollector(registry) : undefined);
     this.#pipeline = new PipelineMetrics(name, collector);
@@ -106,7 +106,7 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
   /** Info objects from our own format are safe already; anything else is sanitised and redacted here. */
   #safe(info: Record<string | symbol, unknown>): LogInfo {
     if (info[SAFE] === true) return info as LogInfo;
-    const out = sanitize(info, this.#isSecret) as Record<string, unknown>;
+    const out = sanitize(info, this.#redactor) as Record<string, unknown>;
     const copy: LogInfo = { ...out, level: String(info.level), message: typeof out.message === 'string' ? out.message : '' };
     if (typeof copy.timestamp !== 'string') copy.timestamp = isoNow();
     return copy;

@@ -15,8 +15,11 @@ export function installTracing(ctx: InstanceContext): TracingSystem {
     serviceName: ctx.options.serviceName,
     serviceVersion: ctx.options.serviceVersion,
     metrics: ctx.metrics,
+    redactor: ctx.redactor,
   });
-  if (tracing.enabled) ctx.addParticipant(createTracingParticipant(tracing, options.legacyAttributes, options.incomingBaggage));
+  if (tracing.enabled) {
+    ctx.addParticipant(createTracingParticipant(tracing, options.legacyAttributes, options.incomingBaggage, tracing.usesGlobalProvider ? ctx.redactor : undefined));
+  }
   ctx.onShutdown({ name: 'tracing', order: 50, run: () => tracing.shutdown() });
   const exported = ctx.metrics.get('observability_spans_exported_total');
   const dropped = ctx.metrics.get('observability_spans_dropped_total');

@@ -3,7 +3,7 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { normalizeMethod } from '../metrics/http-metrics';
 import type { CompletedRequest, ObservedRequest, RequestParticipant, RequestState } from '../middleware';
 import { pathOf } from '../middleware';
-import { redactQuery, redactUrl } from '../util/redact';
+import type { Redactor } from '../redaction/redactor';
 import { clientAddress } from '../util/request-facts';
 import { recordError, type TracingSystem } from './tracer';
 
@@ -84,13 +84,13 @@ function startAttributes(
   attrs['client.address'] = clientAddress(req, state, headers);
   if (method === '_OTHER') attrs['http.request.method_original'] = req.method;
   const q = url.indexOf('?');
-  if (q !== -1) attrs['url.query'] = redactQuery(url.slice(q + 1));
+  if (q !== -1) attrs['url.query'] = url.slice(q + 1);
   const ua = headers['user-agent'];
   if (ua !== undefined) attrs['user_agent.original'] = ua;
   if (legacy) {
     attrs['http.method'] = req.method;
     attrs['http.scheme'] = scheme;
-    attrs['http.url'] = `${scheme}://${headers.host ?? `${String(attrs['server.address'])}:${String(attrs['server.port'])}`}${redactUrl(url)}`;
+    attrs['http.url'] = `${scheme}://${headers.host ?? `${String(attrs['server.address'])}:${String(attrs['server.port'])}`}${url}`;
   }
   return attrs;
 }
@@ -99,9 +99,11 @@ function startAttributes(
  * The request participant that wraps each request in a SERVER span: continues an incoming
  * `traceparent`/`tracestate`, runs the rest of the chain inside the span's context, and at
  * completion names the span `METHOD /route/template`, sets the response attributes and status
- * (ERROR on 5xx and on an error recorded by `errorHandler`), then ends it.
+ * (ERROR on 5xx and on an error recorded by `errorHandler`), then ends it. Span data is redacted
+ * by the instance's span processor; `atSource` is given instead when spans go to an
+ * application-owned provider (no processor of ours runs there).
  */
-export function createTracingParticipant(tracing: TracingSystem, legacyAttributes: boolean, incomingBaggage: boolean): RequestParticipant {
+export function createTracingParticipant(tracing: TracingSystem, legacyAttributes: boolean, incomingBaggage: boolean, atSource?: Redactor): RequestParticipant {
   const { tracer } = tracing;
   // Without `tracing.incomingBaggage`, requests are read with trace context only: a client's `baggage` never enters the context.
   const propagator = incomingBaggage ? tracing.propagator : new W3CTraceContextPropagator();
@@ -117,11 +119,9 @@ export function createTracingParticipant(tracing: TracingSystem, legacyAttribute
       const headers = req.headers;
       const parent = carriesContext(headers) ? propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter) : ROOT_CONTEXT;
       const method = normalizeMethod(req.method);
-      const span = tracer.startSpan(
-        method === '_OTHER' ? 'HTTP' : method,
-        { kind: SpanKind.SERVER, attributes: startAttributes(req, state, method, legacyAttributes, hostOf, headers) },
-        parent,
-      );
+      const attributes = startAttributes(req, state, method, legacyAttributes, hostOf, headers);
+      if (atSource) atSource.attributesInPlace(attributes);
+      const span = tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: SpanKind.SERVER, attributes }, parent);
       const sc = span.spanContext();
       if ((sc.traceFlags & TraceFlags.SAMPLED) !== 0) {
         state.traceId = sc.traceId;
@@ -158,7 +158,7 @@ export function createTracingParticipant(tracing: TracingSystem, legacyAttribute
       }
       if (done.aborted) span.addEvent('http.request.aborted');
       if (done.state.error !== undefined) {
-        recordError(span, done.state.error);
+        recordError(span, done.state.error, atSource);
       } else if (sent && done.statusCode >= 500) {
         span.setAttribute('error.type', String(done.statusCode));
         span.setStatus({ code: SpanStatusCode.ERROR });

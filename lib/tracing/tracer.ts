@@ -31,6 +31,8 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import type { MetricsCollector } from '../metrics/collector';
+import type { Redactor } from '../redaction/redactor';
+import { RedactingSpanProcessor } from '../redaction/spans';
 import type { ResolvedTracingOptions, SamplerName } from './options';
 import { spanProcessorMeterProvider } from './span-metrics';
 import { SpanStore, type SpanRecord, type TraceQuery, type TraceSummary } from './span-store';
@@ -58,6 +60,8 @@ export interface TracingSettings {
   readonly serviceName: string;
   readonly serviceVersion: string;
   readonly metrics: MetricsCollector;
+  /** The instance's redaction policy, applied to every span before export and the ring. */
+  readonly redactor: Redactor;
 }
 
 const KIND_BY_NAME: Record<SpanKindName, SpanKind> = {
@@ -95,12 +99,25 @@ function globalProviderRegistered(): boolean {
   return true;
 }
 
-/** Record `err` on `span`: exception event (type, message, stacktrace), status ERROR, `error.type`. */
-export function recordError(span: Span, err: unknown): void {
+/**
+ * Record `err` on `span`: exception event (type, message, stacktrace), status ERROR, `error.type`.
+ * With `redactor` (spans of a provider the instance does not own, where no processor of ours
+ * runs) the message and stack are redacted here.
+ */
+export function recordError(span: Span, err: unknown, redactor?: Redactor): void {
   const e = err instanceof Error ? err : new Error(String(err));
-  span.recordException(e);
+  const message = redactor ? redactor.text(String(e.message)) : e.message;
+  if (redactor) {
+    const code = (e as { code?: unknown }).code;
+    span.recordException({
+      name: e.name,
+      message,
+      ...(typeof e.stack === 'string' ? { stack: redactor.text(e.stack) } : {}),
+      ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+    });
+  } else span.recordException(e);
   span.setAttribute('error.type', e.name || e.constructor.name || '_OTHER');
-  span.setStatus({ code: SpanStatusCode.ERROR, message: e.message });
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -126,6 +143,8 @@ export class TracingSystem {
   readonly endpoint: string | undefined;
   readonly #provider: BasicTracerProvider | undefined;
   readonly #store: SpanStore;
+  /** Set when spans go to an application-owned provider: helpers then redact what they are given. */
+  readonly #atSource: Redactor | undefined;
   readonly #shutdownTimeoutMillis: number;
   #stopped: Promise<void> | undefined;
 
@@ -138,6 +157,7 @@ export class TracingSystem {
     this.#store = new SpanStore(o.enabled ? o.ringBufferSize : 0);
     this.usesGlobalProvider = o.enabled && globalProviderRegistered();
     this.endpoint = o.enabled && !this.usesGlobalProvider ? o.endpoint : undefined;
+    this.#atSource = this.usesGlobalProvider ? settings.redactor : undefined;
     if (!o.enabled) {
       this.#provider = undefined;
       this.tracer = trace.getTracer(SCOPE, settings.serviceVersion);
@@ -152,7 +172,8 @@ export class TracingSystem {
       this.tracer = trace.getTracer(SCOPE, settings.serviceVersion);
       return;
     }
-    const processors: SpanProcessor[] = [this.#store];
+    // Redaction first: its onEnding runs before any processor's onEnd (the ring, the exporter).
+    const processors: SpanProcessor[] = [new RedactingSpanProcessor(settings.redactor), this.#store];
     if (o.endpoint !== undefined) {
       const exporterConfig = { url: o.endpoint, headers: { ...o.headers }, timeoutMillis: o.exportTimeoutMillis };
       const exporter = o.protocol === 'http/protobuf' ? new OTLPProtoTraceExporter(exporterConfig) : new OTLPTraceExporter(exporterConfig);
@@ -184,13 +205,15 @@ export class TracingSystem {
     if (!this.enabled) return fn(trace.wrapSpanContext(INVALID_SPAN_CONTEXT));
     const kind = typeof options.kind === 'string' ? (KIND_BY_NAME[options.kind] ?? SpanKind.INTERNAL) : (options.kind ?? SpanKind.INTERNAL);
     const parent = context.active();
-    const span = this.tracer.startSpan(String(name), { kind, attributes: options.attributes }, parent);
+    const src = this.#atSource;
+    const attributes = src ? src.attributes(options.attributes) : options.attributes;
+    const span = this.tracer.startSpan(src ? src.text(String(name)) : String(name), { kind, attributes }, parent);
     return context.with(trace.setSpan(parent, span), () => {
       let result: T;
       try {
         result = fn(span);
       } catch (err) {
-        recordError(span, err);
+        recordError(span, err, src);
         span.end();
         throw err;
       }
@@ -204,7 +227,7 @@ export class TracingSystem {
           return value;
         },
         (err: unknown) => {
-          recordError(span, err);
+          recordError(span, err, src);
           span.end();
           throw err;
         },
@@ -214,12 +237,14 @@ export class TracingSystem {
 
   /** Add an event to the active span (no-op outside a span). */
   addEvent(name: string, attributes?: Attributes): void {
-    trace.getActiveSpan()?.addEvent(name, attributes);
+    const src = this.#atSource;
+    trace.getActiveSpan()?.addEvent(name, src ? src.attributes(attributes) : attributes);
   }
 
   /** Set an attribute on the active span (no-op outside a span). */
   setAttribute(key: string, value: AttributeValue): void {
-    trace.getActiveSpan()?.setAttribute(key, value);
+    const src = this.#atSource;
+    trace.getActiveSpan()?.setAttribute(key, src ? src.attribute(key, value) : value);
   }
 
   /** Write `traceparent` (and `tracestate`, `baggage`) of the active context into `headers`; returns `headers`. */
