@@ -19,6 +19,7 @@ export const BUDGET_RECORD = 'slo:error_budget_remaining:ratio';
 
 /** Renders the PromQL pieces rule kinds are made of, with the export's matchers and aggregation labels. */
 export class PromqlBuilder {
+  /** Pieces for an export with settings `s`. */
   constructor(readonly s: PromqlSettings) {}
 
   /** `metric{matchers, extra, route, regex}`. */

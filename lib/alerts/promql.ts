@@ -6,8 +6,6 @@ import { resolveAlertsOptions, type AlertsOptions, type ResolvedAlertsOptions } 
 import { PromqlBuilder } from './promql-builder';
 import { sloRecordingRules, type ResolvedSlo } from './slo';
 
-export { BUDGET_RECORD, sliRecordName } from './promql-builder';
-
 /** The export settings the renderer needs. */
 export type ExportSettings = Pick<ResolvedAlertsOptions, 'rules' | 'slos' | 'groupBy' | 'matchers' | 'groupName'>;
 

@@ -22,12 +22,14 @@ export function bagOf(v: unknown, where: string, what: string): Readonly<Record<
 
 /** Reads the fields of one rule (or SLO, or burn rate); every error names the rule and the field. */
 export class RuleReader {
+  /** Read `bag`, located by `where` (`alerts.rules[2]`), described by `what` (`alert rule "X"`). */
   constructor(
     readonly bag: Readonly<Record<string, unknown>>,
     readonly where: string,
     readonly what: string,
   ) {}
 
+  /** Throw the RuleError naming the rule and `field`. */
   fail(field: string, msg: string): never {
     throw new RuleError(`express-observability: ${this.what} (${this.where}) field "${field}" ${msg}`);
   }
@@ -48,6 +50,7 @@ export class RuleReader {
     return v;
   }
 
+  /** A Prometheus duration in ms; required unless `fallback` is given. */
   duration(field: string, fallback: string | undefined): number {
     const v = this.bag[field] ?? fallback;
     if (v === undefined) this.fail(field, 'is required (a Prometheus duration like "5m")');
@@ -56,6 +59,7 @@ export class RuleReader {
     return ms;
   }
 
+  /** A finite number; required unless `fallback` is given; `check` returns what is wrong with it. */
   number(field: string, fallback?: number, check?: (n: number) => string | undefined): number {
     const v = this.bag[field] ?? fallback;
     if (v === undefined) this.fail(field, 'is required (a number)');
@@ -65,6 +69,7 @@ export class RuleReader {
     return v;
   }
 
+  /** An object of label/annotation names to strings: annotation templates when `templates`, else safe strings. */
   record(field: string, templates: boolean): Record<string, string> {
     const v = this.bag[field];
     if (v === undefined) return {};

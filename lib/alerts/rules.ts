@@ -4,8 +4,7 @@ import { bagOf, NAME, RESERVED, RuleReader } from './rule-reader';
 
 export { RuleError } from './rule-reader';
 export type { ResolvedRule, RuleKind } from './kinds';
-export type { ResolvedBurn, SloRef } from './kinds/slo-burn';
-export { DEFAULT_BURN_RATES, resolveSlo, type ResolvedSlo } from './slo';
+export { resolveSlo, type ResolvedSlo } from './slo';
 
 const COMMON = ['name', 'kind', 'for', 'keepFiringFor', 'severity', 'labels', 'annotations'];
 

@@ -1,6 +1,6 @@
 import { Histogram, type MetricValue } from 'prom-client';
 import type { AnyRegistry } from '../metrics/registry';
-import type { Sample } from '../metrics/window-ring';
+import { WindowRing, type Sample, type WindowDelta } from '../metrics/window-ring';
 import { RuleError } from './rule-reader';
 import type { CompareOp } from './types';
 
@@ -105,6 +105,12 @@ export async function badAndAll(reader: RegistryReader, route: string | undefine
     addTo(out, 'bad', (out.get('all') ?? 0) - good);
   }
   return out;
+}
+
+/** Each call: the increase of {@link badAndAll} (5xx as bad) of `route` over a window of `windowMs`. */
+export function requestWindow(windowMs: number, route: string | undefined): (t: number, reader: RegistryReader) => Promise<WindowDelta | undefined> {
+  const ring = new WindowRing(windowMs);
+  return async (t, reader) => ring.advance(t, await badAndAll(reader, route, undefined));
 }
 
 /** bad / all of a {@link badAndAll} increase (NaN without requests). */

@@ -1,17 +1,13 @@
 import { WindowRing } from '../metrics/window-ring';
 import { describe } from '../util/validate';
 import { formatDuration } from './duration';
-import { resolveBurn, type SloBurnRule } from './kinds/slo-burn';
+import { resolveBurn, type SloBurnRule, type SloIdentity } from './kinds/slo-burn';
 import { BUDGET_RECORD, sliRecordName, type PromqlBuilder } from './promql-builder';
 import { bagOf, NAME, RESERVED, RuleReader } from './rule-reader';
 import { badAndAll, DURATION_METRIC, ratio, type RegistryReader } from './series';
 
 /** One SLO with defaults resolved, and its burn-rate alerts. */
-export interface ResolvedSlo {
-  readonly name: string;
-  readonly objective: number;
-  readonly route: string | undefined;
-  readonly latency: number | undefined;
+export interface ResolvedSlo extends SloIdentity {
   readonly periodMs: number;
   /** Every window a ratio is recorded for (burn-rate windows and the period), ascending. */
   readonly windowsMs: readonly number[];
@@ -49,7 +45,7 @@ export function resolveSlo(spec: unknown, where: string, buckets?: readonly numb
   const alerts = burnSpecs.map((b: unknown, i: number) => {
     const at = `${where}.burnRates[${i}]`;
     const what = `SLO "${name}" burn rate`;
-    const alert = resolveBurn(new RuleReader(bagOf(b, at, what), at, what), { name, objective, route, latency, labels, annotations });
+    const alert = resolveBurn(new RuleReader(bagOf(b, at, what), at, what), { name, objective, route, latency }, { labels, annotations });
     windows.add(alert.slo.burn.longMs).add(alert.slo.burn.shortMs);
     return alert;
   });

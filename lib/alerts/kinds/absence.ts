@@ -1,6 +1,5 @@
-import { WindowRing } from '../../metrics/window-ring';
 import { formatDuration } from '../duration';
-import { badAndAll, DURATION_METRIC, single } from '../series';
+import { DURATION_METRIC, requestWindow, single } from '../series';
 import { onRoute, type RuleOf, type SpecKindDef } from './kind';
 
 /** `absence`: no requests (of a route, or at all) during a window; the value is the request count (< 1). */
@@ -18,9 +17,9 @@ export const absence: SpecKindDef<AbsenceRule> = {
   summary: (rule) => `No requests${onRoute(rule.route)} during the window`,
 
   evaluator(rule) {
-    const ring = new WindowRing(rule.windowMs);
+    const window = requestWindow(rule.windowMs, rule.route);
     return async (t, reader) => {
-      const d = ring.advance(t, await badAndAll(reader, rule.route, undefined));
+      const d = await window(t, reader);
       return d && d.full ? single(rule, d.delta.get('all') ?? 0) : [];
     };
   },

@@ -1,6 +1,5 @@
-import { WindowRing } from '../../metrics/window-ring';
 import { formatDuration } from '../duration';
-import { badAndAll, ratio, single } from '../series';
+import { ratio, requestWindow, single } from '../series';
 import { onRoute, type RuleOf, type SpecKindDef } from './kind';
 
 /** `errorRatio`: 5xx / all requests of one route (or of every route) over a window, above a ratio. */
@@ -24,9 +23,9 @@ export const errorRatio: SpecKindDef<ErrorRatioRule> = {
   summary: (rule) => `Error ratio${onRoute(rule.route) || ' across all routes'} is {{ $value | humanizePercentage }}`,
 
   evaluator(rule) {
-    const ring = new WindowRing(rule.windowMs);
+    const window = requestWindow(rule.windowMs, rule.route);
     return async (t, reader) => {
-      const d = ring.advance(t, await badAndAll(reader, rule.route, undefined));
+      const d = await window(t, reader);
       return d ? single(rule, ratio(d.delta)) : [];
     };
   },

@@ -31,12 +31,18 @@ export interface SloBurnRule extends RuleOf<'sloBurn'> {
   readonly slo: SloRef;
 }
 
-/** What a burn-rate alert takes from its SLO. */
-export interface SloParts {
+/** What defines an SLO's good and bad requests (and names its alerts). */
+export interface SloIdentity {
+  /** SLO name (`slo` label; alerts are named `<name>ErrorBudgetBurn`). */
   readonly name: string;
   readonly objective: number;
   readonly route: string | undefined;
+  /** Good = finished within this many seconds; undefined: good = not 5xx. */
   readonly latency: number | undefined;
+}
+
+/** Labels and annotations every burn-rate alert of an SLO carries. */
+export interface SloDecor {
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
 }
@@ -44,13 +50,13 @@ export interface SloParts {
 const SUMMARY = 'SLO {{ $labels.slo }} error budget burning: error ratio {{ $value | humanizePercentage }}';
 
 /** Read one burn rate of an SLO (fields `long`, `short`, `factor`, `severity`, `for`) into its alert. */
-export function resolveBurn(br: RuleReader, slo: SloParts): SloBurnRule {
+export function resolveBurn(br: RuleReader, slo: SloIdentity, decor: SloDecor): SloBurnRule {
   br.known(['long', 'short', 'factor', 'severity', 'for']);
   const longMs = br.duration('long', undefined);
   const shortMs = br.duration('short', undefined);
   if (shortMs >= longMs) br.fail('short', 'must be shorter than "long"');
   const factor = br.number('factor', undefined, (n) => (n > 0 ? undefined : 'must be > 0'));
-  const labels: Record<string, string> = { ...slo.labels, slo: slo.name, long_window: formatDuration(longMs) };
+  const labels: Record<string, string> = { ...decor.labels, slo: slo.name, long_window: formatDuration(longMs) };
   if (slo.route !== undefined) labels.route = slo.route;
   return Object.freeze({
     kind: 'sloBurn',
@@ -59,7 +65,7 @@ export function resolveBurn(br: RuleReader, slo: SloParts): SloBurnRule {
     keepFiringForMs: 0,
     severity: br.safe('severity', br.bag.severity, false) as string,
     labels: Object.freeze(labels),
-    annotations: Object.freeze({ summary: SUMMARY, ...slo.annotations }),
+    annotations: Object.freeze({ summary: SUMMARY, ...decor.annotations }),
     route: slo.route,
     op: '>',
     threshold: factor * (1 - slo.objective),
