@@ -1,5 +1,5 @@
 import { describe } from '../util/validate';
-import { specKind, SPEC_KIND_NAMES, type ResolvedRule } from './kinds';
+import { specKind, SPEC_KIND_NAMES, type SpecRule } from './kinds';
 import { bagOf, NAME, RESERVED, RuleReader } from './rule-reader';
 
 export { RuleError } from './rule-reader';
@@ -13,7 +13,7 @@ const COMMON = ['name', 'kind', 'for', 'keepFiringFor', 'severity', 'labels', 'a
  * first, then the kind's own fields, then labels, annotations, `for`, `keepFiringFor` and
  * `severity`: the first bad field is the one an error names.
  */
-export function resolveRule(spec: unknown, where: string): ResolvedRule {
+export function resolveRule(spec: unknown, where: string): SpecRule {
   const bag = bagOf(spec, where, 'alert rule');
   const r: RuleReader = new RuleReader(bag, where, typeof bag.name === 'string' ? `alert rule "${bag.name}"` : 'alert rule');
   if (typeof bag.name !== 'string' || !NAME.test(bag.name)) r.fail('name', `must match ${NAME} (it becomes the alertname), got ${describe(bag.name)}`);
@@ -37,5 +37,5 @@ export function resolveRule(spec: unknown, where: string): ResolvedRule {
     severity: r.safe('severity', bag.severity) ?? 'warning',
     labels: Object.freeze(labels),
     annotations: Object.freeze(annotations),
-  }) as ResolvedRule;
+  }) as SpecRule;
 }

@@ -16,10 +16,13 @@ export type ResolvedRule = ErrorRatioRule | LatencyRule | GaugeRule | RateRule |
 /** Kinds of resolved rules (`sloBurn` is generated from an SLO). */
 export type RuleKind = ResolvedRule['kind'];
 
+/** A rule of a kind users write in `alerts.rules` (every kind but `sloBurn`). */
+export type SpecRule = Exclude<ResolvedRule, SloBurnRule>;
+
 type RuleOfKind<K extends RuleKind> = Extract<ResolvedRule, { readonly kind: K }>;
 
 /** Kinds users write in `alerts.rules`, in the order errors list them. */
-const SPEC_KINDS: { readonly [K in Exclude<RuleKind, 'sloBurn'>]: SpecKindDef<RuleOfKind<K>> } = { errorRatio, latency, gauge, rate, absence };
+const SPEC_KINDS: { readonly [K in SpecRule['kind']]: SpecKindDef<RuleOfKind<K>> } = { errorRatio, latency, gauge, rate, absence };
 
 const KINDS: { readonly [K in RuleKind]: RuleKindDef<RuleOfKind<K>> } = { ...SPEC_KINDS, sloBurn };
 
@@ -27,8 +30,8 @@ const KINDS: { readonly [K in RuleKind]: RuleKindDef<RuleOfKind<K>> } = { ...SPE
 export const SPEC_KIND_NAMES: readonly string[] = Object.freeze(Object.keys(SPEC_KINDS));
 
 /** The kind a rule spec names (one of {@link SPEC_KIND_NAMES}). */
-export function specKind(name: string): SpecKindDef<ResolvedRule> {
-  return SPEC_KINDS[name as keyof typeof SPEC_KINDS] as unknown as SpecKindDef<ResolvedRule>;
+export function specKind(name: string): SpecKindDef<SpecRule> {
+  return SPEC_KINDS[name as SpecRule['kind']] as unknown as SpecKindDef<SpecRule>;
 }
 
 /** The kind of a resolved rule. */
