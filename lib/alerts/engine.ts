@@ -6,7 +6,9 @@ import { createNotifier, type AlertLog, type Notifier } from './notifiers';
 import type { ResolvedAlertsOptions } from './options';
 import { toPrometheusRules } from './promql';
 import { resolveRule, resolveSlo, RuleError, type ResolvedRule, type ResolvedSlo } from './rules';
-import { BudgetProbe, checkMetrics, RegistryReader, RuleProbe } from './sources';
+import { RegistryReader } from './series';
+import { BudgetProbe } from './slo';
+import { checkMetrics, RuleProbe } from './sources';
 import { RuleState, type AlertInstance } from './state';
 import type { AlertNotification, AlertRuleSpec, RuleStatus, SloSpec } from './types';
 

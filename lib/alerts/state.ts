@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { formatDuration } from './duration';
 import type { ResolvedRule } from './rules';
-import type { SeriesResult } from './sources';
+import type { SeriesResult } from './series';
 import { renderTemplate } from './templates';
 import type { AlertSnapshot, AlertState, RuleStatus } from './types';
 

@@ -1,4 +1,5 @@
 import type { Histogram } from 'prom-client';
+import { bucketCountsQuantile as quantile } from '../metrics/histogram-math';
 
 /** Name of the request-duration histogram the route table reads. */
 export const DURATION_METRIC = 'http_server_request_duration_seconds';
@@ -43,25 +44,6 @@ export interface RouteBuckets {
 }
 
 const keyOf = (method: string, route: string): string => `${method} ${route}`;
-
-/** Prometheus-style `histogram_quantile` over per-bucket (non-cumulative) counts. */
-export function quantile(q: number, bounds: readonly number[], counts: readonly number[]): number | null {
-  const total = counts.reduce((a, b) => a + b, 0);
-  if (total === 0) return null;
-  const rank = q * total;
-  let below = 0;
-  for (let i = 0; i < counts.length; i++) {
-    const c = counts[i] as number;
-    if (below + c >= rank && c > 0) {
-      if (i >= bounds.length) return bounds[bounds.length - 1] ?? null;
-      const lower = i === 0 ? 0 : (bounds[i - 1] as number);
-      const upper = bounds[i] as number;
-      return lower + ((upper - lower) * (rank - below)) / c;
-    }
-    below += c;
-  }
-  return bounds[bounds.length - 1] ?? null;
-}
 
 /**
  * Reads `http_server_request_duration_seconds` and keeps a short ring of snapshots so that the
