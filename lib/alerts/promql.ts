@@ -16,6 +16,9 @@ export function sliRecordName(windowMs: number): string {
 /** Name of the recorded error budget remaining. */
 export const BUDGET_RECORD = 'slo:error_budget_remaining:ratio';
 
+/** Name of the recorded objective (a constant per SLO), so a burn rate is `ratio / on(slo) group_left() (1 - objective)`. */
+export const OBJECTIVE_RECORD = 'slo:objective:ratio';
+
 /** Renders PromQL for one rule set, with the export's matchers and aggregation labels. */
 class Promql {
   constructor(readonly s: ExportSettings) {}
@@ -87,6 +90,7 @@ function sloGroup(p: Promql, slo: ResolvedSlo, groupName: string): Record<string
     expr: p.badRatio(slo.route, slo.latency, formatDuration(ms)),
     labels: { slo: slo.name },
   }));
+  rules.push({ record: OBJECTIVE_RECORD, expr: `vector(${slo.objective})`, labels: { slo: slo.name } });
   rules.push({
     record: BUDGET_RECORD,
     expr: `1 - (${sliRecordName(slo.periodMs)}{slo="${slo.name}"} / (1 - ${slo.objective}))`,
