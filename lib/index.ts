@@ -84,6 +84,7 @@ export type { Dashboard, DashboardSummary, TraceDetail, RouteDetail } from './da
 export type { DashboardOptions, ResolvedDashboardOptions } from './dashboard/options';
 export type { SpanView, TraceSummaryView, AlertView } from './dashboard/sources';
 export type { RouteRow } from './dashboard/route-stats';
+export type { ChartSeries, ChartPoint } from './dashboard/request-history';
 export type { LogLine } from './dashboard/log-ring';
 export { DASHBOARD_CSP } from './dashboard/http';
 export type { AuthOptions, ResolvedAuthOptions, BasicCredential, AuthorizeFn } from './http/auth';

@@ -91,7 +91,11 @@ const TESTS = [
         ],
       },
     ],
-    promql_expr_test: [{ expr: 'round(slo:error_budget_remaining:ratio{slo="Checkout"})', eval_time: '70m', exp_samples: [{ labels: '{job="app",slo="Checkout"}', value: -19 }] }],
+    promql_expr_test: [
+      { expr: 'round(slo:error_budget_remaining:ratio{slo="Checkout"})', eval_time: '70m', exp_samples: [{ labels: '{job="app",slo="Checkout"}', value: -19 }] },
+      // The burn rate as the Grafana dashboard computes it, from the recorded objective: 2% / 0.1% = 20.
+      { expr: 'round(slo:sli_error:ratio_rate1h{slo="Checkout"} / on (slo) group_left () (1 - slo:objective:ratio))', eval_time: '70m', exp_samples: [{ labels: '{job="app",slo="Checkout"}', value: 20 }] },
+    ],
   },
   // 1% errors: only the slow burn (6x = 0.6%) fires, not the fast one (14.4x = 1.44%).
   {
@@ -111,7 +115,7 @@ describe('Prometheus rule export', () => {
     writeFileSync(path.join(dir, 'instance.yml'), text);
     const r = promtool(['check', 'rules', path.join(dir, 'instance.yml')]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /SUCCESS: 12 rules found/);
+    assert.match(r.stdout, /SUCCESS: 13 rules found/); // 4 alerts, then the SLO: 5 ratios, objective, budget, 2 burn alerts
   });
 
   it('promtool test rules: every kind fires on synthetic series and stays silent below its threshold', () => {

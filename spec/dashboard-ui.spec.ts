@@ -43,7 +43,7 @@ describe('dashboard page on the demo app (headless Chromium)', () => {
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
     assert.equal(r.headers['x-content-type-options'], 'nosniff');
     assert.doesNotMatch(r.body, /<script>|\sstyle=|\son[a-z]+\s*=/i, 'no inline script, style attribute or handler in the page');
-    for (const asset of ['dashboard.js', 'dom.js', 'trace-view.js', 'dashboard.css']) {
+    for (const asset of ['dashboard.js', 'dom.js', 'trace-view.js', 'charts.js', 'dashboard.css']) {
       const a = await request(demo.url, `/dashboard/assets/${asset}`);
       assert.equal(a.status, 200, asset);
       assert.equal(a.headers['x-content-type-options'], 'nosniff');
@@ -94,9 +94,35 @@ describe('dashboard page on the demo app (headless Chromium)', () => {
     assert.equal((await request(demo.url, '/demo/dependency/up', { method: 'POST' })).status, 200);
     await page.locator('#health-checks li.health-check[data-name="fake-db:connection"][data-status="pass"]').waitFor({ timeout: 10_000 });
     await page.locator('#traces tbody tr').first().waitFor();
+
+    // Request charts: points after traffic (two 10 s buckets with requests: 3 latency lines each).
+    let trickle = true;
+    const driver = (async () => {
+      for (let i = 0; trickle; i++) {
+        await request(demo.url, i % 7 === 6 ? '/error' : i % 11 === 5 ? '/slow' : `/users/${i}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    try {
+      const points = async (id: string): Promise<number> => Number(await page.locator(`#${id} svg`).getAttribute('data-points'));
+      await waitFor(async () => (await points('chart-latency')) >= 6 && (await points('chart-errors')) >= 2, 40_000, 250, 'request charts with points');
+      assert.ok((await points('chart-rate')) >= 2);
+      assert.match(String(await page.locator('#charts-window').textContent()), /^all routes, last 15 min, one point per 10 s$/);
+    } finally {
+      trickle = false;
+      await driver;
+    }
+
+    // The system panel keeps what people act on; everything else stays in /metrics.
+    const sparks = await page.locator('#system .spark').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.id ?? ''));
+    assert.deepEqual(sparks.filter((id) => !id.startsWith('disk{')), ['cpu', 'host-cpu', 'rss', 'host-memory', 'eld']);
+    assert.ok(sparks.includes('disk{/}') || sparks.some((id) => id.startsWith('disk{/')), `a disk per mount: ${sparks.join(', ')}`);
+
     await page.locator('#routes thead th[data-sort="p99"]').click();
     await page.locator('#routes tbody tr[data-route="/slow"]').click();
     await page.locator('#buckets tbody tr').first().waitFor();
+    await page.selectOption('#chart-route', '');
+    await page.locator('#charts-window', { hasText: /^all routes/ }).waitFor();
     mkdirSync(path.join(ROOT, 'docs'), { recursive: true });
     await page.screenshot({ path: path.join(ROOT, 'docs', 'dashboard.png'), fullPage: true });
     assert.deepEqual(problems, []);

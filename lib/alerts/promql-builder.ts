@@ -17,6 +17,9 @@ export function sliRecordName(windowMs: number): string {
 /** Name of the recorded error budget remaining. */
 export const BUDGET_RECORD = 'slo:error_budget_remaining:ratio';
 
+/** Name of the recorded objective (a constant per SLO), so a burn rate is `ratio / on(slo) group_left() (1 - objective)`. */
+export const OBJECTIVE_RECORD = 'slo:objective:ratio';
+
 /** Renders the PromQL pieces rule kinds are made of, with the export's matchers and aggregation labels. */
 export class PromqlBuilder {
   /** Pieces for an export with settings `s`. */

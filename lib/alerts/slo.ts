@@ -2,7 +2,7 @@ import { WindowRing } from '../metrics/window-ring';
 import { describe } from '../util/validate';
 import { formatDuration } from './duration';
 import { resolveBurn, type SloBurnRule, type SloIdentity } from './kinds/slo-burn';
-import { BUDGET_RECORD, sliRecordName, type PromqlBuilder } from './promql-builder';
+import { BUDGET_RECORD, OBJECTIVE_RECORD, sliRecordName, type PromqlBuilder } from './promql-builder';
 import { bagOf, NAME, RESERVED, RuleReader } from './rule-reader';
 import { badAndAll, DURATION_METRIC, ratio, type RegistryReader } from './series';
 
@@ -71,13 +71,14 @@ function badRatio(p: PromqlBuilder, route: string | undefined, latency: number |
   return `(${p.errors(route, w)} or ${all} * 0) / ${all}`;
 }
 
-/** The SLO's recording rules: its error ratio over every window, and its error budget remaining. */
+/** The SLO's recording rules: its error ratio over every window, its objective, and its error budget remaining. */
 export function sloRecordingRules(p: PromqlBuilder, slo: ResolvedSlo): Record<string, unknown>[] {
   const rules: Record<string, unknown>[] = slo.windowsMs.map((ms) => ({
     record: sliRecordName(ms),
     expr: badRatio(p, slo.route, slo.latency, formatDuration(ms)),
     labels: { slo: slo.name },
   }));
+  rules.push({ record: OBJECTIVE_RECORD, expr: `vector(${slo.objective})`, labels: { slo: slo.name } });
   rules.push({
     record: BUDGET_RECORD,
     expr: `1 - (${sliRecordName(slo.periodMs)}{slo="${slo.name}"} / (1 - ${slo.objective}))`,

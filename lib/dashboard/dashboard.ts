@@ -5,6 +5,7 @@ import type { RequestParticipant } from '../middleware';
 import { ExemplarIndex, type Exemplar } from './exemplars';
 import { LogRing, type LogLine } from './log-ring';
 import type { ResolvedDashboardOptions } from './options';
+import { RequestHistory, type ChartSeries } from './request-history';
 import { DURATION_METRIC, RouteStats, type RouteBuckets, type RouteRow } from './route-stats';
 import { safeHealth, type AlertView, type DashboardSources, type SpanView, type TraceSummaryView } from './sources';
 import { SystemHistory, type SeriesView } from './system-history';
@@ -67,6 +68,7 @@ export class Dashboard {
   readonly #parts: DashboardParts;
   readonly #routes: RouteStats;
   readonly #system: SystemHistory;
+  readonly #charts: RequestHistory;
   readonly #exemplars: ExemplarIndex;
   #sources: DashboardSources = {};
   #logsAttached = false;
@@ -80,6 +82,7 @@ export class Dashboard {
     this.logs = new LogRing(parts.options.logBufferSize);
     this.#routes = new RouteStats(() => parts.metrics.get(DURATION_METRIC) as Histogram<string> | undefined, parts.options.rateWindowMs);
     this.#system = new SystemHistory(parts.registry, parts.metricsPrefix, parts.options.historyPoints);
+    this.#charts = new RequestHistory(parts.options.chartResolutionMs, parts.options.chartWindowMs);
     this.#exemplars = new ExemplarIndex(parts.buckets, parts.options.exemplarsPerBucket);
   }
 
@@ -114,13 +117,13 @@ export class Dashboard {
     this.#timer = undefined;
   }
 
-  /** Take one sample of route counters and system gauges now. */
+  /** Take one sample of route counters (route table, request charts) and system gauges now. */
   async sample(): Promise<void> {
     if (this.#sampling) return;
     this.#sampling = true;
     try {
       const now = Date.now();
-      await this.#routes.sample(now);
+      this.#charts.add(now, await this.#routes.sample(now), this.#routes.bounds);
       await this.#system.sample(now);
     } catch (err) {
       this.#parts.reportError('dashboard.sampler', err);
@@ -173,6 +176,11 @@ export class Dashboard {
       traces: listTraces(this.#recent(), { limit: 25, sort: 'recent' }),
       errorLogs: this.logs.recent({ levels: ERROR_LEVELS, limit: 20 }),
     };
+  }
+
+  /** Request rate, error ratio and latency quantiles per chart bucket: of all routes, or of `method route`. */
+  charts(method?: string, route?: string): ChartSeries {
+    return this.#charts.series(method, route);
   }
 
   /** The recent-traces list. */

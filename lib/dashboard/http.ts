@@ -19,6 +19,7 @@ const ASSET_TYPES: Readonly<Record<string, string>> = {
   'dashboard.js': 'text/javascript; charset=utf-8',
   'dom.js': 'text/javascript; charset=utf-8',
   'trace-view.js': 'text/javascript; charset=utf-8',
+  'charts.js': 'text/javascript; charset=utf-8',
   'dashboard.css': 'text/css; charset=utf-8',
   'index.html': 'text/html; charset=utf-8',
 };
@@ -64,7 +65,7 @@ export interface DashboardHttpParts {
 
 /**
  * Mount the page and its JSON API on `router`: `GET /dashboard`, `/dashboard/assets/*`,
- * `/dashboard/api/{summary,traces,traces/:id,routes/detail,logs,alerts,alerts/traces}`.
+ * `/dashboard/api/{summary,charts,traces,traces/:id,routes/detail,logs,alerts,alerts/traces}`.
  */
 export function mountDashboard(router: Router, dashboard: Dashboard, parts: DashboardHttpParts): void {
   const assets = loadAssets();
@@ -112,6 +113,15 @@ export function mountDashboard(router: Router, dashboard: Dashboard, parts: Dash
     res.end(body);
   });
   sub.get('/api/summary', handle(async () => [200, await dashboard.summary()]));
+  sub.get(
+    '/api/charts',
+    handle((q) => {
+      const method = str(q.get('method'), 16);
+      const route = str(q.get('route'), 2048);
+      if ((method === undefined) !== (route === undefined)) return [400, { error: 'method and route go together (neither: all routes)' }];
+      return [200, dashboard.charts(method, route)];
+    }),
+  );
   sub.get(
     '/api/traces',
     handle((q) => [

@@ -1,4 +1,4 @@
-import { readBool, readNumber, readOptionalString, readSection, typeError } from '../util/validate';
+import { rangeError, readBool, readNumber, readOptionalString, readSection, typeError } from '../util/validate';
 
 /** Options of the built-in dashboard (`dashboard` option). */
 export interface DashboardOptions {
@@ -21,6 +21,13 @@ export interface DashboardOptions {
   readonly refreshMs?: number;
   /** Exemplar trace ids kept per route and bucket. Default `5`. */
   readonly exemplarsPerBucket?: number;
+  /**
+   * Width of one point of the request charts (rate, error ratio, p50/p95/p99), ms; at least
+   * `sampleIntervalMs`. Default `10000`, or `sampleIntervalMs` when that is larger.
+   */
+  readonly chartResolutionMs?: number;
+  /** Time span the request charts cover (points kept: `chartWindowMs / chartResolutionMs`), ms. Default `900000` (15 minutes). */
+  readonly chartWindowMs?: number;
 }
 
 /** Dashboard options with every default filled in. */
@@ -33,6 +40,8 @@ export interface ResolvedDashboardOptions {
   readonly rateWindowMs: number;
   readonly refreshMs: number;
   readonly exemplarsPerBucket: number;
+  readonly chartResolutionMs: number;
+  readonly chartWindowMs: number;
 }
 
 const KEYS = [
@@ -44,6 +53,8 @@ const KEYS = [
   'rateWindowMs',
   'refreshMs',
   'exemplarsPerBucket',
+  'chartResolutionMs',
+  'chartWindowMs',
 ] as const;
 
 /** Validate the `dashboard` option and resolve its defaults. */
@@ -54,14 +65,22 @@ export function resolveDashboardOptions(raw: unknown): ResolvedDashboardOptions 
     if (!traceUrlTemplate.includes('{traceId}')) typeError('dashboard.traceUrlTemplate', 'a URL containing "{traceId}"', traceUrlTemplate);
     if (!/^https?:\/\//i.test(traceUrlTemplate)) typeError('dashboard.traceUrlTemplate', 'an http(s) URL', traceUrlTemplate);
   }
+  const sampleIntervalMs = readNumber(d, 'sampleIntervalMs', 'dashboard', 5000, { min: 100, integer: true });
+  const chartResolutionMs = readNumber(d, 'chartResolutionMs', 'dashboard', Math.max(10_000, sampleIntervalMs), { min: 1000, max: 3_600_000, integer: true });
+  if (chartResolutionMs < sampleIntervalMs) rangeError('dashboard.chartResolutionMs', `at least dashboard.sampleIntervalMs (${sampleIntervalMs})`, chartResolutionMs);
+  const chartWindowMs = readNumber(d, 'chartWindowMs', 'dashboard', Math.max(900_000, 2 * chartResolutionMs), { min: 60_000, max: 86_400_000, integer: true });
+  if (chartWindowMs / chartResolutionMs > 2000) rangeError('dashboard.chartWindowMs', `at most 2000 × dashboard.chartResolutionMs (${chartResolutionMs * 2000})`, chartWindowMs);
+  if (chartWindowMs < 2 * chartResolutionMs) rangeError('dashboard.chartWindowMs', `at least 2 × dashboard.chartResolutionMs (${chartResolutionMs * 2})`, chartWindowMs);
   return Object.freeze({
     enabled: readBool(d, 'enabled', 'dashboard', true),
     traceUrlTemplate,
     logBufferSize: readNumber(d, 'logBufferSize', 'dashboard', 2000, { min: 0, max: 1_000_000, integer: true }),
-    sampleIntervalMs: readNumber(d, 'sampleIntervalMs', 'dashboard', 5000, { min: 100, integer: true }),
+    sampleIntervalMs,
     historyPoints: readNumber(d, 'historyPoints', 'dashboard', 120, { min: 2, max: 10_000, integer: true }),
     rateWindowMs: readNumber(d, 'rateWindowMs', 'dashboard', 60_000, { min: 1000, integer: true }),
     refreshMs: readNumber(d, 'refreshMs', 'dashboard', 2000, { min: 250, integer: true }),
     exemplarsPerBucket: readNumber(d, 'exemplarsPerBucket', 'dashboard', 5, { min: 0, max: 100, integer: true }),
+    chartResolutionMs,
+    chartWindowMs,
   });
 }

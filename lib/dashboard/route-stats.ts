@@ -5,7 +5,7 @@ import { bucketCountsQuantile as quantile } from '../metrics/histogram-math';
 export const DURATION_METRIC = 'http_server_request_duration_seconds';
 
 /** Cumulative counters of one (method, route) at one instant. */
-interface Cell {
+export interface Cell {
   readonly buckets: number[];
   count: number;
   sum: number;
@@ -43,7 +43,8 @@ export interface RouteBuckets {
   readonly totalCounts: readonly number[];
 }
 
-const keyOf = (method: string, route: string): string => `${method} ${route}`;
+/** Key of a (method, route) pair in a snapshot: `"GET /users/:id"`. */
+export const keyOf = (method: string, route: string): string => `${method} ${route}`;
 
 /**
  * Reads `http_server_request_duration_seconds` and keeps a short ring of snapshots so that the
@@ -106,11 +107,12 @@ export class RouteStats {
     return cells;
   }
 
-  /** Take a snapshot for the sliding window (called by the sampler). */
-  async sample(now = Date.now()): Promise<void> {
+  /** Take a snapshot for the sliding window (called by the sampler); returns it (read-only). */
+  async sample(now = Date.now()): Promise<ReadonlyMap<string, Cell>> {
     const cells = await this.read();
     this.#snapshots.push({ t: now, cells });
     while (this.#snapshots.length > 2 && (this.#snapshots[1] as Snapshot).t <= now - this.#windowMs) this.#snapshots.shift();
+    return cells;
   }
 
   #baseline(now: number): Snapshot | undefined {

@@ -14,8 +14,12 @@ interface Probe {
   readonly id: string;
   readonly label: string;
   readonly unit: string;
-  readonly metric: string;
-  readonly labels: Readonly<Record<string, string | number>> | undefined;
+  /** Metric names to read, the first one present wins (the system sampler's, else prom-client's). */
+  readonly metrics: readonly string[];
+  /** Only the series with these labels. */
+  readonly labels?: Readonly<Record<string, string>>;
+  /** One series per value of this label (`disk /`, `disk /data`), at most {@link MAX_PER_PROBE}. */
+  readonly perLabel?: string;
   /** `rate`: per-second rate of a counter, times `scale`. */
   readonly mode: 'value' | 'rate';
   readonly scale: number;
@@ -23,70 +27,59 @@ interface Probe {
   readonly trigger?: string;
 }
 
-const MAX_DISCOVERED = 16;
-
-function unitOf(name: string): string {
-  if (name.endsWith('_bytes')) return 'bytes';
-  if (name.endsWith('_seconds')) return 'seconds';
-  if (name.endsWith('_percent')) return 'percent';
-  if (name.endsWith('_ratio') || name.endsWith('_utilization')) return 'ratio';
-  return '';
-}
+const MAX_PER_PROBE = 16;
 
 /**
- * Samples a few process gauges and every `system_*` gauge of the registry (the system sampler's,
- * when it is on) into fixed-size rings for the dashboard's sparklines. Shows what is there.
+ * Samples what people act on into fixed-size rings for the dashboard's sparklines: process and host
+ * CPU, process and host memory, event-loop delay, and disk use per mount (the host series need the
+ * system sampler). Everything else stays in `/metrics`. Shows what is there.
  */
 export class SystemHistory {
   readonly #registry: AnyRegistry;
-  readonly #prefix: string;
   readonly #points: number;
+  readonly #probes: readonly Probe[];
   readonly #series = new Map<string, { probe: Probe; points: [number, number][]; last?: [number, number] }>();
 
   /** `prefix`: the prefix of prom-client's default metrics (`metrics.prefix`). */
   constructor(registry: AnyRegistry, prefix: string, points: number) {
     this.#registry = registry;
-    this.#prefix = prefix;
     this.#points = points;
-  }
-
-  #probes(): Probe[] {
-    const p = this.#prefix;
-    const probes: Probe[] = [
-      { id: 'cpu', label: 'process CPU', unit: 'percent', metric: `${p}process_cpu_seconds_total`, labels: undefined, mode: 'rate', scale: 100, trigger: `${p}process_cpu_user_seconds_total` },
-      { id: 'rss', label: 'resident memory', unit: 'bytes', metric: `${p}process_resident_memory_bytes`, labels: undefined, mode: 'value', scale: 1 },
-      { id: 'heap', label: 'heap used', unit: 'bytes', metric: `${p}nodejs_heap_size_used_bytes`, labels: undefined, mode: 'value', scale: 1, trigger: `${p}nodejs_heap_size_total_bytes` },
-      { id: 'lag', label: 'event loop lag p99', unit: 'seconds', metric: `${p}nodejs_eventloop_lag_p99_seconds`, labels: undefined, mode: 'value', scale: 1, trigger: `${p}nodejs_eventloop_lag_seconds` },
-      { id: 'active', label: 'requests in flight', unit: '', metric: 'http_server_active_requests', labels: undefined, mode: 'value', scale: 1 },
+    const p = prefix;
+    this.#probes = [
+      { id: 'cpu', label: 'process CPU', unit: 'percent', metrics: [`${p}process_cpu_seconds_total`], mode: 'rate', scale: 100, trigger: `${p}process_cpu_user_seconds_total` },
+      { id: 'host-cpu', label: 'host CPU', unit: 'ratio', metrics: ['system_cpu_utilization_ratio'], mode: 'value', scale: 1 },
+      { id: 'rss', label: 'process memory (RSS)', unit: 'bytes', metrics: [`${p}process_resident_memory_bytes`], mode: 'value', scale: 1 },
+      { id: 'host-memory', label: 'host memory used', unit: 'ratio', metrics: ['system_memory_utilization_ratio'], labels: { state: 'used' }, mode: 'value', scale: 1 },
+      {
+        id: 'eld',
+        label: 'event-loop delay p99',
+        unit: 'seconds',
+        metrics: ['nodejs_eventloop_delay_p99_seconds', `${p}nodejs_eventloop_lag_p99_seconds`],
+        mode: 'value',
+        scale: 1,
+        trigger: `${p}nodejs_eventloop_lag_seconds`,
+      },
+      { id: 'disk', label: 'disk', unit: 'ratio', metrics: ['system_filesystem_utilization_ratio'], perLabel: 'mountpoint', mode: 'value', scale: 1 },
     ];
-    let found = 0;
-    for (const m of this.#registry.getMetricsAsArray()) {
-      const name = (m as unknown as { name: string }).name;
-      const type = (m as unknown as { type?: string }).type;
-      if (!name.startsWith('system_') || type !== 'gauge' || found >= MAX_DISCOVERED) continue;
-      probes.push({ id: name, label: name.replace(/^system_/, '').replace(/_/g, ' '), unit: unitOf(name), metric: name, labels: undefined, mode: 'value', scale: 1 });
-      found++;
-    }
-    return probes;
   }
 
   /** Take one sample of every probe. */
   async sample(now = Date.now()): Promise<void> {
-    for (const probe of this.#probes()) {
-      const metric = this.#registry.getSingleMetric(probe.metric);
+    for (const probe of this.#probes) {
+      const metric = probe.metrics.map((name) => this.#registry.getSingleMetric(name)).find((m) => m !== undefined);
       if (!metric) continue;
       const trigger = probe.trigger ? this.#registry.getSingleMetric(probe.trigger) : undefined;
       if (trigger) await trigger.get();
       const data = await metric.get();
-      const values = data.values.filter((v) => !(v as { metricName?: string }).metricName || !String((v as { metricName?: string }).metricName).endsWith('_bucket'));
+      const values = data.values.filter((v) => Object.entries(probe.labels ?? {}).every(([k, want]) => String(v.labels[k]) === want));
       if (values.length === 0) continue;
-      if (values.length === 1 || probe.labels !== undefined) {
+      if (probe.perLabel === undefined) {
         this.#record(probe, now, (values[0] as { value: number }).value);
-      } else {
-        for (const v of values.slice(0, MAX_DISCOVERED)) {
-          const suffix = Object.values(v.labels).join(' ');
-          this.#record({ ...probe, id: `${probe.id}{${suffix}}`, label: `${probe.label} ${suffix}` }, now, v.value);
-        }
+        continue;
+      }
+      for (const v of values.slice(0, MAX_PER_PROBE)) {
+        const which = String(v.labels[probe.perLabel] ?? '');
+        this.#record({ ...probe, id: `${probe.id}{${which}}`, label: `${probe.label} ${which}` }, now, v.value);
       }
     }
   }
@@ -108,12 +101,14 @@ export class SystemHistory {
     if (s.points.length > this.#points) s.points.shift();
   }
 
-  /** Every series with at least one point. */
+  /** Every series with at least one point, in the order of the probes. */
   views(): SeriesView[] {
+    // In the probes' order (a host gauge may get its first value after the process ones), mounts by name.
+    const rank = (id: string): number => this.#probes.findIndex((p) => id === p.id || id.startsWith(`${p.id}{`));
     const out: SeriesView[] = [];
     for (const { probe, points } of this.#series.values()) {
       if (points.length > 0) out.push({ id: probe.id, label: probe.label, unit: probe.unit, points: [...points] });
     }
-    return out;
+    return out.sort((a, b) => rank(a.id) - rank(b.id) || a.id.localeCompare(b.id));
   }
 }

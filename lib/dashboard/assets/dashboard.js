@@ -3,9 +3,10 @@
 /* global URLSearchParams */
 import { el, fmtMs, fmtSeconds, fmtTime, fmtUnit, getJson, isTraceId, logItem, replaceChildren, show, sparkline, traceLink } from './dom.js';
 import { openTrace } from './trace-view.js';
+import { renderCharts } from './charts.js';
 
 const $ = (id) => document.getElementById(id);
-const state = { summary: null, sortKey: 'rate', sortDir: -1, detail: null, failures: 0, timer: null, rows: new Map() };
+const state = { summary: null, sortKey: 'rate', sortDir: -1, detail: null, failures: 0, timer: null, rows: new Map(), chartRoute: '', chartOptions: '' };
 
 function setConn(ok, text) {
   $('conn-dot').className = `dot ${ok ? 'live' : 'down'}`;
@@ -116,7 +117,10 @@ function renderRoutes(s) {
     if (!tr) {
       tr = el('tr', { data: { method: r.method, route: r.route } });
       for (const c of COLS) tr.appendChild(el('td', { className: c === 'route' ? 'route' : c === 'method' ? 'method' : `num ${c}` }));
-      tr.addEventListener('click', () => openRoute(r.method, r.route));
+      tr.addEventListener('click', () => {
+        openRoute(r.method, r.route);
+        selectChartRoute(id);
+      });
       state.rows.set(id, tr);
     }
     COLS.forEach((c, i) => {
@@ -165,6 +169,39 @@ async function openRoute(method, route) {
   $('route-detail').scrollIntoView({ block: 'nearest' });
 }
 
+// The route picker of the charts: "all routes" plus every "METHOD route" of the route table.
+function renderChartRoutes(s) {
+  const keys = s.routes.map((r) => `${r.method} ${r.route}`).sort((a, b) => a.slice(a.indexOf(' ') + 1).localeCompare(b.slice(b.indexOf(' ') + 1)) || a.localeCompare(b));
+  if (state.chartRoute && !keys.includes(state.chartRoute)) keys.push(state.chartRoute);
+  const sig = keys.join('\n');
+  if (sig === state.chartOptions) return;
+  state.chartOptions = sig;
+  const select = $('chart-route');
+  replaceChildren(select, [el('option', { text: 'all routes' }), ...keys.map((k) => el('option', { text: k }))].map((o, i) => {
+    o.value = i === 0 ? '' : keys[i - 1];
+    return o;
+  }));
+  select.value = state.chartRoute;
+}
+
+async function refreshCharts() {
+  const key = state.chartRoute;
+  const sp = key.indexOf(' ');
+  const q = key ? `?method=${encodeURIComponent(key.slice(0, sp))}&route=${encodeURIComponent(key.slice(sp + 1))}` : '';
+  const r = await getJson(`dashboard/api/charts${q}`);
+  if (r.status !== 200 || key !== state.chartRoute) return;
+  const minutes = Math.round(r.body.windowMs / 60000);
+  $('charts-window').textContent = `${key || 'all routes'}, last ${minutes} min, one point per ${Math.round(r.body.resolutionMs / 1000)} s`;
+  renderCharts($('charts-card'), r.body, state.summary ? state.summary.nowMs : Date.now());
+}
+
+function selectChartRoute(key) {
+  state.chartRoute = key;
+  if (state.summary) renderChartRoutes(state.summary);
+  $('chart-route').value = key;
+  refreshCharts().catch((err) => setConn(false, `charts failed: ${err.message}`));
+}
+
 function traceRow(t) {
   const tr = el('tr', { className: t.error ? 'err' : '', data: { traceId: t.traceId } },
     el('td', { text: fmtTime(t.startMs) }),
@@ -201,6 +238,7 @@ function render(s) {
   renderAlerts(s);
   renderSystem(s);
   renderRoutes(s);
+  renderChartRoutes(s);
   show($('traces-off'), !s.sources.traces);
   show($('logs-off'), !s.sources.logs);
   replaceChildren($('error-logs'), s.errorLogs.map(logItem));
@@ -218,6 +256,7 @@ async function poll() {
     setConn(true, 'live');
     $('updated').textContent = `updated ${fmtTime(r.body.nowMs)}`;
     render(r.body);
+    await refreshCharts();
     if (r.body.sources.traces) await refreshTraces();
   } catch (err) {
     state.failures++;
@@ -246,6 +285,7 @@ function init() {
       if (state.summary) renderRoutes(state.summary);
     });
   }
+  $('chart-route').addEventListener('change', () => selectChartRoute($('chart-route').value));
   $('route-filter').addEventListener('input', () => state.summary && renderRoutes(state.summary));
   $('route-detail-close').addEventListener('click', () => show($('route-detail'), false));
   for (const id of ['trace-route', 'trace-status', 'trace-min', 'trace-sort']) $(id).addEventListener('change', () => refreshTraces());
