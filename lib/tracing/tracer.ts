@@ -16,9 +16,6 @@ import {
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -31,6 +28,8 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import type { MetricsCollector } from '../metrics/collector';
+import { createSpanExporter } from '../otlp/exporters';
+import { instanceResource } from '../otlp/resource';
 import type { ResolvedTracingOptions, SamplerName } from './options';
 import { spanProcessorMeterProvider } from './span-metrics';
 import { SpanStore, type SpanRecord, type TraceQuery, type TraceSummary } from './span-store';
@@ -122,7 +121,7 @@ export class TracingSystem {
   readonly propagator: TextMapPropagator;
   /** True when an application-registered global tracer provider is used instead of the instance's own. */
   readonly usesGlobalProvider: boolean;
-  /** Where spans are exported (OTLP/HTTP JSON), if anywhere. */
+  /** Where spans are exported (OTLP/HTTP), if anywhere. */
   readonly endpoint: string | undefined;
   readonly #provider: BasicTracerProvider | undefined;
   readonly #store: SpanStore;
@@ -154,8 +153,8 @@ export class TracingSystem {
     }
     const processors: SpanProcessor[] = [this.#store];
     if (o.endpoint !== undefined) {
-      const exporterConfig = { url: o.endpoint, headers: { ...o.headers }, timeoutMillis: o.exportTimeoutMillis };
-      const exporter = o.protocol === 'http/protobuf' ? new OTLPProtoTraceExporter(exporterConfig) : new OTLPTraceExporter(exporterConfig);
+      const exporter = createSpanExporter(o.protocol, { url: o.endpoint, headers: o.headers, timeoutMillis: o.exportTimeoutMillis });
+      // Settings left undefined are the SDK's: it reads OTEL_BSP_* itself.
       const buffer: BufferConfig & { selfObsMeterProvider: ReturnType<typeof spanProcessorMeterProvider> } = {
         maxQueueSize: o.maxQueueSize,
         maxExportBatchSize: o.maxExportBatchSize,
@@ -165,10 +164,13 @@ export class TracingSystem {
       };
       processors.push(new BatchSpanProcessor(exporter, buffer));
     }
-    const resource = defaultResource()
-      .merge(detectResources({ detectors: [envDetector] }))
-      .merge(resourceFromAttributes({ 'service.name': settings.serviceName, 'service.version': settings.serviceVersion }));
-    this.#provider = new BasicTracerProvider({ resource, sampler: samplerOf(o.sampler, o.sampleRatio), spanProcessors: processors });
+    const resource = instanceResource(settings.serviceName, settings.serviceVersion);
+    // No sampler in the options: the SDK builds it from OTEL_TRACES_SAMPLER[_ARG] (default parentbased_always_on).
+    this.#provider = new BasicTracerProvider(
+      o.sampler === undefined
+        ? { resource, spanProcessors: processors }
+        : { resource, sampler: samplerOf(o.sampler, o.sampleRatio ?? 1), spanProcessors: processors },
+    );
     this.tracer = this.#provider.getTracer(SCOPE, settings.serviceVersion);
     if (o.registerGlobal) {
       trace.setGlobalTracerProvider(this.#provider);
