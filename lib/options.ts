@@ -197,7 +197,7 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
     tracing: resolveTracingOptions(top.tracing, env),
     system: resolveSystemOptions(top.system),
     health: resolveHealthOptions(top.health),
-    logging: resolveLoggingOptions(top.logging),
+    logging: resolveLoggingOptions(top.logging, env),
     dashboard: resolveDashboardOptions(top.dashboard),
     auth: resolveAuthOptions(top.auth),
     alerts: resolveAlertsOptions(top.alerts, buckets as readonly number[]),

@@ -17,7 +17,7 @@ describe('obs.tracing read API (no endpoint: nothing leaves the process, spans k
     app.use(obs.middleware);
     app.get('/users/:id', (req, res) => {
       const sc = trace.getSpanContext(context.active());
-      seenInHandler.push({ api: sc && { traceId: sc.traceId, spanId: sc.spanId }, helper: activeSpanIds(), header: obs.tracing.inject({}).traceparent });
+      seenInHandler.push({ api: sc && { traceId: sc.traceId, spanId: sc.spanId, traceFlags: sc.traceFlags }, helper: activeSpanIds(), header: obs.tracing.inject({}).traceparent });
       res.json({ id: req.params.id });
     });
     app.get('/slow', async (_req, res) => {
