@@ -174,6 +174,17 @@ describe('logging.otlp: a dead or hanging collector costs requests nothing; loss
     assert.equal(receiver.logs.length, 10, 'five req.log records and five access records flushed at shutdown');
     await receiver.close();
   });
+
+  it('logging.otlp.level: only lines at or above it are sent', async () => {
+    const receiver = await startOtlpReceiver();
+    const app = await startApp({ logging: { stdout: false, otlp: { endpoint: receiver.logsUrl, level: 'warn' } } });
+    assert.equal((await request(app.server.url, '/users/1')).status, 200);
+    assert.equal((await request(app.server.url, '/error')).status, 500);
+    app.obs.logger.warn('disk almost full');
+    await app.stop();
+    assert.deepEqual(receiver.logs.map((l) => [l.severityText, l.body]).sort(), [['error', 'GET /error 500'], ['warn', 'disk almost full']]);
+    await receiver.close();
+  });
 });
 
 async function waitForMetric(app: Running, reason: string): Promise<number> {

@@ -17,7 +17,7 @@ describe('obs.tracing read API (no endpoint: nothing leaves the process, spans k
     app.use(obs.middleware);
     app.get('/users/:id', (req, res) => {
       const sc = trace.getSpanContext(context.active());
-      seenInHandler.push({ api: sc && { traceId: sc.traceId, spanId: sc.spanId, traceFlags: sc.traceFlags }, helper: activeSpanIds(), header: obs.tracing.inject({}).traceparent });
+      seenInHandler.push({ api: sc && { traceId: sc.traceId, spanId: sc.spanId }, helper: activeSpanIds(), header: obs.tracing.inject({}).traceparent });
       res.json({ id: req.params.id });
     });
     app.get('/slow', async (_req, res) => {
@@ -54,7 +54,7 @@ describe('obs.tracing read API (no endpoint: nothing leaves the process, spans k
     const serverSpan = traced?.find((s) => s.kind === 'server');
     assert.ok(serverSpan);
     assert.deepEqual(seen?.api, { traceId: serverSpan.traceId, spanId: serverSpan.spanId });
-    assert.deepEqual(seen?.helper, seen?.api);
+    assert.deepEqual(seen?.helper, { traceId: serverSpan.traceId, spanId: serverSpan.spanId, traceFlags: 1 }, 'activeSpanIds() also gives the sampled flag');
     assert.equal(seen?.header, `00-${serverSpan.traceId}-${serverSpan.spanId}-01`);
     assert.equal(activeSpanIds(), undefined, 'outside a request there is no active span');
   });
