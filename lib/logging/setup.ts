@@ -44,6 +44,7 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
   const otlp = o.otlp === undefined ? undefined : otlpTransport(ctx, o.otlp);
   // Backlog checks (non-critical): /health warns while a backend is behind or lines were dropped.
   for (const s of shippers) ctx.addHealthCheck(`log-shipping:${s.transportName}`, shipperBacklogCheck(s, s.maxQueueBytes));
+  if (otlp && o.otlp) ctx.addHealthCheck('log-shipping:otlp', shipperBacklogCheck(otlp, o.otlp.maxQueueSize, 'lines'));
   // The package's own transports sit behind one fan-out (one winston pipe per line instead of one
   // per transport); transports from `logging.transports` are the caller's and stay on the logger.
   const fanout = new FanoutTransport([...lineTransports, ...shippers, ...(otlp ? [otlp] : [])]);
