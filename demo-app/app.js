@@ -8,6 +8,8 @@ const { demoAlerts } = require('./alerts');
  * Logging options from the environment: ship to Elasticsearch when ELASTICSEARCH_URL is set
  * (credentials in the URL become basic auth; ELASTICSEARCH_API_KEY sends an API key), to Loki
  * when LOKI_URL is set; LOG_LEVEL sets the level. With none set, logs go to stdout only.
+ * Logs over OTLP need nothing here: the package itself honours OTEL_LOGS_EXPORTER=otlp and
+ * OTEL_EXPORTER_OTLP_[LOGS_]ENDPOINT (docs/otlp.md), as it honours the traces' OTEL_* variables.
  * @param {NodeJS.ProcessEnv} env
  */
 function demoLogging(env) {

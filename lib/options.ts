@@ -208,7 +208,7 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
     readOptionalString(top, 'serviceVersion', '') ?? resourceAttribute(env, 'service.version') ?? '0.0.0';
 
   const auth = resolveAuthOptions(top.auth);
-  const logging = resolveLoggingOptions(top.logging);
+  const logging = resolveLoggingOptions(top.logging, env);
   return Object.freeze({
     serviceName,
     serviceVersion,

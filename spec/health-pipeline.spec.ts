@@ -35,6 +35,35 @@ async function startApp(options: ObservabilityOptions) {
 }
 
 describe('health checks of the log shippers and the span exporter', () => {
+  it('log-shipping:otlp warns while the collector is unreachable and records are dropped, passes when it receives them', async () => {
+    const receiver = await startOtlpReceiver();
+    const dead = await startApp({
+      tracing: { enabled: false },
+      logging: { stdout: false, accessLog: false, otlp: { endpoint: `http://127.0.0.1:${await freePort()}/v1/logs`, scheduledDelayMillis: 10, exportTimeoutMillis: 200, maxQueueSize: 20, maxExportBatchSize: 5 } },
+    });
+    const live = await startApp({ tracing: { enabled: false }, logging: { stdout: false, accessLog: false, otlp: { endpoint: receiver.logsUrl, scheduledDelayMillis: 10 } } });
+    try {
+      assert.equal((await dead.check('log-shipping:otlp')).entry?.status, 'pass', 'nothing queued yet');
+      for (let i = 0; i < 100; i++) await request(dead.srv.url, `/work/${i}`);
+      const bad = await waitFor(async () => {
+        const c = await dead.check('log-shipping:otlp');
+        return c.entry?.status === 'warn' ? c : undefined;
+      }, 10_000, 50, 'OTLP backlog warning');
+      assert.equal(bad.code, 200, 'a collector outage never fails the service');
+      assert.match(bad.entry?.output ?? '', /lines queued .* dropped since the previous check/);
+      for (let i = 0; i < 20; i++) await request(live.srv.url, `/work/${i}`);
+      await receiver.waitForLogs((l) => l.length >= 20);
+      const ok = await live.check('log-shipping:otlp');
+      assert.equal(ok.entry?.status, 'pass');
+    } finally {
+      await dead.srv.close();
+      await live.srv.close();
+      await dead.obs.shutdown();
+      await live.obs.shutdown();
+      await receiver.close();
+    }
+  });
+
   it('log-shipping:elasticsearch warns while the backend is unreachable and lines are dropped, passes once it ships', async () => {
     const closed = await freePort();
     const es = await startElasticsearchStandIn();

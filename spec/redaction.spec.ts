@@ -28,7 +28,7 @@ function leaks(text: string): string[] {
 }
 
 describe('redaction: secrets planted everywhere never leave the process', () => {
-  it('stdout, the log file, OTLP spans, Elasticsearch, Loki, /health and every dashboard JSON endpoint hold no planted secret; look-alike keys are kept', async () => {
+  it('stdout, the log file, OTLP spans and logs, Elasticsearch, Loki, /health and every dashboard JSON endpoint hold no planted secret; look-alike keys are kept', async () => {
     const receiver = await startOtlpReceiver();
     const es = await startElasticsearchStandIn();
     const loki = await startLokiStandIn();
@@ -36,7 +36,7 @@ describe('redaction: secrets planted everywhere never leave the process', () => 
     const logFile = path.join(dir, 'app.log');
     const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
       cwd: path.join(__dirname, '..'),
-      env: { ...process.env, OTLP_URL: receiver.tracesUrl, ES_URL: es.url, LOKI_URL: loki.url, LOG_FILE: logFile },
+      env: { ...process.env, OTLP_URL: receiver.tracesUrl, OTLP_LOGS_URL: receiver.logsUrl, ES_URL: es.url, LOKI_URL: loki.url, LOG_FILE: logFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -74,6 +74,7 @@ describe('redaction: secrets planted everywhere never leave the process', () => 
       const dashboard = Object.values(bodies).join('\n');
 
       await receiver.waitForSpans((s) => s.length >= 5, 15_000);
+      await receiver.waitForLogs((l) => l.length >= 5, 15_000);
       await waitFor(() => es.documents().length >= 5 && loki.entries.length >= 5, 15_000, 50, 'logs shipped');
       await stopChild(child, exited, 15_000);
 
@@ -82,6 +83,7 @@ describe('redaction: secrets planted everywhere never leave the process', () => 
         stderr,
         'log file': readFileSync(logFile, 'utf8'),
         otlp: json(receiver.spans),
+        'otlp logs': json(receiver.logs),
         elasticsearch: json(es.documents()),
         loki: json(loki.entries),
         dashboard,

@@ -54,7 +54,7 @@ describe('obs.tracing read API (no endpoint: nothing leaves the process, spans k
     const serverSpan = traced?.find((s) => s.kind === 'server');
     assert.ok(serverSpan);
     assert.deepEqual(seen?.api, { traceId: serverSpan.traceId, spanId: serverSpan.spanId });
-    assert.deepEqual(seen?.helper, seen?.api);
+    assert.deepEqual(seen?.helper, { traceId: serverSpan.traceId, spanId: serverSpan.spanId, traceFlags: 1 }, 'activeSpanIds() also gives the sampled flag');
     assert.equal(seen?.header, `00-${serverSpan.traceId}-${serverSpan.spanId}-01`);
     assert.equal(activeSpanIds(), undefined, 'outside a request there is no active span');
   });

@@ -12,7 +12,7 @@ interface ExemplarResult {
   exemplars: Array<{ labels: Record<string, string>; value: string; timestamp: number }>;
 }
 
-describe('tracing in the demo app (built package, OTEL_* environment)', () => {
+describe('tracing and OTLP logs in the demo app (built package, OTEL_* environment)', () => {
   let receiver: OtlpReceiver;
   let demo: DemoProcess;
   before(async () => {
@@ -22,6 +22,8 @@ describe('tracing in the demo app (built package, OTEL_* environment)', () => {
       OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=demo%20key,x-team=shop',
       OTEL_SERVICE_NAME: 'demo-from-env',
       OTEL_BSP_SCHEDULE_DELAY: '50',
+      OTEL_LOGS_EXPORTER: 'otlp',
+      OTEL_BLRP_SCHEDULE_DELAY: '50',
     });
   });
   after(async () => {
@@ -50,6 +52,21 @@ describe('tracing in the demo app (built package, OTEL_* environment)', () => {
     assert.ok(root.events.some((e) => e.name === 'order loaded'));
     assert.equal(root.resource['service.name'], 'demo-from-env');
     assert.ok(receiver.requests.some((h) => h['x-api-key'] === 'demo key' && h['x-team'] === 'shop'), 'OTEL_EXPORTER_OTLP_HEADERS sent');
+  });
+
+  it('OTEL_LOGS_EXPORTER=otlp: the demo\'s log lines reach the collector as log records of the same trace and span', async () => {
+    const traceId = '1095'.repeat(8);
+    assert.equal((await request(demo.url, '/users/5', { headers: { traceparent: `00-${traceId}-${PARENT}-01` } })).status, 200);
+    const span = (await receiver.waitForSpans((s) => s.some((x) => x.traceId === traceId))).find((x) => x.traceId === traceId);
+    const logs = await receiver.waitForLogs((l) => l.filter((x) => x.traceId === traceId).length >= 2);
+    const looked = logs.find((l) => l.traceId === traceId && l.body === 'user looked up');
+    const access = logs.find((l) => l.traceId === traceId && l.attributes.type === 'access');
+    assert.equal(looked?.attributes.userId, '5');
+    assert.equal(looked?.spanId, span?.spanId);
+    assert.equal(access?.attributes['http.route'], '/users/:id');
+    assert.equal(access?.spanId, span?.spanId);
+    assert.equal(looked?.resource['service.name'], 'demo-from-env');
+    assert.ok(receiver.logRequests.every((h) => h['content-type'] === 'application/x-protobuf' && h['x-api-key'] === 'demo key'), 'protobuf by default, OTEL_EXPORTER_OTLP_HEADERS sent');
   });
 
   it('/error: status ERROR with the exception event', async () => {

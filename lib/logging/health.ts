@@ -12,21 +12,23 @@ export const BACKLOG_WARN_RATIO = 0.5;
 
 /**
  * A health check of one log shipper's backlog (`log-shipping:<transport>`): `warn` when the queue holds
- * more than half of `maxQueueBytes` or lines were dropped since the previous evaluation, else `pass`.
+ * more than half of its bound (`maxQueue`, in `unit`: bytes for the Elasticsearch and Loki queues, lines
+ * for the OTLP one) or lines were dropped since the previous evaluation, else `pass`.
  * Never `fail`: a log backend outage must not take the service out of rotation.
  */
-export function shipperBacklogCheck(shipper: ShipperLike, maxQueueBytes: number): () => CheckOutcome {
+export function shipperBacklogCheck(shipper: ShipperLike, maxQueue: number, unit: 'bytes' | 'lines' = 'bytes'): () => CheckOutcome {
   let lastDropped = shipper.stats().droppedTotal;
   return () => {
     const st = shipper.stats();
     const dropped = st.droppedTotal - lastDropped;
     lastDropped = st.droppedTotal;
-    const ratio = maxQueueBytes > 0 ? st.queueBytes / maxQueueBytes : 0;
+    const queued = unit === 'bytes' ? st.queueBytes : st.queueLines;
+    const ratio = maxQueue > 0 ? queued / maxQueue : 0;
     const warn = ratio > BACKLOG_WARN_RATIO || dropped > 0;
     return {
       status: warn ? 'warn' : 'pass',
-      observedValue: st.queueBytes,
-      observedUnit: 'bytes',
+      observedValue: queued,
+      observedUnit: unit,
       componentType: 'component',
       output: `${st.queueLines} lines queued (${(ratio * 100).toFixed(1)}% of the queue bound), ${dropped} dropped since the previous check, ${st.shipped} shipped`,
     };

@@ -43,3 +43,9 @@ export interface FieldsJson {
  * user_agent, aborted, error`), so the ECS mapping can take its direct path.
  */
 export const ACCESS_LINE: unique symbol = Symbol.for('express-observability.access-line') as never;
+
+/**
+ * Set by our format on entries logged inside a span: the span's W3C trace flags (the JSON line
+ * carries only `trace_id`/`span_id`; the OTLP log record carries the flags too).
+ */
+export const TRACE_FLAGS: unique symbol = Symbol.for('express-observability.trace-flags') as never;

@@ -9,7 +9,7 @@ import type TransportStream from 'winston-transport';
 import { activeSpanIds } from '../tracing/active';
 import { deliver, transportLevel } from './fanout';
 import { REDACTED, type Redactor } from '../redaction/redactor';
-import { FIELDS_JSON, LEVEL, LOG_LEVELS, MESSAGE, SAFE, SPLAT, type FieldsJson, type LogInfo, type LogLevel } from './levels';
+import { FIELDS_JSON, LEVEL, LOG_LEVELS, MESSAGE, SAFE, SPLAT, TRACE_FLAGS, type FieldsJson, type LogInfo, type LogLevel } from './levels';
 import { sanitize, serializeError } from './serialize';
 
 /** The logger users see: a winston logger with levels error/warn/info/debug, `warning` as an alias of `warn`. */
@@ -81,6 +81,7 @@ export class CorrelationFormat {
     if (ids) {
       out.trace_id = ids.traceId;
       out.span_id = ids.spanId;
+      out[TRACE_FLAGS] = ids.traceFlags;
     } else if (typeof raw.trace_id === 'string') {
       out.trace_id = raw.trace_id;
       if (typeof raw.span_id === 'string') out.span_id = raw.span_id;

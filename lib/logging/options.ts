@@ -4,6 +4,7 @@ import { readBool, readEnum, readNumber, readOptionalString, readPatterns, readS
 import { resolveElasticsearchOptions, type ElasticsearchTransportOptions } from './elasticsearch';
 import { LOG_LEVEL_NAMES, type LogLevel } from './levels';
 import { resolveLokiOptions, type LokiTransportOptions } from './loki';
+import { resolveOtlpLogsOptions, type OtlpLogsOptions, type ResolvedOtlpLogsOptions } from './otlp-options';
 
 /** Options of the access log (one line per request). */
 export interface AccessLogOptions {
@@ -36,6 +37,11 @@ export interface LoggingOptions {
   readonly elasticsearch?: ElasticsearchTransportOptions;
   /** Ship to Grafana Loki (push API). Default: off. */
   readonly loki?: LokiTransportOptions;
+  /**
+   * Send every line as an OpenTelemetry log record over OTLP/HTTP (`true`, `false` or options). Default: off,
+   * unless `OTEL_LOGS_EXPORTER=otlp` or `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` says otherwise (docs/otlp.md).
+   */
+  readonly otlp?: boolean | OtlpLogsOptions;
   /** How long `shutdown()` waits for the shippers to deliver what is queued. Default `8000` ms. */
   readonly shutdownTimeoutMs?: number;
 }
@@ -52,10 +58,12 @@ export interface ResolvedLoggingOptions {
   /** Validated shipper options (the transports are built by the logging subsystem). */
   readonly elasticsearch: ElasticsearchTransportOptions | undefined;
   readonly loki: LokiTransportOptions | undefined;
+  /** Logs over OTLP; `undefined` when off. */
+  readonly otlp: ResolvedOtlpLogsOptions | undefined;
   readonly shutdownTimeoutMs: number;
 }
 
-const LOGGING_KEYS = ['enabled', 'file', 'level', 'redact', 'stdout', 'transports', 'accessLog', 'elasticsearch', 'loki', 'shutdownTimeoutMs'] as const;
+const LOGGING_KEYS = ['enabled', 'file', 'level', 'redact', 'stdout', 'transports', 'accessLog', 'elasticsearch', 'loki', 'otlp', 'shutdownTimeoutMs'] as const;
 
 function readTransports(bag: Bag): readonly TransportStream[] {
   const v = bag.transports;
@@ -78,8 +86,8 @@ function readAccessLog(v: unknown): ResolvedLoggingOptions['accessLog'] {
   });
 }
 
-/** Validate the `logging` section and resolve its defaults. */
-export function resolveLoggingOptions(section: unknown): ResolvedLoggingOptions {
+/** Validate the `logging` section and resolve its defaults (`env`: the `OTEL_*` variables of logs over OTLP). */
+export function resolveLoggingOptions(section: unknown, env: NodeJS.ProcessEnv = process.env): ResolvedLoggingOptions {
   const l = readSection(section, 'logging', LOGGING_KEYS);
   if (l.elasticsearch !== undefined) resolveElasticsearchOptions(l.elasticsearch, 'logging.elasticsearch');
   if (l.loki !== undefined) resolveLokiOptions(l.loki, 'logging.loki');
@@ -93,6 +101,7 @@ export function resolveLoggingOptions(section: unknown): ResolvedLoggingOptions 
     accessLog: readAccessLog(l.accessLog),
     elasticsearch: l.elasticsearch === undefined ? undefined : Object.freeze({ ...(l.elasticsearch as ElasticsearchTransportOptions) }),
     loki: l.loki === undefined ? undefined : Object.freeze({ ...(l.loki as LokiTransportOptions) }),
+    otlp: resolveOtlpLogsOptions(l.otlp, env),
     shutdownTimeoutMs: readNumber(l, 'shutdownTimeoutMs', 'logging', 8000, { min: 1 }),
   });
 }

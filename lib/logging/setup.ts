@@ -13,6 +13,8 @@ import type { ShippingTransport, ShippedEntry } from './shipper';
 import { FanoutTransport } from './fanout';
 import { JsonLinesTransport } from './stdout';
 import type { Redactor } from '../redaction/redactor';
+import type { OtlpLogTransport } from './otlp';
+import { instanceResource } from '../otlp/resource';
 
 /** What the logging subsystem gives the instance. */
 export interface LoggingSubsystem {
@@ -39,11 +41,13 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
     stream.on('error', (err) => ctx.reportError('logging-file', err));
     lineTransports.push(new JsonLinesTransport({ stream }));
   }
+  const otlp = o.otlp === undefined ? undefined : otlpTransport(ctx, o.otlp);
   // Backlog checks (non-critical): /health warns while a backend is behind or lines were dropped.
   for (const s of shippers) ctx.addHealthCheck(`log-shipping:${s.transportName}`, shipperBacklogCheck(s, s.maxQueueBytes));
+  if (otlp && o.otlp) ctx.addHealthCheck('log-shipping:otlp', shipperBacklogCheck(otlp, o.otlp.maxQueueSize, 'lines'));
   // The package's own transports sit behind one fan-out (one winston pipe per line instead of one
   // per transport); transports from `logging.transports` are the caller's and stay on the logger.
-  const fanout = new FanoutTransport([...lineTransports, ...shippers]);
+  const fanout = new FanoutTransport([...lineTransports, ...shippers, ...(otlp ? [otlp] : [])]);
   const logger = createLogger({ service: ctx.options.serviceName, level: o.level, redactor, transports: [fanout, ...o.transports] });
   fanout.bind(logger);
   ctx.addParticipant(
@@ -63,7 +67,7 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
     order: 60,
     run: async () => {
       for (const t of lineTransports) t.flush();
-      await Promise.all(shippers.map((s) => s.shutdown(o.shutdownTimeoutMs)));
+      await Promise.all([...shippers.map((s) => s.shutdown(o.shutdownTimeoutMs)), otlp?.shutdown(o.shutdownTimeoutMs)]);
       await Promise.all(lineTransports.map((t) => t.drain()));
     },
   });
@@ -81,6 +85,19 @@ function silentLogging(service: string, redactor: Redactor): { logger: Observabi
 function lazySilentLog(service: string, redactor: Redactor): () => RequestLogger {
   let log: RequestLogger | undefined;
   return () => (log ??= silentLogging(service, redactor).log);
+}
+
+/** The OTLP log transport; its module (and the OpenTelemetry logs SDK and exporter) is loaded only now, when logs go over OTLP. */
+function otlpTransport(ctx: InstanceContext, options: NonNullable<InstanceContext['options']['logging']['otlp']>): OtlpLogTransport {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberate lazy loading (start-up cost)
+  const { OtlpLogTransport: Transport } = require('./otlp') as typeof import('./otlp');
+  return new Transport({
+    options,
+    resource: instanceResource(ctx.options.serviceName, ctx.options.serviceVersion),
+    scopeVersion: ctx.options.serviceVersion,
+    metrics: ctx.metrics,
+    reportError: ctx.reportError,
+  });
 }
 
 /** `logging.enabled: false`: a logger that writes nowhere (`req.log` still exists), no access log, no shippers. */

@@ -1,9 +1,11 @@
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 
-/** Trace and span id of a span, as lowercase hex (W3C trace-context form). */
+/** Trace and span id of a span, as lowercase hex (W3C trace-context form), and its trace flags. */
 export interface SpanIds {
   readonly traceId: string;
   readonly spanId: string;
+  /** W3C trace flags (bit 0: sampled). */
+  readonly traceFlags: number;
 }
 
 /**
@@ -14,5 +16,5 @@ export interface SpanIds {
 export function activeSpanIds(): SpanIds | undefined {
   const sc = trace.getSpanContext(context.active());
   if (sc === undefined || !isSpanContextValid(sc)) return undefined;
-  return { traceId: sc.traceId, spanId: sc.spanId };
+  return { traceId: sc.traceId, spanId: sc.spanId, traceFlags: sc.traceFlags };
 }

@@ -1,4 +1,17 @@
+import {
+  checkHttpUrl,
+  checkOtlpHeaderVariables,
+  DEFAULT_OTLP_PROTOCOL,
+  envError,
+  envInt,
+  OTLP_PROTOCOLS,
+  otlpEnvEndpoint,
+  otlpEnvProtocol,
+  type OtlpProtocol,
+} from '../otlp/env';
 import { readBool, readEnum, readNumber, readOptionalString, readSection, readStringRecord, rangeError, type Bag } from '../util/validate';
+
+export { OTLP_PROTOCOLS, type OtlpProtocol } from '../otlp/env';
 
 /** Sampler names of `OTEL_TRACES_SAMPLER` (and of the `tracing.sampler` option). */
 export const SAMPLER_NAMES = [
@@ -13,45 +26,49 @@ export const SAMPLER_NAMES = [
 /** A sampler name. */
 export type SamplerName = (typeof SAMPLER_NAMES)[number];
 
-/** OTLP/HTTP encodings of `OTEL_EXPORTER_OTLP_PROTOCOL` this package exports with (and of the `tracing.protocol` option). */
-export const OTLP_PROTOCOLS = ['http/json', 'http/protobuf'] as const;
-
-/** An OTLP/HTTP encoding. */
-export type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
-
-/** Options of the tracer (`tracing` key of `createObservability()`); options win over `OTEL_*` variables. */
+/**
+ * Options of the tracer (`tracing` key of `createObservability()`); options win over `OTEL_*` variables.
+ * Where a default says "the SDK's", the OpenTelemetry SDK or exporter reads the variable itself.
+ */
 export interface TracingOptions {
   /** Trace requests at all. Default: `true` unless `OTEL_SDK_DISABLED=true`. */
   readonly enabled?: boolean;
   /**
-   * Full OTLP/HTTP (JSON) traces URL, e.g. `http://collector:4318/v1/traces`. Default:
+   * Full OTLP/HTTP traces URL, e.g. `http://collector:4318/v1/traces`. Default:
    * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`, else none:
    * nothing leaves the process and finished spans are only kept in the in-memory ring buffer.
    */
   readonly endpoint?: string;
   /**
-   * OTLP/HTTP encoding of export requests: `http/json` (`@opentelemetry/exporter-trace-otlp-http`) or
-   * `http/protobuf` (`@opentelemetry/exporter-trace-otlp-proto`: 2.4x fewer bytes on the wire; no
-   * measurable difference in server CPU here). Default: `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else
-   * `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/json`. `grpc` is not supported.
+   * OTLP/HTTP encoding of export requests: `http/protobuf` (`@opentelemetry/exporter-trace-otlp-proto`,
+   * 2.4x fewer bytes than JSON) or `http/json` (`@opentelemetry/exporter-trace-otlp-http`). Default:
+   * `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/protobuf`
+   * (the OTLP exporter specification's default). `grpc` is not supported.
    */
   readonly protocol?: OtlpProtocol;
   /**
-   * Headers of every export request. Default: `OTEL_EXPORTER_OTLP_TRACES_HEADERS`, else `OTEL_EXPORTER_OTLP_HEADERS`
-   * (the exporter also adds those variables' headers to the option's; the option wins per header name).
+   * Headers of every export request. Default `{}`; the exporter adds those of `OTEL_EXPORTER_OTLP_HEADERS`
+   * and `OTEL_EXPORTER_OTLP_TRACES_HEADERS` (the traces one wins per header name, this option over both).
    */
   readonly headers?: Readonly<Record<string, string>>;
-  /** Sampler. Default: `OTEL_TRACES_SAMPLER`, else `parentbased_traceidratio` when `sampleRatio` is set, else `parentbased_always_on`. */
+  /**
+   * Sampler. Default: `parentbased_traceidratio` when `sampleRatio` is set, else the SDK's:
+   * `OTEL_TRACES_SAMPLER` (with `OTEL_TRACES_SAMPLER_ARG`), else `parentbased_always_on`.
+   */
   readonly sampler?: SamplerName;
   /** Ratio (0..1) of the ratio samplers. Default: `OTEL_TRACES_SAMPLER_ARG`, else `1`. */
   readonly sampleRatio?: number;
-  /** Upper bound of one export request (and of the batch it carries), ms. Default: `OTEL_BSP_EXPORT_TIMEOUT`, else `10000`. */
+  /**
+   * Upper bound of one export, ms (the exporter's request timeout and the batch processor's). Default: the SDK's:
+   * `OTEL_EXPORTER_OTLP_TRACES_TIMEOUT` / `OTEL_EXPORTER_OTLP_TIMEOUT` (else 10000) for the request,
+   * `OTEL_BSP_EXPORT_TIMEOUT` (else 30000) for the processor.
+   */
   readonly exportTimeoutMillis?: number;
-  /** Delay between two batch exports, ms. Default: `OTEL_BSP_SCHEDULE_DELAY`, else `1000`. */
+  /** Delay between two batch exports, ms. Default: the SDK's, `OTEL_BSP_SCHEDULE_DELAY`, else `1000`. */
   readonly scheduledDelayMillis?: number;
-  /** Finished spans waiting for export; past it spans are dropped and counted. Default: `OTEL_BSP_MAX_QUEUE_SIZE`, else `2048`. */
+  /** Finished spans waiting for export; past it spans are dropped and counted. Default: the SDK's, `OTEL_BSP_MAX_QUEUE_SIZE`, else `2048`. */
   readonly maxQueueSize?: number;
-  /** Spans per export request (at most `maxQueueSize`). Default: `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, else `512`. */
+  /** Spans per export request (at most `maxQueueSize`). Default: the SDK's, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, else `512`. */
   readonly maxExportBatchSize?: number;
   /** Finished spans kept in memory for `recentTraces()`/`getTrace()`; `0` keeps none. Default `1000`. */
   readonly ringBufferSize?: number;
@@ -70,18 +87,23 @@ export interface TracingOptions {
   readonly shutdownTimeoutMillis?: number;
 }
 
-/** Tracing options with every default and environment variable resolved. */
+/**
+ * Tracing options resolved: what the package decides itself. `undefined` in a setting the SDK reads
+ * (sampler, timeouts, batch sizes) means "the SDK's own value, from its `OTEL_*` variable or default".
+ */
 export interface ResolvedTracingOptions {
   readonly enabled: boolean;
+  /** Where spans go (the option, else the OTLP variables); `undefined`: nowhere. */
   readonly endpoint: string | undefined;
   readonly protocol: OtlpProtocol;
+  /** The option's headers (the exporter adds those of the variables itself). */
   readonly headers: Readonly<Record<string, string>>;
-  readonly sampler: SamplerName;
-  readonly sampleRatio: number;
-  readonly exportTimeoutMillis: number;
-  readonly scheduledDelayMillis: number;
-  readonly maxQueueSize: number;
-  readonly maxExportBatchSize: number;
+  readonly sampler: SamplerName | undefined;
+  readonly sampleRatio: number | undefined;
+  readonly exportTimeoutMillis: number | undefined;
+  readonly scheduledDelayMillis: number | undefined;
+  readonly maxQueueSize: number | undefined;
+  readonly maxExportBatchSize: number | undefined;
   readonly ringBufferSize: number;
   readonly legacyAttributes: boolean;
   readonly registerGlobal: boolean;
@@ -107,73 +129,7 @@ const TRACING_KEYS = [
   'shutdownTimeoutMillis',
 ] as const;
 
-function envError(name: string, expected: string, value: string): never {
-  throw new RangeError(`express-observability: environment variable ${name} must be ${expected}, got ${JSON.stringify(value)}`);
-}
-
-function checkUrl(url: string, what: string, fromEnv: boolean): string {
-  let ok = false;
-  try {
-    const u = new URL(url);
-    ok = u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    ok = false; // reported just below, naming the option or variable
-  }
-  if (!ok) {
-    if (fromEnv) envError(what, 'an http(s) URL', url);
-    rangeError(what, 'an http(s) URL', url);
-  }
-  return url;
-}
-
-/** Parse `key=value,key2=value2` (values percent-decoded), the format of `OTEL_EXPORTER_OTLP_HEADERS`. */
-export function parseHeaderList(raw: string, variable: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of raw.split(',')) {
-    if (pair.trim() === '') continue;
-    const i = pair.indexOf('=');
-    if (i <= 0) envError(variable, 'a list of key=value pairs', raw);
-    try {
-      out[decodeURIComponent(pair.slice(0, i).trim())] = decodeURIComponent(pair.slice(i + 1).trim());
-    } catch {
-      envError(variable, 'a list of percent-encoded key=value pairs', raw);
-    }
-  }
-  return out;
-}
-
-/** The OTLP variable in effect for `setting`: the traces-specific one when it is set, else the generic one. */
-function otlpVariable(env: NodeJS.ProcessEnv, setting: 'ENDPOINT' | 'PROTOCOL' | 'HEADERS'): string {
-  const specific = `OTEL_EXPORTER_OTLP_TRACES_${setting}`;
-  return env[specific]?.trim() ? specific : `OTEL_EXPORTER_OTLP_${setting}`;
-}
-
-function envEndpoint(env: NodeJS.ProcessEnv): string | undefined {
-  const name = otlpVariable(env, 'ENDPOINT');
-  const raw = env[name]?.trim();
-  if (!raw) return undefined;
-  const url = checkUrl(raw, name, true);
-  // The generic variable is the collector's base URL; the traces path is appended to it.
-  return name === 'OTEL_EXPORTER_OTLP_ENDPOINT' ? `${raw.replace(/\/+$/, '')}/v1/traces` : url;
-}
-
-function envProtocol(env: NodeJS.ProcessEnv): OtlpProtocol | undefined {
-  const name = otlpVariable(env, 'PROTOCOL');
-  const raw = env[name]?.trim();
-  if (!raw) return undefined;
-  if (!(OTLP_PROTOCOLS as readonly string[]).includes(raw)) {
-    envError(name, `http/protobuf or http/json (${raw === 'grpc' ? 'grpc is not supported: use OTLP/HTTP, port 4318' : 'OTLP/HTTP encodings'})`, raw);
-  }
-  return raw as OtlpProtocol;
-}
-
-function envSampler(env: NodeJS.ProcessEnv): SamplerName | undefined {
-  const raw = env.OTEL_TRACES_SAMPLER?.trim();
-  if (!raw) return undefined;
-  if (!(SAMPLER_NAMES as readonly string[]).includes(raw)) envError('OTEL_TRACES_SAMPLER', `one of ${SAMPLER_NAMES.join(', ')}`, raw);
-  return raw as SamplerName;
-}
-
+/** `OTEL_TRACES_SAMPLER_ARG` as a number in 0..1; `undefined` when unset. */
 function envRatio(env: NodeJS.ProcessEnv): number | undefined {
   const raw = env.OTEL_TRACES_SAMPLER_ARG?.trim();
   if (!raw) return undefined;
@@ -182,39 +138,46 @@ function envRatio(env: NodeJS.ProcessEnv): number | undefined {
   return n;
 }
 
-function envInt(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
-  const raw = env[name]?.trim();
-  if (!raw) return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) envError(name, `an integer of at least ${min}`, raw);
-  return n;
+/** Check the variables the SDK reads for traces and would ignore quietly when malformed. */
+function checkSdkVariables(env: NodeJS.ProcessEnv): void {
+  const sampler = env.OTEL_TRACES_SAMPLER?.trim();
+  if (sampler && !(SAMPLER_NAMES as readonly string[]).includes(sampler)) envError('OTEL_TRACES_SAMPLER', `one of ${SAMPLER_NAMES.join(', ')}`, sampler);
+  envRatio(env);
+  for (const name of ['OTEL_BSP_MAX_QUEUE_SIZE', 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 'OTEL_BSP_EXPORT_TIMEOUT', 'OTEL_BSP_SCHEDULE_DELAY']) envInt(env, name, 1);
+  checkOtlpHeaderVariables(env, 'TRACES');
 }
 
-/** Validate the `tracing` section and resolve its defaults (environment read once, here). */
+function optionalInt(t: Bag, key: string): number | undefined {
+  return t[key] === undefined ? undefined : readNumber(t, key, 'tracing', 1, { min: 1, integer: true });
+}
+
+/** Validate the `tracing` section and resolve what the package decides (environment read once, here). */
 export function resolveTracingOptions(value: unknown, env: NodeJS.ProcessEnv): ResolvedTracingOptions {
   const t: Bag = readSection(value, 'tracing', TRACING_KEYS);
+  checkSdkVariables(env);
   const sdkDisabled = env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
   const endpointOption = readOptionalString(t, 'endpoint', 'tracing');
-  const endpoint = endpointOption !== undefined ? checkUrl(endpointOption, 'tracing.endpoint', false) : envEndpoint(env);
-  const headerVar = otlpVariable(env, 'HEADERS');
-  const headers =
-    t.headers !== undefined ? readStringRecord(t, 'headers', 'tracing') : Object.freeze(parseHeaderList(env[headerVar] ?? '', headerVar));
   const ratioOption = t.sampleRatio === undefined ? undefined : readNumber(t, 'sampleRatio', 'tracing', 1, { min: 0, max: 1 });
   const samplerOption = t.sampler === undefined ? undefined : readEnum(t, 'sampler', 'tracing', SAMPLER_NAMES, 'parentbased_always_on');
-  const sampler = samplerOption ?? (ratioOption !== undefined ? 'parentbased_traceidratio' : (envSampler(env) ?? 'parentbased_always_on'));
-  const maxQueueSize = readNumber(t, 'maxQueueSize', 'tracing', envInt(env, 'OTEL_BSP_MAX_QUEUE_SIZE', 1) ?? 2048, { min: 1, integer: true });
-  const batchDefault = Math.min(envInt(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 1) ?? 512, maxQueueSize);
-  const maxExportBatchSize = readNumber(t, 'maxExportBatchSize', 'tracing', batchDefault, { min: 1, integer: true });
-  if (maxExportBatchSize > maxQueueSize) rangeError('tracing.maxExportBatchSize', `at most tracing.maxQueueSize (${maxQueueSize})`, maxExportBatchSize);
+  // A sampler chosen in code is built here (its ratio may still come from OTEL_TRACES_SAMPLER_ARG); else the SDK builds it from the variables.
+  const ownSampler = samplerOption !== undefined || ratioOption !== undefined;
+  const maxQueueSize = optionalInt(t, 'maxQueueSize');
+  const maxExportBatchSize = optionalInt(t, 'maxExportBatchSize');
+  if (maxExportBatchSize !== undefined && maxExportBatchSize > (maxQueueSize ?? 2048)) {
+    rangeError('tracing.maxExportBatchSize', `at most tracing.maxQueueSize (${maxQueueSize ?? 2048})`, maxExportBatchSize);
+  }
   return Object.freeze({
     enabled: readBool(t, 'enabled', 'tracing', !sdkDisabled),
-    endpoint,
-    protocol: t.protocol === undefined ? (envProtocol(env) ?? 'http/json') : readEnum(t, 'protocol', 'tracing', OTLP_PROTOCOLS, 'http/json'),
-    headers,
-    sampler,
-    sampleRatio: ratioOption ?? envRatio(env) ?? 1,
-    exportTimeoutMillis: readNumber(t, 'exportTimeoutMillis', 'tracing', envInt(env, 'OTEL_BSP_EXPORT_TIMEOUT', 1) ?? 10_000, { min: 1, integer: true }),
-    scheduledDelayMillis: readNumber(t, 'scheduledDelayMillis', 'tracing', envInt(env, 'OTEL_BSP_SCHEDULE_DELAY', 1) ?? 1000, { min: 1, integer: true }),
+    endpoint: endpointOption !== undefined ? checkHttpUrl(endpointOption, 'tracing.endpoint', false) : otlpEnvEndpoint(env, 'TRACES'),
+    protocol:
+      t.protocol === undefined
+        ? (otlpEnvProtocol(env, 'TRACES') ?? DEFAULT_OTLP_PROTOCOL)
+        : readEnum(t, 'protocol', 'tracing', OTLP_PROTOCOLS, DEFAULT_OTLP_PROTOCOL),
+    headers: readStringRecord(t, 'headers', 'tracing'),
+    sampler: ownSampler ? (samplerOption ?? 'parentbased_traceidratio') : undefined,
+    sampleRatio: ownSampler ? (ratioOption ?? envRatio(env) ?? 1) : undefined,
+    exportTimeoutMillis: optionalInt(t, 'exportTimeoutMillis'),
+    scheduledDelayMillis: optionalInt(t, 'scheduledDelayMillis'),
     maxQueueSize,
     maxExportBatchSize,
     ringBufferSize: readNumber(t, 'ringBufferSize', 'tracing', 1000, { min: 0, max: 1_000_000, integer: true }),

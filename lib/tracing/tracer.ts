@@ -16,9 +16,6 @@ import {
 } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as OTLPProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -33,6 +30,8 @@ import {
 import type { MetricsCollector } from '../metrics/collector';
 import type { Redactor } from '../redaction/redactor';
 import { RedactingSpanProcessor } from '../redaction/spans';
+import { createSpanExporter } from '../otlp/exporters';
+import { instanceResource } from '../otlp/resource';
 import type { ResolvedTracingOptions, SamplerName } from './options';
 import { spanProcessorMeterProvider } from './span-metrics';
 import { SpanStore, type SpanRecord, type TraceQuery, type TraceSummary } from './span-store';
@@ -139,7 +138,7 @@ export class TracingSystem {
   readonly propagator: TextMapPropagator;
   /** True when an application-registered global tracer provider is used instead of the instance's own. */
   readonly usesGlobalProvider: boolean;
-  /** Where spans are exported (OTLP/HTTP JSON), if anywhere. */
+  /** Where spans are exported (OTLP/HTTP), if anywhere. */
   readonly endpoint: string | undefined;
   readonly #provider: BasicTracerProvider | undefined;
   readonly #store: SpanStore;
@@ -175,8 +174,8 @@ export class TracingSystem {
     // Redaction first: its onEnding runs before any processor's onEnd (the ring, the exporter).
     const processors: SpanProcessor[] = [new RedactingSpanProcessor(settings.redactor), this.#store];
     if (o.endpoint !== undefined) {
-      const exporterConfig = { url: o.endpoint, headers: { ...o.headers }, timeoutMillis: o.exportTimeoutMillis };
-      const exporter = o.protocol === 'http/protobuf' ? new OTLPProtoTraceExporter(exporterConfig) : new OTLPTraceExporter(exporterConfig);
+      const exporter = createSpanExporter(o.protocol, { url: o.endpoint, headers: o.headers, timeoutMillis: o.exportTimeoutMillis });
+      // Settings left undefined are the SDK's: it reads OTEL_BSP_* itself.
       const buffer: BufferConfig & { selfObsMeterProvider: ReturnType<typeof spanProcessorMeterProvider> } = {
         maxQueueSize: o.maxQueueSize,
         maxExportBatchSize: o.maxExportBatchSize,
@@ -186,10 +185,13 @@ export class TracingSystem {
       };
       processors.push(new BatchSpanProcessor(exporter, buffer));
     }
-    const resource = defaultResource()
-      .merge(detectResources({ detectors: [envDetector] }))
-      .merge(resourceFromAttributes({ 'service.name': settings.serviceName, 'service.version': settings.serviceVersion }));
-    this.#provider = new BasicTracerProvider({ resource, sampler: samplerOf(o.sampler, o.sampleRatio), spanProcessors: processors });
+    const resource = instanceResource(settings.serviceName, settings.serviceVersion);
+    // No sampler in the options: the SDK builds it from OTEL_TRACES_SAMPLER[_ARG] (default parentbased_always_on).
+    this.#provider = new BasicTracerProvider(
+      o.sampler === undefined
+        ? { resource, spanProcessors: processors }
+        : { resource, sampler: samplerOf(o.sampler, o.sampleRatio ?? 1), spanProcessors: processors },
+    );
     this.tracer = this.#provider.getTracer(SCOPE, settings.serviceVersion);
     if (o.registerGlobal) {
       trace.setGlobalTracerProvider(this.#provider);
