@@ -11,6 +11,7 @@ import { addBuiltinChecks } from './health/builtin';
 import { HealthChecks } from './health/checks';
 import type { CheckFunction, CheckOptions } from './health/health';
 import { attachShutdown, type ShutdownHandle, type ShutdownOptions } from './health/shutdown';
+import { ShutdownLedger, type ShutdownReport } from './health/shutdown-report';
 import { createRouter, mayServe } from './http/router';
 import { serverOptions } from './http/server';
 import { MetricsCollector } from './metrics/collector';
@@ -87,16 +88,23 @@ export interface Observability {
   readonly alerts: Alerts;
   /** Graceful shutdown of `server` on SIGTERM/SIGINT (readiness 503, grace, drain, flush, exit). */
   attachShutdown(server: import('node:http').Server, options?: ShutdownOptions): ShutdownHandle;
-  /** Stop every timer, flush what is buffered; idempotent (every call returns the same promise). */
-  shutdown(): Promise<void>;
+  /**
+   * Stop every timer, flush what is buffered; idempotent (every call returns the same promise). Resolves
+   * to what could not be delivered (also written to stderr), what waits in the spool, and failed steps.
+   */
+  shutdown(): Promise<ShutdownReport>;
 }
 
-/** A step of `shutdown()`; steps run in ascending `order`, each bounded by the shutdown timeout. */
+/**
+ * A step of `shutdown()`; steps run in ascending `order`, each bounded by its own option
+ * (`tracing.shutdownTimeoutMillis`, `logging.shutdownTimeoutMs`); there is no cap above them.
+ */
 export interface ShutdownStep {
   readonly name: string;
   /** Lower runs first: 10 stop intake, 50 flush spans/logs, 90 stop timers. */
   readonly order: number;
-  run(): Promise<void> | void;
+  /** Run the step; `ledger` takes what it could not deliver. */
+  run(ledger: ShutdownLedger): Promise<void> | void;
 }
 
 /**
@@ -119,9 +127,6 @@ export interface InstanceContext {
   /** Register a health check (e.g. a shipper's backlog, the span exporter); same as `obs.health.addCheck()`. */
   addHealthCheck(name: string, fn: CheckFunction, options?: CheckOptions): void;
 }
-
-/** Upper bound of any single shutdown step, in milliseconds. */
-const SHUTDOWN_STEP_TIMEOUT_MS = 10_000;
 
 /** Create an observability stack. Throws a TypeError/RangeError naming the option when options are invalid. */
 export function createObservability(options: ObservabilityOptions = {}): Observability {
@@ -243,27 +248,21 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     alerts,
   });
 
-  let stopping: Promise<void> | undefined;
-  const runSteps = async (): Promise<void> => {
+  let stopping: Promise<ShutdownReport> | undefined;
+  const runSteps = async (): Promise<ShutdownReport> => {
+    const ledger = new ShutdownLedger();
     const ordered = [...steps].sort((a, b) => a.order - b.order);
     for (const step of ordered) {
-      let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([
-          Promise.resolve().then(() => step.run()),
-          new Promise<void>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`shutdown step "${step.name}" timed out`)), SHUTDOWN_STEP_TIMEOUT_MS);
-            timer.unref();
-          }),
-        ]);
+        await step.run(ledger);
       } catch (err) {
+        ledger.failedStep(step.name);
         reportError(`shutdown:${step.name}`, err);
-      } finally {
-        if (timer) clearTimeout(timer);
       }
     }
+    return ledger.finish((text) => void process.stderr.write(text));
   };
-  const shutdown = (): Promise<void> => {
+  const shutdown = (): Promise<ShutdownReport> => {
     stopping ??= runSteps();
     return stopping;
   };

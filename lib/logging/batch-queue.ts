@@ -59,6 +59,13 @@ export interface BatchQueueSettings<T extends QueuedEntry> {
   send(batch: readonly T[], signal: AbortSignal): Promise<BatchOutcome<T>>;
   /** Entries that will never arrive, with the reason (the dead-letter path). Must not throw. */
   onDrop(items: readonly T[], reason: string, detail: string): void;
+  /** Entries the backend confirmed (a 409 on a retried `create` included). Must not throw. */
+  onDelivered?(items: readonly T[]): void;
+  /**
+   * Entries still undelivered when the queue closes: returns those that are lost (dropped as
+   * `shutdown`); the others are kept elsewhere (the spool). Default: all are lost. Must not throw.
+   */
+  keep?(items: readonly T[]): readonly T[];
   readonly metrics: PipelineMetrics;
 }
 
@@ -105,6 +112,11 @@ export class BatchQueue<T extends QueuedEntry> {
   /** Bytes queued plus in flight. */
   get bytes(): number {
     return this.#queuedBytes + this.#inFlightBytes;
+  }
+
+  /** True when an entry of `bytes` would be queued now (open, and room under `maxQueueBytes`). */
+  wouldAccept(bytes: number): boolean {
+    return !this.#closed && this.bytes + bytes <= this.#s.maxQueueBytes;
   }
 
   /** Queue an entry; returns false (and accounts for it as dropped) when it cannot be taken. */
@@ -161,7 +173,7 @@ export class BatchQueue<T extends QueuedEntry> {
       this.#items = [];
       this.#head = 0;
       this.#queuedBytes = 0;
-      this.#drop(left, 'shutdown', `not delivered within the shutdown timeout of ${timeoutMs} ms`);
+      this.#left(left, `not delivered within the shutdown timeout of ${timeoutMs} ms`);
     }
     this.#s.metrics.queue(this.bytes, this.size);
     this.#s.metrics.publish();
@@ -267,7 +279,7 @@ export class BatchQueue<T extends QueuedEntry> {
       const retryable = !(err instanceof SendError) || err.retryable;
       const detail = err instanceof Error ? err.message : String(err);
       if (this.#hardStop) {
-        this.#drop(batch, 'shutdown', detail);
+        this.#left(batch, detail);
         return false;
       }
       if (!retryable) {
@@ -281,13 +293,13 @@ export class BatchQueue<T extends QueuedEntry> {
     }
     const retry = new Set(outcome.retry);
     const rejected = new Set(outcome.rejected.map((r) => r.item));
-    let delivered = 0;
-    for (const it of batch) if (!retry.has(it) && !rejected.has(it)) delivered++;
-    this.#s.metrics.shipped(delivered);
+    const delivered = retry.size + rejected.size === 0 ? batch : batch.filter((it) => !retry.has(it) && !rejected.has(it));
+    this.#s.metrics.shipped(delivered.length);
+    this.#s.onDelivered?.(delivered);
     for (const r of outcome.rejected) this.#drop([r.item], 'rejected', r.detail);
     if (outcome.retry.length === 0) return false;
     if (this.#hardStop) {
-      this.#drop(outcome.retry, 'shutdown', 'retry pending at shutdown');
+      this.#left(outcome.retry, 'retry pending at shutdown');
       return false;
     }
     return this.#retry(outcome.retry, 'retryable item failures');
@@ -321,6 +333,11 @@ export class BatchQueue<T extends QueuedEntry> {
       if (!this.#closing) t.unref();
       this.#wake = done;
     });
+  }
+
+  /** Entries undelivered at shutdown: lost unless the `keep` hook keeps them. */
+  #left(items: readonly T[], detail: string): void {
+    this.#drop(this.#s.keep ? this.#s.keep(items) : items, 'shutdown', detail);
   }
 
   #drop(items: readonly T[], reason: string, detail: string): void {

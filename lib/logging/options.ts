@@ -4,6 +4,7 @@ import { readBool, readEnum, readNumber, readOptionalString, readPatterns, readS
 import { resolveElasticsearchOptions, type ElasticsearchTransportOptions } from './elasticsearch';
 import { LOG_LEVEL_NAMES, type LogLevel } from './levels';
 import { resolveLokiOptions, type LokiTransportOptions } from './loki';
+import { resolveSpoolOptions, type ResolvedSpoolOptions, type SpoolOptions } from './spool-options';
 
 /** Options of the access log (one line per request). */
 export interface AccessLogOptions {
@@ -33,8 +34,13 @@ export interface LoggingOptions {
   readonly elasticsearch?: ElasticsearchTransportOptions;
   /** Ship to Grafana Loki (push API). Default: off. */
   readonly loki?: LokiTransportOptions;
-  /** How long `shutdown()` waits for the shippers to deliver what is queued. Default `8000` ms. */
+  /**
+   * How long `shutdown()` waits for the shippers to deliver what is queued (the only bound of the log drain);
+   * what is left then is kept in the spool, or reported lost. Default `8000` ms.
+   */
   readonly shutdownTimeoutMs?: number;
+  /** On-disk spool of the shippers: lines survive a crash and are replayed at the next start (docs/spool.md). Default: off. */
+  readonly spool?: SpoolOptions;
 }
 
 /** Logging options with defaults resolved. */
@@ -50,9 +56,10 @@ export interface ResolvedLoggingOptions {
   readonly elasticsearch: ElasticsearchTransportOptions | undefined;
   readonly loki: LokiTransportOptions | undefined;
   readonly shutdownTimeoutMs: number;
+  readonly spool: ResolvedSpoolOptions | undefined;
 }
 
-const LOGGING_KEYS = ['enabled', 'file', 'level', 'redact', 'stdout', 'transports', 'accessLog', 'elasticsearch', 'loki', 'shutdownTimeoutMs'] as const;
+const LOGGING_KEYS = ['enabled', 'file', 'level', 'redact', 'stdout', 'transports', 'accessLog', 'elasticsearch', 'loki', 'shutdownTimeoutMs', 'spool'] as const;
 
 function readTransports(bag: Bag): readonly TransportStream[] {
   const v = bag.transports;
@@ -91,5 +98,6 @@ export function resolveLoggingOptions(section: unknown): ResolvedLoggingOptions 
     elasticsearch: l.elasticsearch === undefined ? undefined : Object.freeze({ ...(l.elasticsearch as ElasticsearchTransportOptions) }),
     loki: l.loki === undefined ? undefined : Object.freeze({ ...(l.loki as LokiTransportOptions) }),
     shutdownTimeoutMs: readNumber(l, 'shutdownTimeoutMs', 'logging', 8000, { min: 1 }),
+    spool: resolveSpoolOptions(l.spool),
   });
 }

@@ -13,6 +13,7 @@ import { RequestLogger, requestLogBinder } from './request-log';
 import type { ShippingTransport, ShippedEntry } from './shipper';
 import { FanoutTransport } from './fanout';
 import { JsonLinesTransport } from './stdout';
+import { SpoolDirectory } from './spool-dir';
 
 /** What the logging subsystem gives the instance. */
 export interface LoggingSubsystem {
@@ -28,7 +29,9 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
   const o = ctx.options.logging;
   if (!o.enabled) return disabledLogging(ctx);
   const isSecret = memoizeMatcher(secretKeyMatcher(o.redact));
-  const internals = { metrics: ctx.metrics, reportError: ctx.reportError, isSecret };
+  // Opened (and locked) only when a shipper will use it; a second process on the same directory throws here.
+  const spool = o.spool && (o.elasticsearch || o.loki) ? new SpoolDirectory(o.spool) : undefined;
+  const internals = { metrics: ctx.metrics, reportError: ctx.reportError, isSecret, ...(spool ? { spool } : {}) };
   const shippers: ShippingTransport<ShippedEntry>[] = [];
   if (o.elasticsearch) shippers.push(new ElasticsearchTransport(o.elasticsearch, internals) as unknown as ShippingTransport<ShippedEntry>);
   if (o.loki) shippers.push(new LokiTransport(o.loki, internals) as unknown as ShippingTransport<ShippedEntry>);
@@ -40,7 +43,7 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
     lineTransports.push(new JsonLinesTransport({ stream }));
   }
   // Backlog checks (non-critical): /health warns while a backend is behind or lines were dropped.
-  for (const s of shippers) ctx.addHealthCheck(`log-shipping:${s.transportName}`, shipperBacklogCheck(s, s.maxQueueBytes));
+  for (const s of shippers) ctx.addHealthCheck(`log-shipping:${s.transportName}`, shipperBacklogCheck(s, s.maxQueueBytes, o.spool?.maxBytes));
   // The package's own transports sit behind one fan-out (one winston pipe per line instead of one
   // per transport); transports from `logging.transports` are the caller's and stay on the logger.
   const fanout = new FanoutTransport([...lineTransports, ...shippers]);
@@ -60,9 +63,17 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
   ctx.onShutdown({
     name: 'logging',
     order: 60,
-    run: async () => {
+    run: async (ledger) => {
       for (const t of lineTransports) t.flush();
-      await Promise.all(shippers.map((s) => s.shutdown(o.shutdownTimeoutMs)));
+      try {
+        const ends = await Promise.all(shippers.map((s) => s.shutdown(o.shutdownTimeoutMs)));
+        for (const e of ends) {
+          ledger.lost(e.transport, 'log lines', e.lost);
+          if (e.spoolDir !== undefined) ledger.kept(e.transport, 'log lines', e.kept, e.spoolDir);
+        }
+      } finally {
+        spool?.release();
+      }
       await Promise.all(lineTransports.map((t) => t.drain()));
     },
   });

@@ -17,7 +17,14 @@ export function installTracing(ctx: InstanceContext): TracingSystem {
     metrics: ctx.metrics,
   });
   if (tracing.enabled) ctx.addParticipant(createTracingParticipant(tracing, options.legacyAttributes));
-  ctx.onShutdown({ name: 'tracing', order: 50, run: () => tracing.shutdown() });
+  ctx.onShutdown({
+    name: 'tracing',
+    order: 50,
+    run: async (ledger) => {
+      await tracing.shutdown();
+      ledger.lost('otlp', 'spans', tracing.lostAtShutdown);
+    },
+  });
   const exported = ctx.metrics.get('observability_spans_exported_total');
   const dropped = ctx.metrics.get('observability_spans_dropped_total');
   if (tracing.enabled && tracing.endpoint && exported && dropped) {

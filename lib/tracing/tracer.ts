@@ -32,7 +32,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import type { MetricsCollector } from '../metrics/collector';
 import type { ResolvedTracingOptions, SamplerName } from './options';
-import { spanProcessorMeterProvider } from './span-metrics';
+import { CountingSpanProcessor, spanProcessorMeterProvider, SpanTally } from './span-metrics';
 import { SpanStore, type SpanRecord, type TraceQuery, type TraceSummary } from './span-store';
 
 /** Span kinds accepted by {@link TracingSystem.withSpan}. */
@@ -128,6 +128,8 @@ export class TracingSystem {
   readonly #store: SpanStore;
   readonly #shutdownTimeoutMillis: number;
   #stopped: Promise<void> | undefined;
+  readonly #tally = new SpanTally();
+  #lost = 0;
 
   /** Build the tracer from resolved options; registers the global context manager when none is. */
   constructor(settings: TracingSettings) {
@@ -161,9 +163,9 @@ export class TracingSystem {
         maxExportBatchSize: o.maxExportBatchSize,
         scheduledDelayMillis: o.scheduledDelayMillis,
         exportTimeoutMillis: o.exportTimeoutMillis,
-        selfObsMeterProvider: spanProcessorMeterProvider(settings.metrics),
+        selfObsMeterProvider: spanProcessorMeterProvider(settings.metrics, this.#tally),
       };
-      processors.push(new BatchSpanProcessor(exporter, buffer));
+      processors.push(new CountingSpanProcessor(new BatchSpanProcessor(exporter, buffer), this.#tally));
     }
     const resource = defaultResource()
       .merge(detectResources({ detectors: [envDetector] }))
@@ -244,6 +246,14 @@ export class TracingSystem {
     await this.#provider?.forceFlush();
   }
 
+  /**
+   * Spans the exporter could not deliver during {@link TracingSystem.shutdown}: it failed to export them,
+   * or they were still queued when `tracing.shutdownTimeoutMillis` ended (`reason="shutdown"`).
+   */
+  get lostAtShutdown(): number {
+    return this.#lost;
+  }
+
   /** Flush queued spans (bounded by `tracing.shutdownTimeoutMillis`) and stop the provider; idempotent. */
   shutdown(): Promise<void> {
     this.#stopped ??= this.#shutdown();
@@ -258,10 +268,15 @@ export class TracingSystem {
       timer = setTimeout(resolve, this.#shutdownTimeoutMillis);
       timer.unref();
     });
+    const t = this.#tally;
+    const droppedBefore = t.dropped;
     try {
       await Promise.race([provider.shutdown(), deadline]);
     } finally {
       clearTimeout(timer);
+      const left = t.pending;
+      if (left > 0) t.droppedCounter?.inc({ reason: 'shutdown' }, left);
+      this.#lost = t.dropped - droppedBefore + left;
     }
   }
 }
