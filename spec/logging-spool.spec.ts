@@ -112,12 +112,24 @@ describe('logging.spool (child processes)', () => {
     }
   });
 
-  it('Loki outage, 5,000 lines, kill -9, Loki back, restart: each entry received once, with its original timestamp', async () => {
+  it('Loki: 1,000 lines delivered, then an outage, 4,000 more, kill -9, Loki back, restart: each entry received once (acknowledged lines are not sent again), with its original timestamp', async () => {
     const loki = await startLokiStandIn();
     const dir = tempDir();
+    const t = { transport: 'loki' };
     try {
+      const a = await startApp({ LOKI_URL: loki.url, SPOOL_DIR: dir, LINES: '1000' });
+      await waitFor(async () => loki.entries.length === 1000 && (await metric(a.url, 'observability_log_spool_lines', t)) === 0, 20_000, 50, '1,000 lines acknowledged');
       await loki.stop();
-      await crashDuringOutage('LOKI_URL', loki.url, 'loki', dir);
+      assert.equal((await request(a.url, `/log?from=1000&count=${LINES - 1000}`)).status, 200);
+      await waitFor(
+        async () => (await metric(a.url, 'observability_log_spool_lines', t)) === LINES - 1000 && (await metric(a.url, 'observability_log_spool_unwritten_bytes', t)) === 0,
+        20_000,
+        50,
+        'the outage’s lines written to the spool',
+      );
+      // One segment holds all 5,000 lines: only its ack file keeps the first 1,000 from being sent again.
+      assert.equal(segments(path.join(dir, 'loki')).length, 1);
+      await kill9(a.fx);
       await loki.start();
       const b = await restartAndDrain({ LOKI_URL: loki.url, SPOOL_DIR: dir }, 'loki', () => loki.entries.length, LINES);
       const lines = loki.entries.map((e) => e.line);
@@ -128,6 +140,23 @@ describe('logging.spool (child processes)', () => {
       assert.equal(await b.fx.exited, 0, b.fx.output());
     } finally {
       await loki.stop();
+    }
+  });
+
+  it('sync: "always": a line is on disk when log() returns (kill -9 right after logging loses nothing)', async () => {
+    const es = await startElasticsearchStandIn();
+    const dir = tempDir();
+    try {
+      await es.refuse();
+      const a = await startApp({ ES_URL: es.url, SPOOL_DIR: dir, SPOOL_SYNC: 'always', LINES: '300' });
+      await kill9(a.fx);
+      await es.reopen();
+      const b = await restartAndDrain({ ES_URL: es.url, SPOOL_DIR: dir }, 'elasticsearch', () => es.documents().length, 300);
+      assert.equal(new Set(es.documents().map((d) => d.n)).size, 300);
+      assert.equal(es.documents().length, 300);
+      await stopChild(b.fx.child, b.fx.exited);
+    } finally {
+      await es.stop();
     }
   });
 
