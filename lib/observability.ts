@@ -105,6 +105,8 @@ export interface ShutdownStep {
   readonly order: number;
   /** Run the step; `ledger` takes what it could not deliver. */
   run(ledger: ShutdownLedger): Promise<void> | void;
+  /** The process exits now (a forced shutdown): account for what is undelivered, synchronously. */
+  abandon?(ledger: ShutdownLedger): void;
 }
 
 /**
@@ -262,6 +264,21 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     }
     return ledger.finish((text) => void process.stderr.write(text));
   };
+  let abandoned: ShutdownReport | undefined;
+  const abandon = (): ShutdownReport => {
+    if (abandoned) return abandoned;
+    const ledger = new ShutdownLedger();
+    for (const step of [...steps].sort((a, b) => a.order - b.order)) {
+      try {
+        step.abandon?.(ledger);
+      } catch (err) {
+        ledger.failedStep(step.name);
+        reportError(`shutdown:${step.name}`, err);
+      }
+    }
+    abandoned = ledger.finish((text) => void process.stderr.write(text));
+    return abandoned;
+  };
   const shutdown = (): Promise<ShutdownReport> => {
     stopping ??= runSteps();
     return stopping;
@@ -312,7 +329,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     dashboard,
     alerts,
     attachShutdown: (server, shutdownOptions) =>
-      attachShutdown(server, { beginShutdown: () => health.beginShutdown(), shutdown, reportError }, shutdownOptions),
+      attachShutdown(server, { beginShutdown: () => health.beginShutdown(), shutdown, abandon, reportError }, shutdownOptions),
     shutdown,
   };
 }

@@ -222,7 +222,7 @@ describe('logging.spool (child processes)', () => {
     }
   });
 
-  it('SIGTERM during an outage without a spool: the loss per destination on stderr, every line dead-lettered, exit code 1, after the full logging.shutdownTimeoutMs', async () => {
+  it('SIGTERM during an outage without a spool: the loss per destination on stderr, every line dead-lettered, exit code 1 (a logging.shutdownTimeoutMs past the old 10 s step cap)', async () => {
     const es = await startElasticsearchStandIn();
     const otlp = await startLoopbackServer((_req, res) => res.end());
     await otlp.stop();
@@ -238,6 +238,21 @@ describe('logging.spool (child processes)', () => {
       assert.match(out, new RegExp(`shutdown: NOT DELIVERED \\(lost\\): .*elasticsearch: ${LINES} log lines`));
       assert.match(out, new RegExp(`shutdown done code=1 forced=false dead-lettered=${LINES}\\b`));
       assert.equal(es.documents().length, 0);
+    } finally {
+      await es.stop();
+    }
+  });
+
+  it('a forced shutdown (attachShutdown.timeoutMs before the drain ends) still reports, dead-letters and counts what it abandons', async () => {
+    const es = await startElasticsearchStandIn();
+    try {
+      await es.refuse();
+      const a = await startApp({ ES_URL: es.url, LINES: '2000', SHUTDOWN_TIMEOUT_MS: '30000', ATTACH_TIMEOUT_MS: '1500' });
+      a.fx.child.kill('SIGTERM');
+      assert.equal(await a.fx.exited, 1, a.fx.output());
+      const out = a.fx.output();
+      assert.match(out, /shutdown: NOT DELIVERED \(lost\): elasticsearch: 2000 log lines/);
+      assert.match(out, /shutdown done code=1 forced=true dead-lettered=2000\b/);
     } finally {
       await es.stop();
     }

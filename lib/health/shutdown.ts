@@ -47,6 +47,8 @@ export interface ShutdownParts {
   beginShutdown(): void;
   /** `obs.shutdown()`: flush spans and logs, stop timers; `failed` when something was lost or a step failed. */
   shutdown(): Promise<{ readonly failed: boolean }>;
+  /** A forced end: report what is still undelivered (synchronously) before the process exits. */
+  abandon?(): void;
   readonly reportError: (component: string, err: unknown) => void;
 }
 
@@ -124,6 +126,11 @@ export function attachShutdown(server: Server, parts: ShutdownParts, options: Sh
     if (finished) return;
     parts.reportError('shutdown', new Error(`forced: ${why}`));
     server.closeAllConnections?.();
+    try {
+      parts.abandon?.();
+    } catch (err) {
+      parts.reportError('shutdown:abandon', err);
+    }
     end({ reason, forced: true, code: 1 });
   };
 

@@ -85,6 +85,7 @@ export class BatchQueue<T extends QueuedEntry> {
   #closing = false;
   #closed = false;
   #hardStop = false;
+  #abandoned = false;
   #abort: AbortController | undefined;
   #wake: (() => void) | undefined;
   #pumpDone: Promise<void> = Promise.resolve();
@@ -176,6 +177,31 @@ export class BatchQueue<T extends QueuedEntry> {
       this.#left(left, `not delivered within the shutdown timeout of ${timeoutMs} ms`);
     }
     this.#s.metrics.queue(this.bytes, this.size);
+    this.#s.metrics.publish();
+  }
+
+  /**
+   * The process exits now (a forced shutdown): whatever is queued or in flight is accounted for at once
+   * (kept by the `keep` hook or dropped as `shutdown`), the request in flight is aborted. Idempotent.
+   */
+  abandon(detail: string): void {
+    if (this.#abandoned) return;
+    this.#abandoned = true;
+    this.#closing = true;
+    this.#closed = true;
+    this.#hardStop = true;
+    clearInterval(this.#interval);
+    const left = [...this.#inFlight, ...this.#items.slice(this.#head)];
+    this.#inFlight = [];
+    this.#inFlightBytes = 0;
+    this.#items = [];
+    this.#head = 0;
+    this.#queuedBytes = 0;
+    this.#due = 0;
+    this.#abort?.abort(new Error(detail));
+    this.#wake?.();
+    this.#left(left, detail);
+    this.#s.metrics.queue(0, 0);
     this.#s.metrics.publish();
   }
 
@@ -276,6 +302,8 @@ export class BatchQueue<T extends QueuedEntry> {
     try {
       outcome = await this.#s.send(batch, abort.signal);
     } catch (err) {
+      // Abandoned: the batch was accounted for then.
+      if (this.#abandoned) return false;
       const retryable = !(err instanceof SendError) || err.retryable;
       const detail = err instanceof Error ? err.message : String(err);
       if (this.#hardStop) {
@@ -291,6 +319,7 @@ export class BatchQueue<T extends QueuedEntry> {
       clearTimeout(timer);
       this.#abort = undefined;
     }
+    if (this.#abandoned) return false;
     const retry = new Set(outcome.retry);
     const rejected = new Set(outcome.rejected.map((r) => r.item));
     const delivered = retry.size + rejected.size === 0 ? batch : batch.filter((it) => !retry.has(it) && !rejected.has(it));

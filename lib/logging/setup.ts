@@ -10,7 +10,8 @@ import { createLogger, memoizeMatcher, type ObservabilityLogger } from './logger
 import { shipperBacklogCheck } from './health';
 import { LokiTransport } from './loki';
 import { RequestLogger, requestLogBinder } from './request-log';
-import type { ShippingTransport, ShippedEntry } from './shipper';
+import type { ShipperShutdown, ShippingTransport, ShippedEntry } from './shipper';
+import type { ShutdownLedger } from '../health/shutdown-report';
 import { FanoutTransport } from './fanout';
 import { JsonLinesTransport } from './stdout';
 import { SpoolDirectory } from './spool-dir';
@@ -60,21 +61,28 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
       stateOf: (req) => ctx.states.of(req),
     }),
   );
+  const account = (ledger: ShutdownLedger, ends: readonly ShipperShutdown[]): void => {
+    for (const e of ends) {
+      ledger.lost(e.transport, 'log lines', e.lost);
+      if (e.spoolDir !== undefined) ledger.kept(e.transport, 'log lines', e.kept, e.spoolDir);
+    }
+  };
   ctx.onShutdown({
     name: 'logging',
     order: 60,
     run: async (ledger) => {
       for (const t of lineTransports) t.flush();
       try {
-        const ends = await Promise.all(shippers.map((s) => s.shutdown(o.shutdownTimeoutMs)));
-        for (const e of ends) {
-          ledger.lost(e.transport, 'log lines', e.lost);
-          if (e.spoolDir !== undefined) ledger.kept(e.transport, 'log lines', e.kept, e.spoolDir);
-        }
+        account(ledger, await Promise.all(shippers.map((s) => s.shutdown(o.shutdownTimeoutMs))));
       } finally {
         spool?.release();
       }
       await Promise.all(lineTransports.map((t) => t.drain()));
+    },
+    abandon: (ledger) => {
+      for (const t of lineTransports) t.flush();
+      account(ledger, shippers.map((s) => s.abandon()));
+      spool?.release();
     },
   });
   return { logger, shippers, attach: (t) => void fanout.add(t) };

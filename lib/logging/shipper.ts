@@ -209,6 +209,20 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
     return this.#closing;
   }
 
+  /**
+   * The process exits now (a forced shutdown): what is still undelivered is kept in the spool or
+   * dropped (`shutdown`) and dead-lettered at once; the spool is synced and closed.
+   */
+  abandon(): ShipperShutdown {
+    const lostBefore = this.#pipeline.snapshot().dropped.shutdown ?? 0;
+    if (this.#tick) clearInterval(this.#tick);
+    this.#queue.abandon('the shutdown was forced before it was delivered');
+    this.poster.close();
+    this.#spool?.close();
+    const lost = (this.#pipeline.snapshot().dropped.shutdown ?? 0) - lostBefore;
+    return { transport: this.transportName, lost, kept: this.#kept, spoolDir: this.#spool?.path };
+  }
+
   async #shutdown(timeoutMs: number): Promise<ShipperShutdown> {
     const lostBefore = this.#pipeline.snapshot().dropped.shutdown ?? 0;
     const spool = this.#spool;

@@ -24,6 +24,7 @@ export function installTracing(ctx: InstanceContext): TracingSystem {
       await tracing.shutdown();
       ledger.lost('otlp', 'spans', tracing.lostAtShutdown);
     },
+    abandon: (ledger) => ledger.lost('otlp', 'spans', tracing.abandon()),
   });
   const exported = ctx.metrics.get('observability_spans_exported_total');
   const dropped = ctx.metrics.get('observability_spans_dropped_total');

@@ -130,6 +130,7 @@ export class TracingSystem {
   #stopped: Promise<void> | undefined;
   readonly #tally = new SpanTally();
   #lost = 0;
+  #abandoned = false;
 
   /** Build the tracer from resolved options; registers the global context manager when none is. */
   constructor(settings: TracingSettings) {
@@ -254,6 +255,18 @@ export class TracingSystem {
     return this.#lost;
   }
 
+  /**
+   * The process exits now (a forced shutdown): the spans still waiting for export are counted as
+   * dropped (`reason="shutdown"`) and returned; a shutdown still running counts nothing more.
+   */
+  abandon(): number {
+    if (this.#abandoned) return 0;
+    this.#abandoned = true;
+    const left = this.#tally.pending;
+    if (left > 0) this.#tally.droppedCounter?.inc({ reason: 'shutdown' }, left);
+    return left;
+  }
+
   /** Flush queued spans (bounded by `tracing.shutdownTimeoutMillis`) and stop the provider; idempotent. */
   shutdown(): Promise<void> {
     this.#stopped ??= this.#shutdown();
@@ -274,9 +287,11 @@ export class TracingSystem {
       await Promise.race([provider.shutdown(), deadline]);
     } finally {
       clearTimeout(timer);
-      const left = t.pending;
-      if (left > 0) t.droppedCounter?.inc({ reason: 'shutdown' }, left);
-      this.#lost = t.dropped - droppedBefore + left;
+      if (!this.#abandoned) {
+        const left = t.pending;
+        if (left > 0) t.droppedCounter?.inc({ reason: 'shutdown' }, left);
+        this.#lost = t.dropped - droppedBefore + left;
+      }
     }
   }
 }
