@@ -160,6 +160,30 @@ describe('logging.spool (child processes)', () => {
     }
   });
 
+  it('the spool holds what the memory queue cannot: maxQueueBytes 64 KiB, outage, 5,000 lines, none dropped; backend back: all delivered once, in order', async () => {
+    const es = await startElasticsearchStandIn();
+    const dir = tempDir();
+    const t = { transport: 'elasticsearch' };
+    try {
+      await es.refuse();
+      const a = await startApp({ ES_URL: es.url, SPOOL_DIR: dir, MAX_QUEUE_BYTES: String(64 * 1024), LINES: String(LINES) });
+      await waitFor(async () => (await metric(a.url, 'observability_log_spool_lines', t)) === LINES, 20_000, 50, `${LINES} lines in the spool`);
+      assert.equal(await metric(a.url, 'observability_log_lines_dropped_total', t), 0);
+      assert.ok((await metric(a.url, 'observability_log_queue_bytes', t)) <= 64 * 1024);
+      await es.reopen();
+      await waitFor(async () => es.documents().length >= LINES && (await metric(a.url, 'observability_log_spool_segments', t)) === 0, 30_000, 50, 'every line delivered, the spool empty');
+      assert.deepEqual(
+        es.documents().map((d) => d.n),
+        Array.from({ length: LINES }, (_, i) => i),
+      );
+      assert.equal(await metric(a.url, 'observability_log_lines_dropped_total', t), 0);
+      await stopChild(a.fx.child, a.fx.exited);
+      assert.equal(await a.fx.exited, 0, a.fx.output());
+    } finally {
+      await es.stop();
+    }
+  });
+
   it('a torn final record (crash in the middle of a write) is skipped and counted; every whole line arrives once', async () => {
     const es = await startElasticsearchStandIn();
     const dir = tempDir();

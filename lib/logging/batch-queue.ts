@@ -115,6 +115,11 @@ export class BatchQueue<T extends QueuedEntry> {
     return this.#queuedBytes + this.#inFlightBytes;
   }
 
+  /** False once the queue is closed. */
+  get accepting(): boolean {
+    return !this.#closed;
+  }
+
   /** True when an entry of `bytes` would be queued now (open, and room under `maxQueueBytes`). */
   wouldAccept(bytes: number): boolean {
     return !this.#closed && this.bytes + bytes <= this.#s.maxQueueBytes;

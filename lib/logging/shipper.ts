@@ -124,10 +124,20 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
     this.#pipeline.spool(spool.stats());
   }
 
-  /** Queue the segments an earlier process left, oldest first, as long as the queue has room for the next one. */
+  /**
+   * Queue the segments on disk only (left by an earlier process, or written while the queue was full),
+   * oldest first, as long as the queue has room for the next one; then the disk-only segment being written.
+   */
   #replay(): void {
     const spool = this.#spool as Spool;
-    for (let next = spool.backlogBytes; next !== undefined; next = spool.backlogBytes) {
+    for (;;) {
+      const next = spool.backlogBytes;
+      if (next === undefined) {
+        if (!spool.overflowing || (this.#queue.size > 0 && !this.#queue.wouldAccept(spool.overflowBytes))) return;
+        spool.endOverflow();
+        if (spool.backlogBytes === undefined) return;
+        continue;
+      }
       if (this.#queue.size > 0 && !this.#queue.wouldAccept(next)) return;
       const got = spool.readBacklog();
       if (!got) return;
@@ -174,15 +184,16 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
     try {
       const entry = this.toEntry(this.#safe(info));
       const spool = this.#spool;
-      if (spool !== undefined && this.#queue.wouldAccept(entry.bytes)) {
+      if (spool !== undefined && this.#queue.accepting) {
+        // Memory queue full (or lines already waiting on disk only): the line goes to disk only and is
+        // queued when its segment is read back.
+        const diskOnly = spool.overflowing || !this.#queue.wouldAccept(entry.bytes);
         const r = this.spoolRecord(entry);
-        if (!spool.append(r.buf, r.start, r.end, entry)) {
-          this.#spoolFull(entry);
-          if (next) next();
-          return;
-        }
+        if (!spool.append(r.buf, r.start, r.end, entry, diskOnly)) this.#spoolFull(entry);
+        else if (!diskOnly) this.#queue.push(entry);
+      } else {
+        this.#queue.push(entry);
       }
-      this.#queue.push(entry);
     } catch (err) {
       this.#pipeline.dropped('unserialisable', 1);
       this.reportError(`${this.transportName}-transport`, err);
@@ -220,7 +231,7 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
     this.poster.close();
     this.#spool?.close();
     const lost = (this.#pipeline.snapshot().dropped.shutdown ?? 0) - lostBefore;
-    return { transport: this.transportName, lost, kept: this.#kept, spoolDir: this.#spool?.path };
+    return { transport: this.transportName, lost, kept: this.#kept + (this.#spool?.unqueued ?? 0), spoolDir: this.#spool?.path };
   }
 
   async #shutdown(timeoutMs: number): Promise<ShipperShutdown> {
@@ -238,7 +249,7 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
       }
     }
     const lost = (this.#pipeline.snapshot().dropped.shutdown ?? 0) - lostBefore;
-    return { transport: this.transportName, lost, kept: this.#kept, spoolDir: spool?.path };
+    return { transport: this.transportName, lost, kept: this.#kept + (spool?.unqueued ?? 0), spoolDir: spool?.path };
   }
 
   /** winston calls this when the logger closes: drain with the default timeout. */

@@ -22,6 +22,8 @@ export class SpoolSegment {
   bytes = 0;
   /** No more appends. */
   sealed = false;
+  /** Written while the memory queue was full: its lines are queued only when it is read back. */
+  diskOnly = false;
   deleted = false;
   fd = -1;
   ackFd = -1;
@@ -47,7 +49,7 @@ export interface SpoolStats {
   /** Bytes of this shipper's segments on disk or buffered. */
   readonly bytes: number;
   readonly segments: number;
-  /** Lines appended or replayed and not yet settled (segments not yet replayed are not counted). */
+  /** Lines appended or read back and not yet settled (the segments of an earlier process count once read). */
   readonly lines: number;
   /** Bytes accepted but not yet written to the file (what a process crash would lose now). */
   readonly unwrittenBytes: number;
@@ -78,6 +80,8 @@ export class Spool {
   #buf = Buffer.allocUnsafe(BUFFER_BYTES);
   #len = 0;
   #closed = false;
+  /** Lines go to disk only (the memory queue was full) until the reader has caught up. */
+  #overflow = false;
 
   /** Open the spool of shipper `name` in `dir`; segments found there become the replay backlog. */
   constructor(dir: SpoolDirectory, name: string, segmentBytes: number, reportError: (err: unknown) => void) {
@@ -129,15 +133,49 @@ export class Spool {
     return { seg, records: open, torn };
   }
 
+  /** Lines on disk that are not in the memory queue: disk-only ones, and those of segments not yet read back (once counted). */
+  get unqueued(): number {
+    let n = this.#overflow && this.#cur ? this.#cur.records : 0;
+    for (const s of this.#backlog) n += s.records;
+    return n;
+  }
+
+  /** True while lines go to disk only (see {@link Spool.append}'s `diskOnly`). */
+  get overflowing(): boolean {
+    return this.#overflow;
+  }
+
+  /** Bytes of the disk-only segment being written (the next one to read back once it is sealed). */
+  get overflowBytes(): number {
+    return this.#overflow && this.#cur ? this.#cur.bytes : 0;
+  }
+
+  /**
+   * The reader has caught up with the disk-only lines: seal the segment they are being written to, so it
+   * joins the backlog, and send new lines through the memory queue again.
+   */
+  endOverflow(): void {
+    if (!this.#overflow) return;
+    this.#overflow = false;
+    if (this.#cur && this.#cur.records > 0) this.#seal();
+    else if (this.#cur) this.#cur.diskOnly = false;
+  }
+
   /**
    * Append `src[start, end)` as one record and point `ref` at it; false (nothing written) when the
    * directory's `maxBytes` would be exceeded. With `sync: "always"` the record is on disk when this returns.
+   * `diskOnly` (the memory queue is full) starts a segment whose lines are queued only when it is read
+   * back, after the segments before it; every later line goes there too until {@link Spool.endOverflow}.
    */
-  append(src: Buffer, start: number, end: number, ref: SpoolRef): boolean {
+  append(src: Buffer, start: number, end: number, ref: SpoolRef, diskOnly = false): boolean {
     const len = end - start;
     const size = len + RECORD_HEADER;
     if (this.#closed || this.#dir.used + size > this.#dir.options.maxBytes) return false;
     let cur = this.#cur;
+    if (diskOnly && !this.#overflow) {
+      this.#overflow = true;
+      cur = undefined;
+    }
     if (cur === undefined || (cur.records > 0 && cur.bytes + size > this.#segmentBytes)) cur = this.#rotate();
     if (this.#len + size > this.#buf.length) {
       this.write();
@@ -159,18 +197,30 @@ export class Spool {
 
   /** Seal the current segment (its bytes written first) and open the next. */
   #rotate(): SpoolSegment {
-    const old = this.#cur;
-    if (old) {
-      this.write();
-      old.sealed = true;
-      if (old.settled >= old.records) this.#delete(old);
-      else this.#closeFd(old);
-    }
+    this.#seal();
     const seg = new SpoolSegment(path.join(this.#path, `${String(this.#nextSeq++).padStart(12, '0')}.seg`));
     seg.fd = openSync(seg.path, 'a', 0o600);
+    seg.diskOnly = this.#overflow;
     this.#live.push(seg);
     this.#cur = seg;
     return seg;
+  }
+
+  /** Seal the current segment (its buffered bytes written first); the next append opens a new one. */
+  #seal(): void {
+    const old = this.#cur;
+    if (old) this.write();
+    this.#cur = undefined;
+    if (old) {
+      old.sealed = true;
+      if (old.diskOnly && old.records > 0) {
+        // Read back (and queued) later, oldest first, like the segments of an earlier process.
+        this.#closeFd(old);
+        this.#live.splice(this.#live.indexOf(old), 1);
+        this.#backlog.push(old);
+      } else if (old.settled >= old.records) this.#delete(old);
+      else this.#closeFd(old);
+    }
   }
 
   /** Write the buffered records to the current segment, then fdatasync it (inline with `sync: "always"` or `final`, else on the thread pool). */
@@ -273,7 +323,10 @@ export class Spool {
       bytes += s.bytes;
       lines += s.records - s.settled;
     }
-    for (const s of this.#backlog) bytes += s.bytes;
+    for (const s of this.#backlog) {
+      bytes += s.bytes;
+      lines += s.records;
+    }
     return { bytes, segments: this.#live.length + this.#backlog.length, lines, unwrittenBytes: this.#len };
   }
 
