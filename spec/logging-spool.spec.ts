@@ -5,10 +5,11 @@
  * one directory.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { createObservability, SpoolLockedError } from '../lib';
 import { startElasticsearchStandIn } from './support/elasticsearch-standin';
 import { samples } from './support/exposition';
 import { request, waitFor } from './support/http';
@@ -302,5 +303,28 @@ describe('logging.spool (child processes)', () => {
     } finally {
       await es.stop();
     }
+  });
+});
+
+describe('logging.spool lock file (in process)', () => {
+  const options = (dir: string) => ({
+    system: { enabled: false },
+    tracing: { enabled: false },
+    logging: { stdout: false, elasticsearch: { url: 'http://127.0.0.1:9' }, spool: { dir } },
+  });
+
+  it('a lock left by an earlier process with this same pid (a restarted container) is taken over; a second instance in this process is refused', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'LOCK'), `${process.pid} 0123456789abcdef\n`);
+    const obs = createObservability(options(dir));
+    assert.match(readFileSync(path.join(dir, 'LOCK'), 'utf8'), new RegExp(`^${process.pid} [0-9a-f]{16}\n$`));
+    assert.doesNotMatch(readFileSync(path.join(dir, 'LOCK'), 'utf8'), /0123456789abcdef/);
+    assert.throws(
+      () => createObservability(options(dir)),
+      (err: unknown) => err instanceof SpoolLockedError && err.dir === dir && err.pid === process.pid && err.message.includes(`"${dir}" is in use by process ${process.pid}`),
+    );
+    const report = await obs.shutdown();
+    assert.deepEqual(report.undelivered, []);
+    assert.deepEqual(readdirSync(dir), ['elasticsearch'], 'the lock is released');
   });
 });

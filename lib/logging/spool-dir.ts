@@ -1,7 +1,9 @@
 /**
  * The spool directory of one instance: created if missing, owned by one process through a lock file
- * (`LOCK`, created with O_EXCL, holding the pid), and the byte budget (`maxBytes`) its shippers share.
+ * (`LOCK`, created with O_EXCL, holding the pid and a token of the process), and the byte budget
+ * (`maxBytes`) its shippers share.
  */
+import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { ResolvedSpoolOptions } from './spool-options';
@@ -26,8 +28,14 @@ export class SpoolLockedError extends Error {
 /** A lock file younger than this without a pid in it is being written by its owner, not stale. */
 const FRESH_LOCK_MS = 5000;
 
-function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
+/**
+ * Told apart from an earlier process that had the same pid (a restarted container often gets the
+ * same one): a lock with our pid and another token was left by that process.
+ */
+const PROCESS_TOKEN = randomBytes(8).toString('hex');
+
+function isAlive(pid: number, token: string | undefined): boolean {
+  if (pid === process.pid) return token === PROCESS_TOKEN;
   try {
     process.kill(pid, 0);
     return true;
@@ -46,8 +54,9 @@ function holderOf(lock: string): number {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return -1;
     throw err;
   }
-  const pid = Number.parseInt(text, 10);
-  if (Number.isInteger(pid) && pid > 0) return isAlive(pid) ? pid : -1;
+  const [pidText, token] = text.trim().split(' ');
+  const pid = Number.parseInt(pidText ?? '', 10);
+  if (Number.isInteger(pid) && pid > 0) return isAlive(pid, token) ? pid : -1;
   return Date.now() - statSync(lock).mtimeMs < FRESH_LOCK_MS ? 0 : -1;
 }
 
@@ -80,7 +89,7 @@ export class SpoolDirectory {
       try {
         const fd = openSync(this.#lock, 'wx', 0o644);
         try {
-          writeSync(fd, `${process.pid}\n`);
+          writeSync(fd, `${process.pid} ${PROCESS_TOKEN}\n`);
         } finally {
           closeSync(fd);
         }
@@ -111,7 +120,7 @@ export class SpoolDirectory {
     if (this.#released) return;
     this.#released = true;
     try {
-      if (Number.parseInt(readFileSync(this.#lock, 'utf8'), 10) === process.pid) unlinkSync(this.#lock);
+      if (readFileSync(this.#lock, 'utf8').trim() === `${process.pid} ${PROCESS_TOKEN}`) unlinkSync(this.#lock);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
