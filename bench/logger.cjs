@@ -25,6 +25,7 @@ async function drive(log) {
 
 async function plainWinston() {
   const file = path.join(dir, 'winston.log');
+  fs.rmSync(file, { force: true });
   const logger = winston.createLogger({
     format: winston.format.combine(winston.format.timestamp(), winston.format.json()),
     transports: [new winston.transports.File({ filename: file })],
@@ -51,6 +52,7 @@ async function ours(name) {
   if (!knownTopKeys().has('logging')) return { name, label, note: 'lib/logging not wired into createObservability yet' };
   const { createObservability } = require('./servers/common.cjs').loadPackage();
   const file = path.join(dir, `${name}.log`);
+  fs.rmSync(file, { force: true });
   const obs = createObservability({
     serviceName: 'bench',
     metrics: { defaultMetrics: false },
