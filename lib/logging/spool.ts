@@ -7,42 +7,13 @@
  * written with one `writeSync` every `sync` ms (then `fdatasync`ed on the thread pool), or written and
  * synced per line with `sync: "always"`.
  */
-import { closeSync, fdatasync, fdatasyncSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { SpoolDirectory } from './spool-dir';
+import { SpoolSegment, unlinkQuiet, type SpoolRef } from './spool-segment';
 import { crc32, parseAcks, parseRecords, RECORD_HEADER, type SpoolRecord } from './spool-format';
 
-/** One segment file. */
-export class SpoolSegment {
-  /** Records appended (written or buffered); for a replayed segment, the valid records read. */
-  records = 0;
-  /** Records acknowledged or refused for good. */
-  settled = 0;
-  /** Bytes appended (written or buffered), or the file's size. */
-  bytes = 0;
-  /** No more appends. */
-  sealed = false;
-  /** Written while the memory queue was full: its lines are queued only when it is read back. */
-  diskOnly = false;
-  deleted = false;
-  fd = -1;
-  ackFd = -1;
-  /** fdatasync calls in flight on `fd` (the fd is closed after the last). */
-  syncing = 0;
-  closeWhenSynced = false;
-  /** Create the handle of segment `path`. */
-  constructor(readonly path: string) {}
-  /** The ack file's path. */
-  get ackPath(): string {
-    return this.path.slice(0, -4) + '.ack';
-  }
-}
-
-/** Where a queued line sits in the spool (set by {@link Spool.append}; `seg` undefined: not spooled). */
-export interface SpoolRef {
-  seg: SpoolSegment | undefined;
-  ord: number;
-}
+export { SpoolSegment, type SpoolRef } from './spool-segment';
 
 /** The spool's state, for the metrics and the health check. */
 export interface SpoolStats {
@@ -57,14 +28,6 @@ export interface SpoolStats {
 
 const NAME = /^(\d{12})\.seg$/;
 const BUFFER_BYTES = 1024 * 1024;
-
-function unlinkQuiet(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
-}
 
 /** See the module comment. */
 export class Spool {
