@@ -215,8 +215,14 @@ function realisticTable(realRuns, realSums) {
 
 function loggerTable(result) {
   const base = result.find((r) => r.name === 'winston')?.linesPerSec;
-  const rows = result.map((r) => [r.label, r.linesPerSec === undefined ? `n/a (${r.note})` : fmt.int(r.linesPerSec), base && r.linesPerSec ? fmt.pct(r.linesPerSec / base) : 'n/a', r.note && r.linesPerSec !== undefined ? r.note : '']);
-  return table(['Logger', 'lines/s', 'vs plain winston', 'notes'], rows);
+  const rows = result.map((r) => [
+    r.label,
+    r.linesPerSec === undefined ? `n/a (${r.note})` : fmt.int(r.linesPerSec),
+    r.usPerLine === undefined ? 'n/a' : r.usPerLine.toFixed(2),
+    base && r.linesPerSec ? fmt.pct(r.linesPerSec / base) : 'n/a',
+    r.note && r.linesPerSec !== undefined ? r.note : '',
+  ]);
+  return table(['Logger', 'lines/s', 'µs/line', 'vs plain winston', 'notes'], rows);
 }
 
 function memoryTable(points) {

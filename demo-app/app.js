@@ -7,7 +7,8 @@ const { demoAlerts } = require('./alerts');
 /**
  * Logging options from the environment: ship to Elasticsearch when ELASTICSEARCH_URL is set
  * (credentials in the URL become basic auth; ELASTICSEARCH_API_KEY sends an API key), to Loki
- * when LOKI_URL is set; LOG_LEVEL sets the level. With none set, logs go to stdout only.
+ * when LOKI_URL is set; LOG_LEVEL sets the level; SPOOL_DIR (and SPOOL_MAX_BYTES) turn on the shippers'
+ * on-disk spool. With none set, logs go to stdout only.
  * Logs over OTLP need nothing here: the package itself honours OTEL_LOGS_EXPORTER=otlp and
  * OTEL_EXPORTER_OTLP_[LOGS_]ENDPOINT (docs/otlp.md), as it honours the traces' OTEL_* variables.
  * @param {NodeJS.ProcessEnv} env
@@ -28,6 +29,8 @@ function demoLogging(env) {
     logging.elasticsearch = { url: u.toString(), ...es };
   }
   if (env.LOKI_URL) logging.loki = { url: env.LOKI_URL };
+  // An on-disk spool (docs/spool.md): shipped lines survive a crash and are replayed at the next start.
+  if (env.SPOOL_DIR) logging.spool = { dir: env.SPOOL_DIR, ...(env.SPOOL_MAX_BYTES ? { maxBytes: Number(env.SPOOL_MAX_BYTES) } : {}) };
   return logging;
 }
 

@@ -33,6 +33,7 @@ export type {
 export type { HealthChecks } from './health/checks';
 export type { HealthOptions, HealthThresholds, ResolvedHealthOptions, Threshold } from './health/options';
 export type { ShutdownOptions, ShutdownHandle, ShutdownResult, ShutdownHook } from './health/shutdown';
+export type { ShutdownReport, ShutdownCount } from './health/shutdown-report';
 export type { SystemOptions, ResolvedSystemOptions } from './system/options';
 export { DEFAULT_EXCLUDED_FS_TYPES } from './system/options';
 export type { SystemProbes, CpuTimes, MemoryFigures, MountInfo, FsFigures } from './system/probes';
@@ -56,6 +57,9 @@ export { JsonLinesTransport } from './logging/stdout';
 export type { JsonLinesTransportOptions } from './logging/stdout';
 export type { ShipperOptions, DeadLetter } from './logging/shipper-options';
 export type { PipelineSnapshot } from './logging/pipeline-metrics';
+export type { SpoolOptions } from './logging/spool-options';
+export type { SpoolStats } from './logging/spool';
+export { SpoolLockedError } from './logging/spool-dir';
 export { LOG_LEVELS } from './logging/levels';
 export type { LogLevel } from './logging/levels';
 export type { Alerts } from './alerts/engine';

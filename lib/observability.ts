@@ -12,6 +12,7 @@ import { HealthChecks } from './health/checks';
 import type { CheckFunction, CheckOptions } from './health/health';
 import { attachShutdown, type ShutdownHandle, type ShutdownOptions } from './health/shutdown';
 import { authFailureRecorder } from './http/auth-failures';
+import { ShutdownLedger, type ShutdownReport } from './health/shutdown-report';
 import { createRouter, mayServe } from './http/router';
 import { createExceptionFilter, type ExceptionFilterLike } from './http/exception-filter';
 import { serverOptions } from './http/server';
@@ -99,16 +100,25 @@ export interface Observability {
   readonly alerts: Alerts;
   /** Graceful shutdown of `server` on SIGTERM/SIGINT (readiness 503, grace, drain, flush, exit). */
   attachShutdown(server: import('node:http').Server, options?: ShutdownOptions): ShutdownHandle;
-  /** Stop every timer, flush what is buffered; idempotent (every call returns the same promise). */
-  shutdown(): Promise<void>;
+  /**
+   * Stop every timer, flush what is buffered; idempotent (every call returns the same promise). Resolves
+   * to what could not be delivered (also written to stderr), what waits in the spool, and failed steps.
+   */
+  shutdown(): Promise<ShutdownReport>;
 }
 
-/** A step of `shutdown()`; steps run in ascending `order`, each bounded by the shutdown timeout. */
+/**
+ * A step of `shutdown()`; steps run in ascending `order`, each bounded by its own option
+ * (`tracing.shutdownTimeoutMillis`, `logging.shutdownTimeoutMs`); there is no cap above them.
+ */
 export interface ShutdownStep {
   readonly name: string;
   /** Lower runs first: 10 stop intake, 50 flush spans/logs, 90 stop timers. */
   readonly order: number;
-  run(): Promise<void> | void;
+  /** Run the step; `ledger` takes what it could not deliver. */
+  run(ledger: ShutdownLedger): Promise<void> | void;
+  /** The process exits now (a forced shutdown): account for what is undelivered, synchronously. */
+  abandon?(ledger: ShutdownLedger): void;
 }
 
 /**
@@ -133,9 +143,6 @@ export interface InstanceContext {
   /** Register a health check (e.g. a shipper's backlog, the span exporter); same as `obs.health.addCheck()`. */
   addHealthCheck(name: string, fn: CheckFunction, options?: CheckOptions): void;
 }
-
-/** Upper bound of any single shutdown step, in milliseconds. */
-const SHUTDOWN_STEP_TIMEOUT_MS = 10_000;
 
 /** Create an observability stack. Throws a TypeError/RangeError naming the option when options are invalid. */
 export function createObservability(options: ObservabilityOptions = {}): Observability {
@@ -268,27 +275,36 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     });
   }
 
-  let stopping: Promise<void> | undefined;
-  const runSteps = async (): Promise<void> => {
+  let stopping: Promise<ShutdownReport> | undefined;
+  const runSteps = async (): Promise<ShutdownReport> => {
+    const ledger = new ShutdownLedger();
     const ordered = [...steps].sort((a, b) => a.order - b.order);
     for (const step of ordered) {
-      let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([
-          Promise.resolve().then(() => step.run()),
-          new Promise<void>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`shutdown step "${step.name}" timed out`)), SHUTDOWN_STEP_TIMEOUT_MS);
-            timer.unref();
-          }),
-        ]);
+        await step.run(ledger);
       } catch (err) {
+        ledger.failedStep(step.name);
         reportError(`shutdown:${step.name}`, err);
-      } finally {
-        if (timer) clearTimeout(timer);
       }
     }
+    return ledger.finish((text) => void process.stderr.write(text));
   };
-  const shutdown = (): Promise<void> => {
+  let abandoned: ShutdownReport | undefined;
+  const abandon = (): ShutdownReport => {
+    if (abandoned) return abandoned;
+    const ledger = new ShutdownLedger();
+    for (const step of [...steps].sort((a, b) => a.order - b.order)) {
+      try {
+        step.abandon?.(ledger);
+      } catch (err) {
+        ledger.failedStep(step.name);
+        reportError(`shutdown:${step.name}`, err);
+      }
+    }
+    abandoned = ledger.finish((text) => void process.stderr.write(text));
+    return abandoned;
+  };
+  const shutdown = (): Promise<ShutdownReport> => {
     stopping ??= runSteps();
     return stopping;
   };
@@ -342,7 +358,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     dashboard,
     alerts,
     attachShutdown: (server, shutdownOptions) =>
-      attachShutdown(server, { beginShutdown: () => health.beginShutdown(), shutdown, reportError }, shutdownOptions),
+      attachShutdown(server, { beginShutdown: () => health.beginShutdown(), shutdown, abandon, reportError }, shutdownOptions),
     shutdown,
   };
 }

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { request, waitFor } from './support/http';
 import { startDemo, type DemoProcess } from './support/demo';
@@ -49,5 +52,25 @@ describe('demo app logging (built package, child process)', () => {
     const lokiLine = loki.entries.find((e) => e.line.includes('user looked up'));
     assert.deepEqual(lokiLine?.labels, { service: 'demo-logs', level: 'info' });
     assert.equal(JSON.parse(String(lokiLine?.line)).trace_id, handler.trace_id);
+  });
+
+  it('SPOOL_DIR: a line logged during an Elasticsearch outage is kept in the spool at SIGTERM (exit 0) and delivered by the next start', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'eo-demo-spool-'));
+    const down = await startElasticsearchStandIn();
+    try {
+      await down.refuse();
+      const first = await startDemo({ ELASTICSEARCH_URL: down.url, SPOOL_DIR: dir, OTEL_SERVICE_NAME: 'demo-spool' });
+      assert.equal((await request(first.url, '/users/7')).status, 200);
+      assert.equal(await first.stop('SIGTERM'), 0, first.output());
+      assert.match(first.output(), /kept in the spool for the next start: elasticsearch: \d+ log lines in /);
+      assert.ok(readdirSync(path.join(dir, 'elasticsearch')).some((n) => n.endsWith('.seg')));
+      await down.reopen();
+      const second = await startDemo({ ELASTICSEARCH_URL: down.url, SPOOL_DIR: dir, OTEL_SERVICE_NAME: 'demo-spool' });
+      await waitFor(() => down.documents().some((d) => d.message === 'user looked up'), 10_000, 50, 'the spooled line');
+      assert.equal(await second.stop('SIGTERM'), 0, second.output());
+    } finally {
+      await down.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

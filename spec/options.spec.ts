@@ -27,6 +27,18 @@ describe('createObservability options', () => {
     rejects('shop', TypeError, /must be an object/);
   });
 
+  it('validates logging.spool, naming the option', async () => {
+    rejects({ logging: { spool: {} } }, TypeError, /"logging\.spool\.dir" must be a directory path/);
+    rejects({ logging: { spool: { dir: 7 } } }, TypeError, /"logging\.spool\.dir"/);
+    rejects({ logging: { spool: { dir: '/tmp/x', maxBytes: 1000 } } }, RangeError, /"logging\.spool\.maxBytes" must be at least 65536/);
+    rejects({ logging: { spool: { dir: '/tmp/x', sync: 'never' } } }, RangeError, /"logging\.spool\.sync" must be "always" or an interval in milliseconds/);
+    rejects({ logging: { spool: { dir: '/tmp/x', sync: 0 } } }, RangeError, /"logging\.spool\.sync" must be at least 1/);
+    rejects({ logging: { spool: { dir: '/tmp/x', fsync: true } } }, TypeError, /unknown option "logging\.spool\.fsync"/);
+    const obs = createObservability({ logging: { stdout: false, spool: { dir: 'relative/spool' } } });
+    assert.deepEqual(obs.options.logging.spool, { dir: `${process.cwd()}/relative/spool`, maxBytes: 268435456, syncMs: 200 });
+    await obs.shutdown();
+  });
+
   it('rejects unknown keys, naming them', () => {
     rejects({ servicename: 'x' }, TypeError, /unknown option "servicename"/);
     rejects({ metrics: { bucket: [1] } }, TypeError, /unknown option "metrics\.bucket"/);

@@ -78,7 +78,7 @@ describe('the packed package', () => {
     writeFileSync(
       path.join(app, 'use.mts'),
       `import express from 'express';
-       import { createObservability, type Observability, type ObservabilityOptions } from 'express-observability';
+       import { createObservability, type Observability, type ObservabilityOptions, type ShutdownReport, type SpoolOptions } from 'express-observability';
        const options: ObservabilityOptions = { serviceName: 'ts', metrics: { buckets: [0.1, 1] } };
        const obs: Observability = createObservability(options);
        const app = express();
@@ -86,7 +86,10 @@ describe('the packed package', () => {
        app.use(obs.router);
        app.use(obs.errorHandler);
        obs.metrics.counter('x_total', 'x', ['a']).inc({ a: 'b' });
-       export const done: Promise<void> = obs.shutdown();`,
+       const spool: SpoolOptions = { dir: '/tmp/spool', sync: 'always' };
+       export const spooling = createObservability({ logging: { spool } });
+       export const done: Promise<ShutdownReport> = obs.shutdown();
+       export const lost: Promise<boolean> = done.then((r) => r.failed || r.undelivered.some((c) => c.count > 0));`,
     );
     writeFileSync(
       path.join(app, 'use.cts'),

@@ -1,31 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { startElasticsearchStandIn } from './support/elasticsearch-standin';
 import { request, waitFor, type RawResponse } from './support/http';
 import { startOtlpReceiver } from './support/otlp-receiver';
+import { spawnFixture, type Fixture } from './support/process';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'shutdown-app.ts');
 
-interface Child {
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
-  output(): string;
-}
-
-function spawnFixture(env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
-    cwd: path.join(__dirname, '..'),
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, output: () => out };
+function spawnShutdownFixture(env: Record<string, string>): Fixture {
+  return spawnFixture(FIXTURE, env);
 }
 
 /** Try to open a TCP connection and send one request; resolves with the error code when refused. */
@@ -38,7 +23,7 @@ function connectError(url: string, p: string): Promise<string | undefined> {
 
 describe('graceful shutdown (child process)', () => {
   it('a script that only creates and shuts down an instance exits by itself', async () => {
-    const c = spawnFixture({ FIXTURE: 'create-only' });
+    const c = spawnShutdownFixture({ FIXTURE: 'create-only' });
     const killer = setTimeout(() => c.child.kill('SIGKILL'), 20_000);
     const code = await c.exited;
     clearTimeout(killer);
@@ -49,7 +34,7 @@ describe('graceful shutdown (child process)', () => {
   it('SIGTERM: readiness 503 at once, in-flight requests complete, new connections refused after the grace period, spans and logs flushed, exit 0', async () => {
     const receiver = await startOtlpReceiver();
     const es = await startElasticsearchStandIn();
-    const c = spawnFixture({ FIXTURE: 'server', OTLP_URL: receiver.tracesUrl, ES_URL: es.url, SLOW_MS: '3000', GRACE_MS: '500' });
+    const c = spawnShutdownFixture({ FIXTURE: 'server', OTLP_URL: receiver.tracesUrl, ES_URL: es.url, SLOW_MS: '3000', GRACE_MS: '500' });
     const killer = setTimeout(() => c.child.kill('SIGKILL'), 60_000);
     try {
       const port = await waitFor(() => {
@@ -104,7 +89,7 @@ describe('graceful shutdown (child process)', () => {
   });
 
   it('a second signal forces the exit with code 1', async () => {
-    const c = spawnFixture({ FIXTURE: 'server', OTLP_URL: 'http://127.0.0.1:9/v1/traces', ES_URL: 'http://127.0.0.1:9', SLOW_MS: '30000', GRACE_MS: '200' });
+    const c = spawnShutdownFixture({ FIXTURE: 'server', OTLP_URL: 'http://127.0.0.1:9/v1/traces', ES_URL: 'http://127.0.0.1:9', SLOW_MS: '30000', GRACE_MS: '200' });
     const killer = setTimeout(() => c.child.kill('SIGKILL'), 60_000);
     try {
       const port = await waitFor(() => /listening (\d+)/.exec(c.output())?.[1], 30_000, 50, 'fixture to listen');

@@ -27,7 +27,7 @@ export interface ShutdownResult {
   readonly reason: string;
   /** True when a second signal or the timeout cut the sequence short. */
   readonly forced: boolean;
-  /** 0 after a clean sequence, 1 when forced or a step failed. */
+  /** 0 after a clean sequence; 1 when forced, a step failed, or spans or log lines were lost (docs/spool.md). */
   readonly code: number;
 }
 
@@ -45,8 +45,10 @@ export interface ShutdownHandle {
 export interface ShutdownParts {
   /** Flip readiness to fail. */
   beginShutdown(): void;
-  /** `obs.shutdown()`: flush spans and logs, stop timers. */
-  shutdown(): Promise<void>;
+  /** `obs.shutdown()`: flush spans and logs, stop timers; `failed` when something was lost or a step failed. */
+  shutdown(): Promise<{ readonly failed: boolean }>;
+  /** A forced end: report what is still undelivered (synchronously) before the process exits. */
+  abandon?(): void;
   readonly reportError: (component: string, err: unknown) => void;
 }
 
@@ -124,6 +126,11 @@ export function attachShutdown(server: Server, parts: ShutdownParts, options: Sh
     if (finished) return;
     parts.reportError('shutdown', new Error(`forced: ${why}`));
     server.closeAllConnections?.();
+    try {
+      parts.abandon?.();
+    } catch (err) {
+      parts.reportError('shutdown:abandon', err);
+    }
     end({ reason, forced: true, code: 1 });
   };
 
@@ -159,7 +166,7 @@ export function attachShutdown(server: Server, parts: ShutdownParts, options: Sh
     }
     if (finished) return done;
     try {
-      await parts.shutdown();
+      if ((await parts.shutdown()).failed) code = 1;
     } catch (err) {
       parts.reportError('shutdown:obs', err);
       code = 1;

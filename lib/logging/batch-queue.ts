@@ -59,6 +59,13 @@ export interface BatchQueueSettings<T extends QueuedEntry> {
   send(batch: readonly T[], signal: AbortSignal): Promise<BatchOutcome<T>>;
   /** Entries that will never arrive, with the reason (the dead-letter path). Must not throw. */
   onDrop(items: readonly T[], reason: string, detail: string): void;
+  /** Entries the backend confirmed (a 409 on a retried `create` included). Must not throw. */
+  onDelivered?(items: readonly T[]): void;
+  /**
+   * Entries still undelivered when the queue closes: returns those that are lost (dropped as
+   * `shutdown`); the others are kept elsewhere (the spool). Default: all are lost. Must not throw.
+   */
+  keep?(items: readonly T[]): readonly T[];
   readonly metrics: PipelineMetrics;
 }
 
@@ -78,6 +85,7 @@ export class BatchQueue<T extends QueuedEntry> {
   #closing = false;
   #closed = false;
   #hardStop = false;
+  #abandoned = false;
   #abort: AbortController | undefined;
   #wake: (() => void) | undefined;
   #pumpDone: Promise<void> = Promise.resolve();
@@ -105,6 +113,16 @@ export class BatchQueue<T extends QueuedEntry> {
   /** Bytes queued plus in flight. */
   get bytes(): number {
     return this.#queuedBytes + this.#inFlightBytes;
+  }
+
+  /** False once the queue is closed. */
+  get accepting(): boolean {
+    return !this.#closed;
+  }
+
+  /** True when an entry of `bytes` would be queued now (open, and room under `maxQueueBytes`). */
+  wouldAccept(bytes: number): boolean {
+    return !this.#closed && this.bytes + bytes <= this.#s.maxQueueBytes;
   }
 
   /** Queue an entry; returns false (and accounts for it as dropped) when it cannot be taken. */
@@ -161,9 +179,34 @@ export class BatchQueue<T extends QueuedEntry> {
       this.#items = [];
       this.#head = 0;
       this.#queuedBytes = 0;
-      this.#drop(left, 'shutdown', `not delivered within the shutdown timeout of ${timeoutMs} ms`);
+      this.#left(left, `not delivered within the shutdown timeout of ${timeoutMs} ms`);
     }
     this.#s.metrics.queue(this.bytes, this.size);
+    this.#s.metrics.publish();
+  }
+
+  /**
+   * The process exits now (a forced shutdown): whatever is queued or in flight is accounted for at once
+   * (kept by the `keep` hook or dropped as `shutdown`), the request in flight is aborted. Idempotent.
+   */
+  abandon(detail: string): void {
+    if (this.#abandoned) return;
+    this.#abandoned = true;
+    this.#closing = true;
+    this.#closed = true;
+    this.#hardStop = true;
+    clearInterval(this.#interval);
+    const left = [...this.#inFlight, ...this.#items.slice(this.#head)];
+    this.#inFlight = [];
+    this.#inFlightBytes = 0;
+    this.#items = [];
+    this.#head = 0;
+    this.#queuedBytes = 0;
+    this.#due = 0;
+    this.#abort?.abort(new Error(detail));
+    this.#wake?.();
+    this.#left(left, detail);
+    this.#s.metrics.queue(0, 0);
     this.#s.metrics.publish();
   }
 
@@ -264,10 +307,12 @@ export class BatchQueue<T extends QueuedEntry> {
     try {
       outcome = await this.#s.send(batch, abort.signal);
     } catch (err) {
+      // Abandoned: the batch was accounted for then.
+      if (this.#abandoned) return false;
       const retryable = !(err instanceof SendError) || err.retryable;
       const detail = err instanceof Error ? err.message : String(err);
       if (this.#hardStop) {
-        this.#drop(batch, 'shutdown', detail);
+        this.#left(batch, detail);
         return false;
       }
       if (!retryable) {
@@ -279,15 +324,16 @@ export class BatchQueue<T extends QueuedEntry> {
       clearTimeout(timer);
       this.#abort = undefined;
     }
+    if (this.#abandoned) return false;
     const retry = new Set(outcome.retry);
     const rejected = new Set(outcome.rejected.map((r) => r.item));
-    let delivered = 0;
-    for (const it of batch) if (!retry.has(it) && !rejected.has(it)) delivered++;
-    this.#s.metrics.shipped(delivered);
+    const delivered = retry.size + rejected.size === 0 ? batch : batch.filter((it) => !retry.has(it) && !rejected.has(it));
+    this.#s.metrics.shipped(delivered.length);
+    this.#s.onDelivered?.(delivered);
     for (const r of outcome.rejected) this.#drop([r.item], 'rejected', r.detail);
     if (outcome.retry.length === 0) return false;
     if (this.#hardStop) {
-      this.#drop(outcome.retry, 'shutdown', 'retry pending at shutdown');
+      this.#left(outcome.retry, 'retry pending at shutdown');
       return false;
     }
     return this.#retry(outcome.retry, 'retryable item failures');
@@ -321,6 +367,11 @@ export class BatchQueue<T extends QueuedEntry> {
       if (!this.#closing) t.unref();
       this.#wake = done;
     });
+  }
+
+  /** Entries undelivered at shutdown: lost unless the `keep` hook keeps them. */
+  #left(items: readonly T[], detail: string): void {
+    this.#drop(this.#s.keep ? this.#s.keep(items) : items, 'shutdown', detail);
   }
 
   #drop(items: readonly T[], reason: string, detail: string): void {

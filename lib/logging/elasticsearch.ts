@@ -12,6 +12,7 @@ import { retryableStatus } from './http-post';
 import { MESSAGE, type LogInfo } from './levels';
 import { ecsJson } from './ecs';
 import { coalesce, Utf8Slab, type SlabRange } from './slab';
+import type { SpoolSegment } from './spool';
 import { ShippingTransport, type ShippedEntry, type ShipperInternals } from './shipper';
 import { readShipperOptions, SHIPPER_KEYS, type ResolvedShipperOptions, type ShipperOptions } from './shipper-options';
 
@@ -79,6 +80,8 @@ export function resolveElasticsearchOptions(options: unknown, path: string): Res
  */
 class BulkEntry implements ShippedEntry, SlabRange {
   attempts = 0;
+  seg: SpoolSegment | undefined = undefined;
+  ord = 0;
   constructor(
     readonly buf: Buffer,
     readonly start: number,
@@ -169,6 +172,16 @@ export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
     const slab = this.#slab;
     const start = slab.append(`${this.#action(ts)}${(this.#seq++).toString(36)}"}}\n${doc}\n`);
     return new BulkEntry(slab.buffer, start, slab.position);
+  }
+
+  /** The encoded pair itself: replayed, it carries the same `_id`, so Elasticsearch stores it once. */
+  protected spoolRecord(entry: BulkEntry): SlabRange {
+    return entry;
+  }
+
+  /** A spooled pair, sent as it was written. */
+  protected fromSpool(buf: Buffer, start: number, end: number): BulkEntry {
+    return new BulkEntry(buf, start, end);
   }
 
   /** POST one `_bulk` request and sort its items into delivered, retry and rejected. */

@@ -7,6 +7,7 @@ import { readOptionalString, readSection, readString, readStringRecord, typeErro
 import { SendError, type BatchOutcome } from './batch-queue';
 import { retryableStatus } from './http-post';
 import { MESSAGE, type LogInfo } from './levels';
+import { Utf8Slab, type SlabRange } from './slab';
 import { ShippingTransport, type ShippedEntry, type ShipperInternals } from './shipper';
 import { readShipperOptions, SHIPPER_KEYS, type ResolvedShipperOptions, type ShipperOptions } from './shipper-options';
 
@@ -69,6 +70,7 @@ export class LokiTransport extends ShippingTransport<LokiEntry> {
   readonly #o: ResolvedLokiOptions;
   readonly #headers: Readonly<Record<string, string>>;
   readonly #streams = new Map<string, Readonly<Record<string, string>>>();
+  readonly #spoolSlab = new Utf8Slab();
   #lastMs = 0;
   #sub = 0;
 
@@ -120,7 +122,28 @@ export class LokiTransport extends ShippingTransport<LokiEntry> {
       if (this.#streams.size < 10_000) this.#streams.set(streamKey, labels);
     }
     const line = typeof info[MESSAGE] === 'string' ? (info[MESSAGE] as string) : JSON.stringify(info);
-    return { streamKey, labels, ts: this.#timestamp(info), line, bytes: Buffer.byteLength(line) + 40, attempts: 0 };
+    return { streamKey, labels, ts: this.#timestamp(info), line, bytes: Buffer.byteLength(line) + 40, attempts: 0, seg: undefined, ord: 0 };
+  }
+
+  /** `[streamKey, labels, ts, line]` as JSON: replayed, the entry keeps its stream and nanosecond timestamp. */
+  protected spoolRecord(entry: LokiEntry): SlabRange {
+    const slab = this.#spoolSlab;
+    const start = slab.append(JSON.stringify([entry.streamKey, entry.labels, entry.ts, entry.line]));
+    return { buf: slab.buffer, start, end: slab.position };
+  }
+
+  /** A spooled entry, with its original stream and timestamp. */
+  protected fromSpool(buf: Buffer, start: number, end: number): LokiEntry {
+    const [streamKey, rawLabels, ts, line] = JSON.parse(buf.toString('utf8', start, end)) as [string, Record<string, string>, string, string];
+    if (typeof streamKey !== 'string' || typeof ts !== 'string' || typeof line !== 'string' || rawLabels === null || typeof rawLabels !== 'object') {
+      throw new Error('unreadable spooled Loki entry');
+    }
+    let labels = this.#streams.get(streamKey);
+    if (labels === undefined) {
+      labels = Object.freeze({ ...rawLabels });
+      if (this.#streams.size < 10_000) this.#streams.set(streamKey, labels);
+    }
+    return { streamKey, labels, ts, line, bytes: Buffer.byteLength(line) + 40, attempts: 0, seg: undefined, ord: 0 };
   }
 
   /** POST one push request; 2xx delivers all, 429/5xx retry all, other statuses reject all (Loki stores the valid ones of a 400). */

@@ -5,6 +5,7 @@ import { resolveElasticsearchOptions, type ElasticsearchTransportOptions } from 
 import { LOG_LEVEL_NAMES, type LogLevel } from './levels';
 import { resolveLokiOptions, type LokiTransportOptions } from './loki';
 import { resolveOtlpLogsOptions, type OtlpLogsOptions, type ResolvedOtlpLogsOptions } from './otlp-options';
+import { resolveSpoolOptions, type ResolvedSpoolOptions, type SpoolOptions } from './spool-options';
 
 /** Options of the access log (one line per request). */
 export interface AccessLogOptions {
@@ -42,8 +43,13 @@ export interface LoggingOptions {
    * unless `OTEL_LOGS_EXPORTER=otlp` or `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` says otherwise (docs/otlp.md).
    */
   readonly otlp?: boolean | OtlpLogsOptions;
-  /** How long `shutdown()` waits for the shippers to deliver what is queued. Default `8000` ms. */
+  /**
+   * How long `shutdown()` waits for the shippers to deliver what is queued (the only bound of the log drain);
+   * what is left then is kept in the spool, or reported lost. Default `8000` ms.
+   */
   readonly shutdownTimeoutMs?: number;
+  /** On-disk spool of the shippers: lines survive a crash and are replayed at the next start (docs/spool.md). Default: off. */
+  readonly spool?: SpoolOptions;
 }
 
 /** Logging options with defaults resolved. */
@@ -61,9 +67,10 @@ export interface ResolvedLoggingOptions {
   /** Logs over OTLP; `undefined` when off. */
   readonly otlp: ResolvedOtlpLogsOptions | undefined;
   readonly shutdownTimeoutMs: number;
+  readonly spool: ResolvedSpoolOptions | undefined;
 }
 
-const LOGGING_KEYS = ['enabled', 'file', 'level', 'redact', 'stdout', 'transports', 'accessLog', 'elasticsearch', 'loki', 'otlp', 'shutdownTimeoutMs'] as const;
+const LOGGING_KEYS = ['enabled', 'file', 'level', 'redact', 'stdout', 'transports', 'accessLog', 'elasticsearch', 'loki', 'otlp', 'shutdownTimeoutMs', 'spool'] as const;
 
 function readTransports(bag: Bag): readonly TransportStream[] {
   const v = bag.transports;
@@ -103,5 +110,6 @@ export function resolveLoggingOptions(section: unknown, env: NodeJS.ProcessEnv =
     loki: l.loki === undefined ? undefined : Object.freeze({ ...(l.loki as LokiTransportOptions) }),
     otlp: resolveOtlpLogsOptions(l.otlp, env),
     shutdownTimeoutMs: readNumber(l, 'shutdownTimeoutMs', 'logging', 8000, { min: 1 }),
+    spool: resolveSpoolOptions(l.spool),
   });
 }

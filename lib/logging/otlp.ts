@@ -14,6 +14,7 @@ import { processorMeterProvider } from '../otlp/processor-metrics';
 import { ACCESS_LINE, TRACE_FLAGS, type LogInfo } from './levels';
 import { PipelineMetrics, type PipelineSnapshot } from './pipeline-metrics';
 import type { ResolvedOtlpLogsOptions } from './otlp-options';
+import type { ShipperShutdown } from './shipper';
 
 /** What the transport needs from its instance. */
 export interface OtlpLogSettings {
@@ -113,7 +114,7 @@ export class OtlpLogTransport extends TransportStream {
   readonly #reportError: (component: string, err: unknown) => void;
   #queueLength: () => number = () => 0;
   #closed = false;
-  #closing: Promise<void> | undefined;
+  #closing: Promise<ShipperShutdown> | undefined;
 
   /** Build the exporter, batch processor and logger provider; nothing is sent before the first entry. */
   constructor(s: OtlpLogSettings) {
@@ -172,15 +173,27 @@ export class OtlpLogTransport extends TransportStream {
     return this.#provider.forceFlush();
   }
 
-  /** Flush within `timeoutMs`, then count what is still queued as dropped (`shutdown`) and stop. Idempotent. */
-  shutdown(timeoutMs = 10_000): Promise<void> {
+  /**
+   * Flush within `timeoutMs`, then count what is still queued as dropped (`shutdown`) and stop; resolves
+   * to what the drain lost (still queued at the deadline, or refused by the collector meanwhile). Idempotent.
+   */
+  shutdown(timeoutMs = 10_000): Promise<ShipperShutdown> {
     this.#closing ??= this.#shutdown(timeoutMs);
     return this.#closing;
   }
 
-  async #shutdown(timeoutMs: number): Promise<void> {
+  /** A forced end: stop taking lines; what is queued is lost. */
+  abandon(): ShipperShutdown {
+    this.#closed = true;
+    const lost = this.#queueLength();
+    if (lost > 0) this.#pipeline.dropped('shutdown', lost);
+    return { transport: 'otlp', lost, kept: 0, spoolDir: undefined };
+  }
+
+  async #shutdown(timeoutMs: number): Promise<ShipperShutdown> {
     // The processor takes nothing once its shutdown began: later lines are counted here instead.
     this.#closed = true;
+    const droppedBefore = this.#pipeline.snapshot().droppedTotal;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => resolve(false), timeoutMs);
@@ -192,10 +205,14 @@ export class OtlpLogTransport extends TransportStream {
     } finally {
       clearTimeout(timer);
     }
+    return { transport: 'otlp', lost: this.#pipeline.snapshot().droppedTotal - droppedBefore, kept: 0, spoolDir: undefined };
   }
 
   /** winston calls this when the logger closes: flush with the default timeout. */
   override close(): void {
-    this.shutdown().catch((err: unknown) => this.#reportError('otlp-log-transport', err));
+    this.shutdown().then(
+      () => undefined,
+      (err: unknown) => this.#reportError('otlp-log-transport', err),
+    );
   }
 }

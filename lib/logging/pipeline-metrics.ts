@@ -1,5 +1,6 @@
 import type { Counter, Gauge } from 'prom-client';
 import type { MetricsCollector } from '../metrics/collector';
+import type { SpoolStats } from './spool';
 
 /** Counts of one shipping transport, as {@link PipelineMetrics.snapshot} returns them. */
 export interface PipelineSnapshot {
@@ -15,6 +16,8 @@ export interface PipelineSnapshot {
   readonly queueBytes: number;
   /** Lines queued or in flight. */
   readonly queueLines: number;
+  /** The on-disk spool, when the transport has one. */
+  readonly spool?: SpoolStats;
 }
 
 /**
@@ -30,6 +33,9 @@ export class PipelineMetrics {
   readonly #dropped = new Map<string, number>();
   #queueBytes = 0;
   #queueLines = 0;
+  readonly #collector: MetricsCollector | undefined;
+  #spool: SpoolStats | undefined;
+  #spoolGauges: Record<'bytes' | 'segments' | 'lines' | 'unwritten', Gauge<string>> | undefined;
   readonly #prom:
     | { shipped: Counter<string>; retried: Counter<string>; dropped: Counter<string>; bytes: Gauge<string>; lines: Gauge<string> }
     | undefined;
@@ -37,13 +43,14 @@ export class PipelineMetrics {
   /** Counters for transport `name`, mirrored on `collector` when given. */
   constructor(name: string, collector?: MetricsCollector) {
     this.#transport = name;
+    this.#collector = collector;
     if (collector) {
       this.#prom = {
         shipped: collector.counter('observability_log_lines_shipped_total', 'Log lines the backend confirmed, per shipping transport.', ['transport']),
         retried: collector.counter('observability_log_lines_retried_total', 'Log line re-sends after retryable failures, per shipping transport.', ['transport']),
         dropped: collector.counter(
           'observability_log_lines_dropped_total',
-          'Log lines that will never arrive, per shipping transport and reason (queue_full, rejected, retries_exhausted, shutdown).',
+          'Log lines that will never arrive, per shipping transport and reason (queue_full, spool_full, spool_torn, rejected, retries_exhausted, shutdown).',
           ['transport', 'reason'],
         ),
         bytes: collector.gauge('observability_log_queue_bytes', 'Bytes of log lines queued or in flight, per shipping transport.', ['transport']),
@@ -94,6 +101,28 @@ export class PipelineMetrics {
     }
   }
 
+  /** Copy the spool's state onto its gauges (created on the first call: only spooling transports have them). */
+  spool(st: SpoolStats): void {
+    this.#spool = st;
+    const c = this.#collector;
+    if (!c) return;
+    this.#spoolGauges ??= {
+      bytes: c.gauge('observability_log_spool_bytes', 'Bytes of log segments in the on-disk spool (written or buffered), per shipping transport.', ['transport']),
+      segments: c.gauge('observability_log_spool_segments', 'Segment files in the on-disk spool, per shipping transport.', ['transport']),
+      lines: c.gauge('observability_log_spool_lines', 'Log lines in the on-disk spool not yet acknowledged by the backend, per shipping transport.', ['transport']),
+      unwritten: c.gauge(
+        'observability_log_spool_unwritten_bytes',
+        'Bytes accepted for the spool but not yet written to its file (lost if the process crashed now), per shipping transport.',
+        ['transport'],
+      ),
+    };
+    const labels = { transport: this.#transport };
+    this.#spoolGauges.bytes.set(labels, st.bytes);
+    this.#spoolGauges.segments.set(labels, st.segments);
+    this.#spoolGauges.lines.set(labels, st.lines);
+    this.#spoolGauges.unwritten.set(labels, st.unwrittenBytes);
+  }
+
   /** Current counts. */
   snapshot(): PipelineSnapshot {
     const dropped = Object.fromEntries(this.#dropped);
@@ -106,6 +135,7 @@ export class PipelineMetrics {
       droppedTotal,
       queueBytes: this.#queueBytes,
       queueLines: this.#queueLines,
+      ...(this.#spool ? { spool: this.#spool } : {}),
     };
   }
 }

@@ -9,12 +9,14 @@ import { createLogger, type ObservabilityLogger } from './logger';
 import { shipperBacklogCheck } from './health';
 import { LokiTransport } from './loki';
 import { RequestLogger, requestLogBinder } from './request-log';
-import type { ShippingTransport, ShippedEntry } from './shipper';
+import type { ShipperShutdown, ShippingTransport, ShippedEntry } from './shipper';
+import type { ShutdownLedger } from '../health/shutdown-report';
 import { FanoutTransport } from './fanout';
 import { JsonLinesTransport } from './stdout';
 import type { Redactor } from '../redaction/redactor';
 import type { OtlpLogTransport } from './otlp';
 import { instanceResource } from '../otlp/resource';
+import { SpoolDirectory } from './spool-dir';
 
 /** What the logging subsystem gives the instance. */
 export interface LoggingSubsystem {
@@ -30,7 +32,9 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
   const o = ctx.options.logging;
   if (!o.enabled) return disabledLogging(ctx);
   const redactor = ctx.redactor;
-  const internals = { metrics: ctx.metrics, reportError: ctx.reportError, redactor };
+  // Opened (and locked) only when a shipper will use it; a second process on the same directory throws here.
+  const spool = o.spool && (o.elasticsearch || o.loki) ? new SpoolDirectory(o.spool) : undefined;
+  const internals = { metrics: ctx.metrics, reportError: ctx.reportError, redactor, ...(spool ? { spool } : {}) };
   const shippers: ShippingTransport<ShippedEntry>[] = [];
   if (o.elasticsearch) shippers.push(new ElasticsearchTransport(o.elasticsearch, internals) as unknown as ShippingTransport<ShippedEntry>);
   if (o.loki) shippers.push(new LokiTransport(o.loki, internals) as unknown as ShippingTransport<ShippedEntry>);
@@ -43,7 +47,7 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
   }
   const otlp = o.otlp === undefined ? undefined : otlpTransport(ctx, o.otlp);
   // Backlog checks (non-critical): /health warns while a backend is behind or lines were dropped.
-  for (const s of shippers) ctx.addHealthCheck(`log-shipping:${s.transportName}`, shipperBacklogCheck(s, s.maxQueueBytes));
+  for (const s of shippers) ctx.addHealthCheck(`log-shipping:${s.transportName}`, shipperBacklogCheck(s, s.maxQueueBytes, 'bytes', o.spool?.maxBytes));
   if (otlp && o.otlp) ctx.addHealthCheck('log-shipping:otlp', shipperBacklogCheck(otlp, o.otlp.maxQueueSize, 'lines'));
   // The package's own transports sit behind one fan-out (one winston pipe per line instead of one
   // per transport); transports from `logging.transports` are the caller's and stay on the logger.
@@ -62,13 +66,28 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
       silentLog: lazySilentLog(ctx.options.serviceName, ctx.redactor),
     }),
   );
+  const account = (ledger: ShutdownLedger, ends: readonly ShipperShutdown[]): void => {
+    for (const e of ends) {
+      ledger.lost(e.transport, 'log lines', e.lost);
+      if (e.spoolDir !== undefined) ledger.kept(e.transport, 'log lines', e.kept, e.spoolDir);
+    }
+  };
   ctx.onShutdown({
     name: 'logging',
     order: 60,
-    run: async () => {
+    run: async (ledger) => {
       for (const t of lineTransports) t.flush();
-      await Promise.all([...shippers.map((s) => s.shutdown(o.shutdownTimeoutMs)), otlp?.shutdown(o.shutdownTimeoutMs)]);
+      try {
+        account(ledger, await Promise.all([...shippers.map((s) => s.shutdown(o.shutdownTimeoutMs)), ...(otlp ? [otlp.shutdown(o.shutdownTimeoutMs)] : [])]));
+      } finally {
+        spool?.release();
+      }
       await Promise.all(lineTransports.map((t) => t.drain()));
+    },
+    abandon: (ledger) => {
+      for (const t of lineTransports) t.flush();
+      account(ledger, [...shippers.map((s) => s.abandon()), ...(otlp ? [otlp.abandon()] : [])]);
+      spool?.release();
     },
   });
   return { logger, shippers, attach: (t) => void fanout.add(t) };

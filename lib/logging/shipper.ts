@@ -10,6 +10,9 @@ import { SAFE, type LogInfo } from './levels';
 import { PipelineMetrics, type PipelineSnapshot } from './pipeline-metrics';
 import { sanitize } from './serialize';
 import type { DeadLetter, ResolvedShipperOptions } from './shipper-options';
+import type { SlabRange } from './slab';
+import { Spool, type SpoolRef } from './spool';
+import type { SpoolDirectory } from './spool-dir';
 
 /** What `createObservability` hands a transport it builds (standalone users pass `registry` in the options instead). */
 export interface ShipperInternals {
@@ -17,10 +20,24 @@ export interface ShipperInternals {
   readonly reportError?: (component: string, err: unknown) => void;
   /** Redaction of entries that did not come through the instance's logger. Default: the built-in policy. */
   readonly redactor?: Redactor;
+  /** The instance's spool directory (`logging.spool`): lines are spooled there before they count as accepted. */
+  readonly spool?: SpoolDirectory;
+}
+
+/** How a transport's `shutdown()` ended. */
+export interface ShipperShutdown {
+  /** Transport label (`elasticsearch`, `loki`). */
+  readonly transport: string;
+  /** Lines that will never arrive because the drain ended first (counted as `reason="shutdown"`, dead-lettered). */
+  readonly lost: number;
+  /** Lines left undelivered but kept in the spool for the next start. */
+  readonly kept: number;
+  /** The spool directory of this transport, if any. */
+  readonly spoolDir: string | undefined;
 }
 
 /** An entry of a shipping queue: the serialised line plus what the backend needs. */
-export interface ShippedEntry extends QueuedEntry {
+export interface ShippedEntry extends QueuedEntry, SpoolRef {
   /** The line / document as sent (what a dead letter carries). */
   readonly line: string;
 }
@@ -44,7 +61,11 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
   readonly #pipeline: PipelineMetrics;
   readonly #redactor: Redactor;
   readonly #onDeadLetter: ((lines: readonly DeadLetter[]) => void) | undefined;
-  #closing: Promise<void> | undefined;
+  #closing: Promise<ShipperShutdown> | undefined;
+  readonly #spool: Spool | undefined;
+  readonly #tick: NodeJS.Timeout | undefined;
+  #kept = 0;
+  #fullWarnedAt = -Infinity;
 
   /** Wire the queue; `registry` (standalone use) gets the pipeline metrics when no collector is passed in. */
   protected constructor(name: string, o: ResolvedShipperOptions, registry: Registry | undefined, internals: ShipperInternals) {
@@ -57,11 +78,98 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
     const collector = internals.metrics ?? (registry ? new MetricsCollector(registry) : undefined);
     this.#pipeline = new PipelineMetrics(name, collector);
     this.poster = new HttpPoster(o.url);
+    const dir = internals.spool;
+    // A segment is a small share of both bounds, so deleting settled ones frees space steadily.
+    const segmentBytes = Math.max(4096, Math.min(4 * 1024 * 1024, Math.floor((dir?.options.maxBytes ?? 0) / 8), Math.floor(o.maxQueueBytes / 4)));
+    const spool = dir ? new Spool(dir, name, segmentBytes, (err) => this.reportError(`${name}-spool`, err)) : undefined;
+    this.#spool = spool;
     this.#queue = new BatchQueue<T>({
       ...o,
       send: (batch, signal) => this.sendBatch(batch, signal),
-      onDrop: (items, reason, detail) => this.#deadLetter(items, reason, detail),
+      onDrop: (items, reason, detail) => {
+        spool?.settle(items);
+        this.#deadLetter(items, reason, detail);
+      },
       metrics: this.#pipeline,
+      ...(spool
+        ? {
+            onDelivered: (items: readonly T[]) => spool.settle(items),
+            keep: (items: readonly T[]) => {
+              const lost = items.filter((it) => it.seg === undefined);
+              this.#kept += items.length - lost.length;
+              return lost;
+            },
+          }
+        : {}),
+    });
+    if (spool) {
+      // The first replay runs on the first tick: subclasses are not initialised inside this constructor.
+      this.#tick = setInterval(() => this.#onTick(), dir?.options.syncMs || 200);
+      this.#tick.unref();
+      this.#pipeline.spool(spool.stats());
+    }
+  }
+
+  /** The bytes a line is spooled as (a range of a buffer the transport owns). */
+  protected abstract spoolRecord(entry: T): SlabRange;
+
+  /** Rebuild a queue entry from its spooled bytes (at replay). */
+  protected abstract fromSpool(buf: Buffer, start: number, end: number): T;
+
+  /** Spool interval: write buffered records, refresh the gauges, replay more of the backlog when the queue has room. */
+  #onTick(): void {
+    const spool = this.#spool as Spool;
+    spool.write();
+    this.#replay();
+    this.#pipeline.spool(spool.stats());
+  }
+
+  /**
+   * Queue the segments on disk only (left by an earlier process, or written while the queue was full),
+   * oldest first, as long as the queue has room for the next one; then the disk-only segment being written.
+   */
+  #replay(): void {
+    const spool = this.#spool as Spool;
+    for (;;) {
+      const next = spool.backlogBytes;
+      if (next === undefined) {
+        if (!spool.overflowing || (this.#queue.size > 0 && !this.#queue.wouldAccept(spool.overflowBytes))) return;
+        spool.endOverflow();
+        if (spool.backlogBytes === undefined) return;
+        continue;
+      }
+      if (this.#queue.size > 0 && !this.#queue.wouldAccept(next)) return;
+      const got = spool.readBacklog();
+      if (!got) return;
+      if (got.torn) {
+        this.#pipeline.dropped('spool_torn', 1);
+        this.reportError(`${this.transportName}-spool`, new Error(`${got.seg.path} ends in a torn record (a crash during a write): skipped`));
+      }
+      for (const r of got.records) {
+        try {
+          const entry = this.fromSpool(r.buf, r.start, r.end);
+          entry.seg = got.seg;
+          entry.ord = r.ord;
+          this.#queue.push(entry);
+        } catch (err) {
+          this.#pipeline.dropped('spool_torn', 1);
+          spool.settle([{ seg: got.seg, ord: r.ord }]);
+          this.reportError(`${this.transportName}-spool`, err);
+        }
+      }
+    }
+  }
+
+  /** The spool had no room: drop, count, dead-letter, and warn (at most once a minute). */
+  #spoolFull(entry: T): void {
+    const detail = `spool ${this.#spool?.path} is full (logging.spool.maxBytes)`;
+    this.#pipeline.dropped('spool_full', 1);
+    this.#deadLetter([entry], 'spool_full', detail);
+    const now = Date.now();
+    if (now - this.#fullWarnedAt < 60_000) return;
+    this.#fullWarnedAt = now;
+    process.emitWarning(`express-observability: ${this.transportName}: ${detail}; new lines are dropped and counted in observability_log_lines_dropped_total{reason="spool_full"}`, {
+      code: 'EXPRESS_OBSERVABILITY',
     });
   }
 
@@ -74,7 +182,18 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
   /** winston entry point: queue the line (never blocks, never throws). */
   override log(info: Record<string | symbol, unknown>, next?: () => void): void {
     try {
-      this.#queue.push(this.toEntry(this.#safe(info)));
+      const entry = this.toEntry(this.#safe(info));
+      const spool = this.#spool;
+      if (spool !== undefined && this.#queue.accepting) {
+        // Memory queue full (or lines already waiting on disk only): the line goes to disk only and is
+        // queued when its segment is read back.
+        const diskOnly = spool.overflowing || !this.#queue.wouldAccept(entry.bytes);
+        const r = this.spoolRecord(entry);
+        if (!spool.append(r.buf, r.start, r.end, entry, diskOnly)) this.#spoolFull(entry);
+        else if (!diskOnly) this.#queue.push(entry);
+      } else {
+        this.#queue.push(entry);
+      }
     } catch (err) {
       this.#pipeline.dropped('unserialisable', 1);
       this.reportError(`${this.transportName}-transport`, err);
@@ -92,10 +211,45 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
     return this.#queue.flush();
   }
 
-  /** Drain within `timeoutMs`, then account for what is left as dropped (`shutdown`) and release sockets. Idempotent. */
-  shutdown(timeoutMs = 10_000): Promise<void> {
-    this.#closing ??= this.#queue.close(timeoutMs).finally(() => this.poster.close());
+  /**
+   * Drain within `timeoutMs`; what is left then stays in the spool if there is one, else is dropped
+   * (`shutdown`) and dead-lettered. Releases sockets and spool files. Idempotent.
+   */
+  shutdown(timeoutMs = 10_000): Promise<ShipperShutdown> {
+    this.#closing ??= this.#shutdown(timeoutMs);
     return this.#closing;
+  }
+
+  /**
+   * The process exits now (a forced shutdown): what is still undelivered is kept in the spool or
+   * dropped (`shutdown`) and dead-lettered at once; the spool is synced and closed.
+   */
+  abandon(): ShipperShutdown {
+    const lostBefore = this.#pipeline.snapshot().dropped.shutdown ?? 0;
+    if (this.#tick) clearInterval(this.#tick);
+    this.#queue.abandon('the shutdown was forced before it was delivered');
+    this.poster.close();
+    this.#spool?.close();
+    const lost = (this.#pipeline.snapshot().dropped.shutdown ?? 0) - lostBefore;
+    return { transport: this.transportName, lost, kept: this.#kept + (this.#spool?.unqueued ?? 0), spoolDir: this.#spool?.path };
+  }
+
+  async #shutdown(timeoutMs: number): Promise<ShipperShutdown> {
+    const lostBefore = this.#pipeline.snapshot().dropped.shutdown ?? 0;
+    const spool = this.#spool;
+    if (this.#tick) clearInterval(this.#tick);
+    spool?.write();
+    try {
+      await this.#queue.close(timeoutMs);
+    } finally {
+      this.poster.close();
+      if (spool) {
+        spool.close();
+        this.#pipeline.spool(spool.stats());
+      }
+    }
+    const lost = (this.#pipeline.snapshot().dropped.shutdown ?? 0) - lostBefore;
+    return { transport: this.transportName, lost, kept: this.#kept + (spool?.unqueued ?? 0), spoolDir: spool?.path };
   }
 
   /** winston calls this when the logger closes: drain with the default timeout. */

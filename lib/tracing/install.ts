@@ -20,7 +20,15 @@ export function installTracing(ctx: InstanceContext): TracingSystem {
   if (tracing.enabled) {
     ctx.addParticipant(createTracingParticipant(tracing, options.legacyAttributes, options.incomingBaggage, tracing.usesGlobalProvider ? ctx.redactor : undefined));
   }
-  ctx.onShutdown({ name: 'tracing', order: 50, run: () => tracing.shutdown() });
+  ctx.onShutdown({
+    name: 'tracing',
+    order: 50,
+    run: async (ledger) => {
+      await tracing.shutdown();
+      ledger.lost('otlp', 'spans', tracing.lostAtShutdown);
+    },
+    abandon: (ledger) => ledger.lost('otlp', 'spans', tracing.abandon()),
+  });
   const exported = ctx.metrics.get('observability_spans_exported_total');
   const dropped = ctx.metrics.get('observability_spans_dropped_total');
   if (tracing.enabled && tracing.endpoint && exported && dropped) {

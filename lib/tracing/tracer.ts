@@ -33,7 +33,7 @@ import { RedactingSpanProcessor } from '../redaction/spans';
 import { createSpanExporter } from '../otlp/exporters';
 import { instanceResource } from '../otlp/resource';
 import type { ResolvedTracingOptions, SamplerName } from './options';
-import { spanProcessorMeterProvider } from './span-metrics';
+import { CountingSpanProcessor, spanProcessorMeterProvider, SpanTally } from './span-metrics';
 import { SpanStore, type SpanRecord, type TraceQuery, type TraceSummary } from './span-store';
 
 /** Span kinds accepted by {@link TracingSystem.withSpan}. */
@@ -146,6 +146,9 @@ export class TracingSystem {
   readonly #atSource: Redactor | undefined;
   readonly #shutdownTimeoutMillis: number;
   #stopped: Promise<void> | undefined;
+  readonly #tally = new SpanTally();
+  #lost = 0;
+  #abandoned = false;
 
   /** Build the tracer from resolved options; registers the global context manager when none is. */
   constructor(settings: TracingSettings) {
@@ -181,9 +184,9 @@ export class TracingSystem {
         maxExportBatchSize: o.maxExportBatchSize,
         scheduledDelayMillis: o.scheduledDelayMillis,
         exportTimeoutMillis: o.exportTimeoutMillis,
-        selfObsMeterProvider: spanProcessorMeterProvider(settings.metrics),
+        selfObsMeterProvider: spanProcessorMeterProvider(settings.metrics, this.#tally),
       };
-      processors.push(new BatchSpanProcessor(exporter, buffer));
+      processors.push(new CountingSpanProcessor(new BatchSpanProcessor(exporter, buffer), this.#tally));
     }
     const resource = instanceResource(settings.serviceName, settings.serviceVersion);
     // No sampler in the options: the SDK builds it from OTEL_TRACES_SAMPLER[_ARG] (default parentbased_always_on).
@@ -271,6 +274,26 @@ export class TracingSystem {
     await this.#provider?.forceFlush();
   }
 
+  /**
+   * Spans the exporter could not deliver during {@link TracingSystem.shutdown}: it failed to export them,
+   * or they were still queued when `tracing.shutdownTimeoutMillis` ended (`reason="shutdown"`).
+   */
+  get lostAtShutdown(): number {
+    return this.#lost;
+  }
+
+  /**
+   * The process exits now (a forced shutdown): the spans still waiting for export are counted as
+   * dropped (`reason="shutdown"`) and returned; a shutdown still running counts nothing more.
+   */
+  abandon(): number {
+    if (this.#abandoned) return 0;
+    this.#abandoned = true;
+    const left = this.#tally.pending;
+    if (left > 0) this.#tally.droppedCounter?.inc({ reason: 'shutdown' }, left);
+    return left;
+  }
+
   /** Flush queued spans (bounded by `tracing.shutdownTimeoutMillis`) and stop the provider; idempotent. */
   shutdown(): Promise<void> {
     this.#stopped ??= this.#shutdown();
@@ -285,10 +308,17 @@ export class TracingSystem {
       timer = setTimeout(resolve, this.#shutdownTimeoutMillis);
       timer.unref();
     });
+    const t = this.#tally;
+    const droppedBefore = t.dropped;
     try {
       await Promise.race([provider.shutdown(), deadline]);
     } finally {
       clearTimeout(timer);
+      if (!this.#abandoned) {
+        const left = t.pending;
+        if (left > 0) t.droppedCounter?.inc({ reason: 'shutdown' }, left);
+        this.#lost = t.dropped - droppedBefore + left;
+      }
     }
   }
 }
