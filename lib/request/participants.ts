@@ -1,0 +1,81 @@
+import type { ServerResponse } from 'node:http';
+import type { CompletedRequest, ObservedRequest, RequestParticipant, RequestState } from './state';
+
+/**
+ * The subsystems that take part in each request, in registration order (tracing first: its `run`
+ * enters the span's context, and the access log reads the span's ids). The list is fixed once
+ * `createObservability()` returns, so it is split by hook on the first request. A participant that
+ * throws is reported and the request goes on.
+ */
+export class Participants {
+  readonly #all: readonly RequestParticipant[];
+  readonly #reportError: (component: string, err: unknown) => void;
+  #starters: readonly RequestParticipant[] | undefined;
+  #finishers: readonly RequestParticipant[] = [];
+  #skippers: readonly RequestParticipant[] = [];
+  #runner: RequestParticipant | undefined;
+
+  /** Participants `all` (read on first use); failures go to `reportError`. */
+  constructor(all: readonly RequestParticipant[], reportError: (component: string, err: unknown) => void) {
+    this.#all = all;
+    this.#reportError = reportError;
+  }
+
+  /** True when some participant wants finished requests (else no completion record is built). */
+  get wantsFinish(): boolean {
+    this.#resolve();
+    return this.#finishers.length > 0;
+  }
+
+  /** A measured request enters. */
+  start(req: ObservedRequest, res: ServerResponse, state: RequestState): void {
+    const starters = this.#resolve();
+    for (let i = 0; i < starters.length; i++) {
+      try {
+        (starters[i] as RequestParticipant).start?.(req, res, state);
+      } catch (err) {
+        this.#reportError('participant', err);
+      }
+    }
+  }
+
+  /** Continue with `fn(a, b)`, inside the runner's context when there is one. */
+  run<A, B>(state: RequestState, fn: (a: A, b: B) => void, a: A, b: B): void {
+    const runner = this.#runner;
+    if (runner?.run) runner.run(state, fn, a, b);
+    else fn(a, b);
+  }
+
+  /** A measured request ended. */
+  finish(done: CompletedRequest): void {
+    for (const p of this.#finishers) {
+      try {
+        p.finish?.(done);
+      } catch (err) {
+        this.#reportError('participant', err);
+      }
+    }
+  }
+
+  /** A request the middleware does not measure: participants only set it up (`req.log`). */
+  skip(req: ObservedRequest, res: ServerResponse): void {
+    this.#resolve();
+    for (const p of this.#skippers) {
+      try {
+        p.skip?.(req, res);
+      } catch (err) {
+        this.#reportError('participant', err);
+      }
+    }
+  }
+
+  #resolve(): readonly RequestParticipant[] {
+    if (this.#starters !== undefined) return this.#starters;
+    const all = this.#all;
+    this.#finishers = all.filter((p) => p.finish !== undefined);
+    this.#skippers = all.filter((p) => p.skip !== undefined);
+    this.#runner = all.find((p) => p.run !== undefined);
+    this.#starters = all.filter((p) => p.start !== undefined);
+    return this.#starters;
+  }
+}
