@@ -1,7 +1,5 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { createServer as createHttpServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
-import { readBool, readSection, typeError } from './util/validate';
-import { collectDefaultMetrics } from 'prom-client';
+import type { RequestHandler } from 'express';
+import type { RequestListener, Server, ServerOptions } from 'node:http';
 import type { Dashboard } from './dashboard/dashboard';
 import { installDashboard } from './dashboard/install';
 import { alertSourceOf } from './dashboard/sources';
@@ -11,30 +9,28 @@ import { addBuiltinChecks } from './health/builtin';
 import { HealthChecks } from './health/checks';
 import type { CheckFunction, CheckOptions } from './health/health';
 import { attachShutdown, type ShutdownHandle, type ShutdownOptions } from './health/shutdown';
+import type { ShutdownReport } from './health/shutdown-report';
 import { authFailureRecorder } from './http/auth-failures';
-import { ShutdownLedger, type ShutdownReport } from './health/shutdown-report';
-import { createRouter, mayServe } from './http/router';
-import { createExceptionFilter, type ExceptionFilterLike } from './http/exception-filter';
-import { serverOptions } from './http/server';
-import { MetricsCollector } from './metrics/collector';
+import type { ExceptionFilterLike } from './http/exception-filter';
+import { createRouter } from './http/router';
+import { createCore, type Core } from './instance/core';
+import { createEntryPoints, type WrapOptions } from './instance/entry-points';
+import { PARTICIPANT_ORDER, SHUTDOWN_ORDER, type ParticipantRole } from './instance/order';
+import { ShutdownSequence, type ShutdownStep } from './instance/shutdown-sequence';
+import type { MetricsCollector } from './metrics/collector';
 import { Exposition } from './metrics/exposition';
 import { ClusterWorkerMetrics } from './cluster/worker';
 import { HttpMetrics } from './metrics/http-metrics';
-import { createRegistry, isOpenMetrics, type AnyRegistry } from './metrics/registry';
+import { isOpenMetrics, type AnyRegistry } from './metrics/registry';
 import { createMiddleware, RequestStates, type ErrorMiddleware, type Middleware, type RequestParticipant } from './middleware';
-import { resolveOptions, type ObservabilityOptions, type ResolvedOptions } from './options';
+import type { ObservabilityOptions, ResolvedOptions } from './options';
 import { setupLogging } from './logging/setup';
 import type { ObservabilityLogger } from './logging/logger';
 import { SystemSampler } from './system/sampler';
 import { installTracing } from './tracing/install';
-import { Redactor } from './redaction/redactor';
 import type { TracingSystem } from './tracing/tracer';
 
-/** Options of {@link Observability.wrap}. */
-export interface WrapOptions {
-  /** Serve `/metrics`, `/health*`, `/dashboard*` and `/alerts*` at the root before the app. Default `false`. */
-  readonly endpoints?: boolean;
-}
+export type { WrapOptions };
 
 /** One observability stack: everything hangs off this object; nothing is global. */
 export interface Observability {
@@ -107,35 +103,16 @@ export interface Observability {
   shutdown(): Promise<ShutdownReport>;
 }
 
-/**
- * A step of `shutdown()`; steps run in ascending `order`, each bounded by its own option
- * (`tracing.shutdownTimeoutMillis`, `logging.shutdownTimeoutMs`); there is no cap above them.
- */
-export interface ShutdownStep {
-  readonly name: string;
-  /** Lower runs first: 10 stop intake, 50 flush spans/logs, 90 stop timers. */
-  readonly order: number;
-  /** Run the step; `ledger` takes what it could not deliver. */
-  run(ledger: ShutdownLedger): Promise<void> | void;
-  /** The process exits now (a forced shutdown): account for what is undelivered, synchronously. */
-  abandon?(ledger: ShutdownLedger): void;
-}
+export type { ShutdownStep };
 
 /**
  * What every subsystem factory receives: the instance's options, registry,
  * collector and error reporter, and the hooks to join requests and shutdown.
  * Internal; not exported from the package.
  */
-export interface InstanceContext {
-  readonly options: ResolvedOptions;
-  readonly registry: AnyRegistry;
-  readonly metrics: MetricsCollector;
-  /** The one redaction policy of the instance (logs, access lines, spans, health output, dashboard). */
-  readonly redactor: Redactor;
-  /** Count and report a failure that must not break a request. */
-  readonly reportError: (component: string, err: unknown) => void;
-  /** Join every request (order of registration is order of calls). */
-  addParticipant(p: RequestParticipant): void;
+export interface InstanceContext extends Core {
+  /** Join every request, at the place of `role` in {@link PARTICIPANT_ORDER}. */
+  addParticipant(role: ParticipantRole, p: RequestParticipant): void;
   /** Each measured request's state (what participants get in `start`), by request. */
   readonly states: RequestStates;
   /** Run `step` during `shutdown()`. */
@@ -146,211 +123,61 @@ export interface InstanceContext {
 
 /** Create an observability stack. Throws a TypeError/RangeError naming the option when options are invalid. */
 export function createObservability(options: ObservabilityOptions = {}): Observability {
-  const resolved = resolveOptions(options);
-  const registry = resolved.registry ?? createRegistry();
-  const exemplars = isOpenMetrics(registry);
-  if (Object.keys(resolved.metrics.defaultLabels).length > 0) registry.setDefaultLabels({ ...resolved.metrics.defaultLabels });
-  if (resolved.metrics.defaultMetrics) {
-    // prom-client's typings split registries by content type; at runtime any registry works.
-    collectDefaultMetrics({ register: registry as never, prefix: resolved.metrics.prefix });
-  }
-  const metrics = new MetricsCollector(registry);
-  const internalErrors = metrics.counter(
-    'observability_internal_errors_total',
-    'Failures inside the observability stack or user callbacks, by component; requests are never affected.',
-    ['component'],
-  );
-  const redactor = new Redactor(resolved.redaction);
-  const reportError = (component: string, err: unknown): void => {
-    internalErrors.inc({ component });
-    process.emitWarning(`express-observability: ${component} failed: ${redactor.text(err instanceof Error ? err.message : String(err))}`, {
-      code: 'EXPRESS_OBSERVABILITY',
-    });
-  };
-  const participants: RequestParticipant[] = [];
-  const steps: ShutdownStep[] = [];
+  const core = createCore(options);
+  const { options: resolved, registry, metrics, reportError } = core;
+  const shutdown = new ShutdownSequence(reportError);
   const health = new HealthChecks({
     serviceId: resolved.serviceName,
     version: resolved.serviceVersion,
     options: resolved.health,
     reportError,
-    redact: (text) => redactor.text(text),
+    redact: (text) => core.redactor.text(text),
   });
+  const participants = new Map<ParticipantRole, RequestParticipant[]>();
   const states = new RequestStates();
   const ctx: InstanceContext = {
+    ...core,
     states,
-    options: resolved,
-    registry,
-    metrics,
-    redactor,
-    reportError,
-    addParticipant: (p) => participants.push(p),
-    onShutdown: (s) => steps.push(s),
+    addParticipant: (role, p) => participants.set(role, [...(participants.get(role) ?? []), p]),
+    onShutdown: (step) => shutdown.add(step),
     addHealthCheck: (name, fn, opts) => health.addCheck(name, fn, opts),
   };
-  ctx.onShutdown({ name: 'readiness', order: 0, run: () => health.beginShutdown() });
-  ctx.onShutdown({ name: 'health-checks', order: 90, run: () => health.stop() });
+  ctx.onShutdown({ name: 'readiness', order: SHUTDOWN_ORDER.readiness, run: () => health.beginShutdown() });
+  ctx.onShutdown({ name: 'health-checks', order: SHUTDOWN_ORDER.timers, run: () => health.stop() });
 
-  // The system sampler takes its first sample now, then one every system.intervalMs (unref'd timer).
-  let system: SystemSampler | undefined;
-  if (resolved.system.enabled) {
-    const sampler = new SystemSampler({ metrics, options: resolved.system, reportError });
-    system = sampler;
-    ctx.onShutdown({ name: 'system-sampler', order: 90, run: () => sampler.stop() });
-    if (resolved.health.builtins) addBuiltinChecks(health, () => sampler.last, resolved.health);
-    sampler.start();
-  }
-
-  const http = new HttpMetrics(metrics, {
-    buckets: resolved.metrics.buckets,
-    bodySizes: resolved.metrics.bodySizes,
-    maxLabelSets: resolved.metrics.maxLabelSets,
-    exemplars,
-  });
-
-  // Subsystems join here, in this order: tracing (its participant enters the span context),
-  // then logging (the access log reads the span's ids), then the rest.
+  const system = startSystemSampler(ctx, health);
   const tracing = installTracing(ctx);
   const { logger, attach } = setupLogging(ctx);
   const dashboard = installDashboard(ctx, { health, tracing });
   dashboard?.attachLogger({ add: attach });
-
-  // Alert rules read the registry, so they come after every metric above; unknown metrics throw here.
-  const alerts = new AlertEngine({
-    options: resolved.alerts,
-    registry,
-    metrics,
-    serviceName: resolved.serviceName,
-    buckets: resolved.metrics.buckets,
-    lazyGauges: resolved.system.enabled ? SYSTEM_GAUGES : [],
-    log: (level, message, fields) => logger[level](message, fields),
-    reportError,
-  });
-  ctx.onShutdown({ name: 'alerts', order: 90, run: () => alerts.close() });
+  // Alert rules read the registry: they come after every metric above (unknown metrics throw here).
+  const alerts = createAlerts(ctx, logger);
   dashboard?.use({ alerts: alertSourceOf(alerts) });
 
-  /** What each of this instance's wrappers wraps, so createServer() finds the Express app behind one. */
-  const wrappedApps = new WeakMap<RequestListener, RequestListener>();
-  const appBehind = (listener: RequestListener): RequestListener => wrappedApps.get(listener) ?? listener;
-  const { middleware, errorHandler, enter, close: closeMiddleware, markServed } = createMiddleware({
+  const requests = createMiddleware({
     states,
-    http,
-    participants,
-    settings: {
-      excludePaths: resolved.metrics.excludePaths,
-      normalizePath: resolved.metrics.normalizePath,
-      reportError,
-    },
+    http: new HttpMetrics(metrics, {
+      buckets: resolved.metrics.buckets,
+      bodySizes: resolved.metrics.bodySizes,
+      maxLabelSets: resolved.metrics.maxLabelSets,
+      exemplars: isOpenMetrics(registry),
+    }),
+    participants: PARTICIPANT_ORDER.flatMap((role) => participants.get(role) ?? []),
+    settings: { excludePaths: resolved.metrics.excludePaths, normalizePath: resolved.metrics.normalizePath, reportError },
   });
-  ctx.onShutdown({ name: 'request-watch', order: 95, run: () => closeMiddleware() });
-  // Cluster mode: inside a cluster worker, /metrics answers for every worker (through the primary).
-  const localExposition = new Exposition(registry);
-  let exposition: Pick<Exposition, 'render'> = localExposition;
-  if (resolved.cluster.enabled) {
-    const clusterMetrics = new ClusterWorkerMetrics({
-      registry,
-      options: resolved.cluster,
-      prefix: resolved.metrics.prefix,
-      local: localExposition,
-      reportError,
-    });
-    exposition = clusterMetrics;
-    ctx.onShutdown({ name: 'cluster', order: 90, run: () => clusterMetrics.close() });
-  }
-  const router = createRouter({
-    exposition,
-    health,
-    markServed,
-    reportError,
-    ...(resolved.auth
-      ? { auth: resolved.auth, authFailed: authFailureRecorder(metrics, (m, f) => logger.warn(m, f), resolved.auth.failureLogIntervalMs) }
-      : {}),
-    ...(dashboard ? { dashboard } : {}),
-    alerts,
-    views: resolved.views.serve,
-  });
-  if (resolved.views.warnOpen) {
-    logger.warn('observability router: the dashboard, its trace and log APIs and /alerts are served without auth (views: true)', {
-      paths: dashboard ? ['/dashboard', '/alerts'] : ['/alerts'],
-    });
-  }
-
-  let stopping: Promise<ShutdownReport> | undefined;
-  const runSteps = async (): Promise<ShutdownReport> => {
-    const ledger = new ShutdownLedger();
-    const ordered = [...steps].sort((a, b) => a.order - b.order);
-    for (const step of ordered) {
-      try {
-        await step.run(ledger);
-      } catch (err) {
-        ledger.failedStep(step.name);
-        reportError(`shutdown:${step.name}`, err);
-      }
-    }
-    return ledger.finish((text) => void process.stderr.write(text));
-  };
-  let abandoned: ShutdownReport | undefined;
-  const abandon = (): ShutdownReport => {
-    if (abandoned) return abandoned;
-    const ledger = new ShutdownLedger();
-    for (const step of [...steps].sort((a, b) => a.order - b.order)) {
-      try {
-        step.abandon?.(ledger);
-      } catch (err) {
-        ledger.failedStep(step.name);
-        reportError(`shutdown:${step.name}`, err);
-      }
-    }
-    abandoned = ledger.finish((text) => void process.stderr.write(text));
-    return abandoned;
-  };
-  const shutdown = (): Promise<ShutdownReport> => {
-    stopping ??= runSteps();
-    return stopping;
-  };
-  // middlewareEndpoints: the router's paths are answered from inside the middleware (a closure only
-  // for the requests the router may answer; every other request takes the plain path).
-  const middlewareWithEndpoints: Middleware = (req, res, next) => {
-    if (!mayServe(req)) {
-      middleware(req, res, next);
-      return;
-    }
-    enter(req, res, (n: NextFunction) => router(req as Request, res as Response, n), next, undefined);
-  };
+  ctx.onShutdown({ name: 'request-watch', order: SHUTDOWN_ORDER.requestWatch, run: () => requests.close() });
+  const router = createInstanceRouter(ctx, { health, logger, dashboard, alerts, markServed: requests.markServed });
+  const entry = createEntryPoints({ ...requests, router, states, reportError, middlewareEndpoints: resolved.middlewareEndpoints });
   return {
     options: resolved,
     registry,
     metrics,
-    middleware: resolved.middlewareEndpoints ? middlewareWithEndpoints : middleware,
-    errorHandler,
-    exceptionFilter: createExceptionFilter((req, exception) => {
-      const state = states.of(req);
-      if (state !== undefined && state.handledError === undefined) state.handledError = exception;
-    }),
+    middleware: entry.middleware,
+    errorHandler: requests.errorHandler,
+    exceptionFilter: entry.exceptionFilter,
     router,
-    wrap(listener: RequestListener, wrapOptions: WrapOptions = {}): RequestListener {
-      if (typeof listener !== 'function') typeError('wrap(listener)', 'a request listener function', listener);
-      const endpoints = readBool(readSection(wrapOptions, 'wrap', ['endpoints']), 'endpoints', 'wrap', false);
-      // No closure per request: the router only sees the paths it may answer.
-      const viaRouter = (req: IncomingMessage, res: ServerResponse): void => {
-        if (!mayServe(req)) {
-          listener(req, res);
-          return;
-        }
-        router(req as Request, res as Response, (err?: unknown) => {
-          if (err !== undefined && err !== null) reportError('wrap', err);
-          listener(req, res);
-        });
-      };
-      const cont = endpoints ? viaRouter : listener;
-      const wrapped: RequestListener = (req, res) => enter(req, res, cont, req, res);
-      wrappedApps.set(wrapped, listener);
-      return wrapped;
-    },
-    createServer(listener: RequestListener, httpOptions?: ServerOptions): Server {
-      if (typeof listener !== 'function') typeError('createServer(listener)', 'an Express app or request listener', listener);
-      return createHttpServer(serverOptions(appBehind(listener), httpOptions), listener);
-    },
+    wrap: entry.wrap,
+    createServer: entry.createServer,
     tracing,
     logger,
     health,
@@ -358,7 +185,79 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     dashboard,
     alerts,
     attachShutdown: (server, shutdownOptions) =>
-      attachShutdown(server, { beginShutdown: () => health.beginShutdown(), shutdown, abandon, reportError }, shutdownOptions),
-    shutdown,
+      attachShutdown(
+        server,
+        { beginShutdown: () => health.beginShutdown(), shutdown: () => shutdown.run(), abandon: () => shutdown.abandon(), reportError },
+        shutdownOptions,
+      ),
+    shutdown: () => shutdown.run(),
   };
+}
+
+/** The system sampler, when enabled: first sample now, then one every `system.intervalMs` (unref'd timer); its built-in health checks. */
+function startSystemSampler(ctx: InstanceContext, health: HealthChecks): SystemSampler | undefined {
+  const { options, metrics, reportError } = ctx;
+  if (!options.system.enabled) return undefined;
+  const sampler = new SystemSampler({ metrics, options: options.system, reportError });
+  ctx.onShutdown({ name: 'system-sampler', order: SHUTDOWN_ORDER.timers, run: () => sampler.stop() });
+  if (options.health.builtins) addBuiltinChecks(health, () => sampler.last, options.health);
+  sampler.start();
+  return sampler;
+}
+
+/** The alert engine over the instance's registry, notifying through its logger. */
+function createAlerts(ctx: InstanceContext, logger: ObservabilityLogger): AlertEngine {
+  const { options, registry, metrics, reportError } = ctx;
+  const alerts = new AlertEngine({
+    options: options.alerts,
+    registry,
+    metrics,
+    serviceName: options.serviceName,
+    buckets: options.metrics.buckets,
+    lazyGauges: options.system.enabled ? SYSTEM_GAUGES : [],
+    log: (level, message, fields) => logger[level](message, fields),
+    reportError,
+  });
+  ctx.onShutdown({ name: 'alerts', order: SHUTDOWN_ORDER.timers, run: () => alerts.close() });
+  return alerts;
+}
+
+/** What the router serves besides the metrics. */
+interface RouterInputs {
+  readonly health: HealthChecks;
+  readonly logger: ObservabilityLogger;
+  readonly dashboard: Dashboard | undefined;
+  readonly alerts: Alerts;
+  readonly markServed: (req: object) => void;
+}
+
+/** The observability router: `/metrics` (for every worker in cluster mode), health, and the views when `views` allows them. */
+function createInstanceRouter(ctx: InstanceContext, inputs: RouterInputs): RequestHandler {
+  const { options, registry, metrics, reportError } = ctx;
+  const local = new Exposition(registry);
+  let exposition: Pick<Exposition, 'render'> = local;
+  if (options.cluster.enabled) {
+    const cluster = new ClusterWorkerMetrics({ registry, options: options.cluster, prefix: options.metrics.prefix, local, reportError });
+    exposition = cluster;
+    ctx.onShutdown({ name: 'cluster', order: SHUTDOWN_ORDER.timers, run: () => cluster.close() });
+  }
+  const { logger, dashboard } = inputs;
+  const router = createRouter({
+    exposition,
+    health: inputs.health,
+    markServed: inputs.markServed,
+    reportError,
+    ...(options.auth
+      ? { auth: options.auth, authFailed: authFailureRecorder(metrics, (m, f) => logger.warn(m, f), options.auth.failureLogIntervalMs) }
+      : {}),
+    ...(dashboard ? { dashboard } : {}),
+    alerts: inputs.alerts,
+    views: options.views.serve,
+  });
+  if (options.views.warnOpen) {
+    logger.warn('observability router: the dashboard, its trace and log APIs and /alerts are served without auth (views: true)', {
+      paths: dashboard ? ['/dashboard', '/alerts'] : ['/alerts'],
+    });
+  }
+  return router;
 }

@@ -2,6 +2,7 @@ import type { HealthProvider } from '../health/health';
 import type { InstanceContext } from '../observability';
 import { Dashboard } from './dashboard';
 import { traceSourceOf, type TracerLike } from './sources';
+import { SHUTDOWN_ORDER } from '../instance/order';
 
 /** The parts of the instance the dashboard shows; each may be absent. */
 export interface DashboardInputs {
@@ -26,12 +27,12 @@ export function installDashboard(ctx: InstanceContext, inputs: DashboardInputs):
     buckets: o.metrics.buckets,
     reportError: ctx.reportError,
   });
-  ctx.addParticipant(dashboard.participant());
+  ctx.addParticipant('dashboard', dashboard.participant());
   dashboard.use({
     ...(inputs.health ? { health: inputs.health } : {}),
     ...(inputs.tracing ? { traces: traceSourceOf(inputs.tracing, Math.max(o.tracing.ringBufferSize, 1)) } : {}),
   });
-  ctx.onShutdown({ name: 'dashboard', order: 90, run: () => dashboard.stop() });
+  ctx.onShutdown({ name: 'dashboard', order: SHUTDOWN_ORDER.timers, run: () => dashboard.stop() });
   dashboard.start();
   return dashboard;
 }

@@ -13,6 +13,7 @@ import type { ShipperShutdown, ShippingTransport, ShippedEntry } from './shipper
 import type { ShutdownLedger } from '../health/shutdown-report';
 import { FanoutTransport } from './fanout';
 import { JsonLinesTransport } from './stdout';
+import { SHUTDOWN_ORDER } from '../instance/order';
 import type { Redactor } from '../redaction/redactor';
 import type { OtlpLogTransport } from './otlp';
 import { instanceResource } from '../otlp/resource';
@@ -55,6 +56,7 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
   const logger = createLogger({ service: ctx.options.serviceName, level: o.level, redactor, transports: [fanout, ...o.transports] });
   fanout.bind(logger);
   ctx.addParticipant(
+    'logging',
     createLoggingParticipant({
       logger,
       service: ctx.options.serviceName,
@@ -74,7 +76,7 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
   };
   ctx.onShutdown({
     name: 'logging',
-    order: 60,
+    order: SHUTDOWN_ORDER.logging,
     run: async (ledger) => {
       for (const t of lineTransports) t.flush();
       try {
@@ -129,6 +131,6 @@ function disabledLogging(ctx: InstanceContext): LoggingSubsystem {
     () => shared,
   );
   // Logging is off: no access line, so no finish hook (the middleware then builds no completion record).
-  ctx.addParticipant({ start: bind.start, skip: bind.skip });
+  ctx.addParticipant('logging', { start: bind.start, skip: bind.skip });
   return { logger, shippers: [], attach: () => undefined };
 }

@@ -2,6 +2,7 @@ import type { Counter } from 'prom-client';
 import type { InstanceContext } from '../observability';
 import { spanExporterCheck } from './health';
 import { createTracingParticipant } from './middleware';
+import { SHUTDOWN_ORDER } from '../instance/order';
 import { TracingSystem } from './tracer';
 
 /**
@@ -18,11 +19,11 @@ export function installTracing(ctx: InstanceContext): TracingSystem {
     redactor: ctx.redactor,
   });
   if (tracing.enabled) {
-    ctx.addParticipant(createTracingParticipant(tracing, options.legacyAttributes, options.incomingBaggage, tracing.usesGlobalProvider ? ctx.redactor : undefined));
+    ctx.addParticipant('tracing', createTracingParticipant(tracing, options.legacyAttributes, options.incomingBaggage, tracing.usesGlobalProvider ? ctx.redactor : undefined));
   }
   ctx.onShutdown({
     name: 'tracing',
-    order: 50,
+    order: SHUTDOWN_ORDER.tracing,
     run: async (ledger) => {
       await tracing.shutdown();
       ledger.lost('otlp', 'spans', tracing.lostAtShutdown);
