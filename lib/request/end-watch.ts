@@ -28,7 +28,7 @@ function asListener<T>(fn: (emitter: T) => void): (this: T) => void {
 
 /**
  * Detects the end of each request without adding anything to the response (docs/performance.md,
- * "Request end"). Requests served by Node's HTTP server: the diagnostics channel
+ * "Why the request path looks the way it does"). Requests served by Node's HTTP server: the diagnostics channel
  * `http.server.response.finish` (one subscription per instance) for finished responses, and one
  * 'close' listener per connection for the requests a closing connection aborts. Anything else
  * (a response that is not Node's, mocks): one shared 'close' listener on the response.
