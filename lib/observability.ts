@@ -146,22 +146,23 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   ctx.onShutdown({ name: 'health-checks', order: SHUTDOWN_ORDER.timers, run: () => health.stop() });
 
   const system = startSystemSampler(ctx, health);
+  const http = new HttpMetrics(metrics, {
+    buckets: resolved.metrics.buckets,
+    bodySizes: resolved.metrics.bodySizes,
+    maxLabelSets: resolved.metrics.maxLabelSets,
+    exemplars: isOpenMetrics(registry),
+  });
   const tracing = installTracing(ctx);
   const { logger, attach } = setupLogging(ctx);
   const dashboard = installDashboard(ctx, { health, tracing });
   dashboard?.attachLogger({ add: attach });
-  // Alert rules read the registry: they come after every metric above (unknown metrics throw here).
+  // Alert rules read the registry: they come after every metric above, HTTP metrics included (unknown metrics throw here).
   const alerts = createAlerts(ctx, logger);
   dashboard?.use({ alerts: alertSourceOf(alerts) });
 
   const requests = createMiddleware({
     states,
-    http: new HttpMetrics(metrics, {
-      buckets: resolved.metrics.buckets,
-      bodySizes: resolved.metrics.bodySizes,
-      maxLabelSets: resolved.metrics.maxLabelSets,
-      exemplars: isOpenMetrics(registry),
-    }),
+    http,
     participants: PARTICIPANT_ORDER.flatMap((role) => participants.get(role) ?? []),
     settings: { excludePaths: resolved.metrics.excludePaths, normalizePath: resolved.metrics.normalizePath, reportError },
   });
