@@ -29,6 +29,7 @@ import { SystemSampler } from './system/sampler';
 import { installTracing } from './tracing/install';
 import { Redactor } from './redaction/redactor';
 import type { TracingSystem } from './tracing/tracer';
+import { warnFailure } from './util/warn';
 
 /** Options of {@link Observability.wrap}. */
 export interface WrapOptions {
@@ -163,9 +164,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   const redactor = new Redactor(resolved.redaction);
   const reportError = (component: string, err: unknown): void => {
     internalErrors.inc({ component });
-    process.emitWarning(`express-observability: ${component} failed: ${redactor.text(err instanceof Error ? err.message : String(err))}`, {
-      code: 'EXPRESS_OBSERVABILITY',
-    });
+    warnFailure(component, err, (text) => redactor.text(text));
   };
   const participants: RequestParticipant[] = [];
   const steps: ShutdownStep[] = [];

@@ -2,6 +2,7 @@ import type { Counter, Gauge, Histogram } from 'prom-client';
 import { performance } from 'node:perf_hooks';
 import { BoundHistogramSeries, bucketIndex } from './bound-series';
 import type { MetricsCollector } from './collector';
+import { innerMap } from '../util/maps';
 
 /** Request-duration buckets of the OpenTelemetry HTTP semantic conventions (seconds). */
 export const OTEL_HTTP_DURATION_BUCKETS: readonly number[] = Object.freeze([
@@ -147,16 +148,7 @@ export class HttpMetrics {
 
   /** Apply the cardinality cap; returns the admitted label set (route possibly folded to `other`). */
   #admit(method: string, route: string, status: string): Admitted {
-    let byStatus = this.#seen.get(method);
-    if (!byStatus) {
-      byStatus = new Map();
-      this.#seen.set(method, byStatus);
-    }
-    let routes = byStatus.get(status);
-    if (!routes) {
-      routes = new Map();
-      byStatus.set(status, routes);
-    }
+    const routes = innerMap(innerMap(this.#seen, method), status);
     const known = routes.get(route);
     if (known) return known;
     if (this.#seenCount >= this.#max && route !== OVERFLOW_ROUTE && route !== UNMATCHED_ROUTE) {

@@ -35,6 +35,7 @@ import { instanceResource } from '../otlp/resource';
 import type { ResolvedTracingOptions, SamplerName } from './options';
 import { CountingSpanProcessor, spanProcessorMeterProvider, SpanTally } from './span-metrics';
 import { SpanStore, type SpanRecord, type TraceQuery, type TraceSummary } from './span-store';
+import { withDeadline } from '../util/deadline';
 
 /** Span kinds accepted by {@link TracingSystem.withSpan}. */
 export type SpanKindName = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
@@ -303,17 +304,11 @@ export class TracingSystem {
   async #shutdown(): Promise<void> {
     const provider = this.#provider;
     if (!provider) return;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.#shutdownTimeoutMillis);
-      timer.unref();
-    });
     const t = this.#tally;
     const droppedBefore = t.dropped;
     try {
-      await Promise.race([provider.shutdown(), deadline]);
+      await withDeadline(provider.shutdown(), this.#shutdownTimeoutMillis);
     } finally {
-      clearTimeout(timer);
       if (!this.#abandoned) {
         const left = t.pending;
         if (left > 0) t.droppedCounter?.inc({ reason: 'shutdown' }, left);
