@@ -205,6 +205,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     bodySizes: resolved.metrics.bodySizes,
     maxLabelSets: resolved.metrics.maxLabelSets,
     exemplars,
+    reportError,
   });
 
   // Subsystems join here, in this order: tracing (its participant enters the span context),

@@ -1,4 +1,4 @@
-import { bucketIndex } from '../metrics/bound-series';
+import { bucketIndex } from '../metrics/histogram-math';
 import { innerMap } from '../util/maps';
 import type { CompletedRequest, RequestParticipant } from '../middleware';
 
