@@ -7,13 +7,23 @@ import { TIMED_OUT, withDeadline } from '../lib/util/deadline';
 
 const never = new Promise<never>(() => undefined);
 
+/** Run `fn` with a ref'd timer pending: the helpers' own timers are unref'd and would let the test process exit. */
+async function keptAlive<T>(fn: () => Promise<T>): Promise<T> {
+  const alive = setTimeout(() => undefined, 60_000);
+  try {
+    return await fn();
+  } finally {
+    clearTimeout(alive);
+  }
+}
+
 describe('withDeadline()', () => {
   it('resolves to the value of work that settles first', async () => {
     assert.equal(await withDeadline(Promise.resolve(42), 60_000), 42);
   });
 
   it('resolves to TIMED_OUT when the deadline passes first, holding the process open only when asked', async () => {
-    assert.equal(await withDeadline(never, 5), TIMED_OUT);
+    assert.equal(await keptAlive(() => withDeadline(never, 5)), TIMED_OUT);
     assert.equal(await withDeadline(never, 5, { holdOpen: true }), TIMED_OUT);
   });
 
@@ -59,7 +69,7 @@ describe('wakeableSleep()', () => {
   });
 
   it('ends by itself when the time is up', async () => {
-    await wakeableSleep(1).done;
+    await keptAlive(() => wakeableSleep(1).done);
     await wakeableSleep(1, true).done;
   });
 });
