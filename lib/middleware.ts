@@ -5,6 +5,7 @@ import { RequestEndWatch } from './request/end-watch';
 import { Participants } from './request/participants';
 import { RouteLabels } from './request/route-labels';
 import { newRequestState, type ObservedRequest, type RequestParticipant, type RequestState, type RequestStates } from './request/state';
+import { pathMatcher } from './util/path-match';
 import { contentLength, pathOf } from './util/request-facts';
 
 export { newRequestState, RequestStates, type CompletedRequest, type ObservedRequest, type RequestParticipant, type RequestState } from './request/state';
@@ -65,15 +66,8 @@ export function createMiddleware(parts: MiddlewareParts): {
   markServed: (req: object) => void;
 } {
   const { states, http, settings } = parts;
-  const exactExcludes = new Set(settings.excludePaths.filter((p): p is string => typeof p === 'string'));
-  const regexExcludes = settings.excludePaths.filter((p): p is RegExp => p instanceof RegExp);
-  // Nothing is excluded by default: then no request pays for cutting its path.
-  const anyExcludes = exactExcludes.size > 0 || regexExcludes.length > 0;
-  const excluded = (path: string): boolean => {
-    if (exactExcludes.has(path)) return true;
-    for (const re of regexExcludes) if (re.test(path)) return true;
-    return false;
-  };
+  // Nothing is excluded by default (no matcher): then no request pays for cutting its path.
+  const excluded = pathMatcher(settings.excludePaths);
   const routes = new RouteLabels(settings.normalizePath, settings.reportError);
   const participants = new Participants(parts.participants, settings.reportError);
 
@@ -108,7 +102,7 @@ export function createMiddleware(parts: MiddlewareParts): {
       fn(a, b);
       return;
     }
-    if (anyExcludes && excluded(routablePath(req))) {
+    if (excluded !== undefined && excluded(routablePath(req))) {
       participants.skip(req, res);
       fn(a, b);
       return;

@@ -151,6 +151,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     bodySizes: resolved.metrics.bodySizes,
     maxLabelSets: resolved.metrics.maxLabelSets,
     exemplars: isOpenMetrics(registry),
+    reportError,
   });
   const tracing = installTracing(ctx);
   const { logger, attach } = setupLogging(ctx);

@@ -1,3 +1,5 @@
+import { backoffDelay, wakeableSleep, type WakeableSleep } from '../util/backoff';
+import { HttpPoster } from '../logging/http-post';
 import type { ResolvedNotifier } from './options';
 import type { AlertNotification } from './types';
 
@@ -24,6 +26,8 @@ export interface NotifierSettings {
 
 const REQUEST_TIMEOUT_MS = 5000;
 const MAX_QUEUED = 50;
+/** The first retry waits this long, each further one twice as long. */
+const RETRY_INITIAL_MS = 500;
 
 /**
  * Serial delivery with retries (exponential backoff from 500 ms, unref'd timers):
@@ -33,7 +37,7 @@ class Outbox {
   readonly #queue: Array<() => Promise<void>> = [];
   #running: Promise<void> | undefined;
   #closed = false;
-  readonly #wakers = new Set<() => void>();
+  readonly #sleeping = new Set<WakeableSleep>();
 
   constructor(
     readonly name: string,
@@ -61,43 +65,38 @@ class Outbox {
             this.settings.reportError(`alerts:${this.name}`, err);
             break;
           }
-          await this.#sleep(500 * 2 ** attempt);
+          await this.#sleep(backoffDelay(attempt, RETRY_INITIAL_MS));
         }
       }
     }
   }
 
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        clearTimeout(t);
-        this.#wakers.delete(wake);
-        resolve();
-      };
-      const t = setTimeout(wake, ms);
-      t.unref();
-      this.#wakers.add(wake);
-    });
+  async #sleep(ms: number): Promise<void> {
+    const sleep = wakeableSleep(ms);
+    this.#sleeping.add(sleep);
+    await sleep.done;
+    this.#sleeping.delete(sleep);
   }
 
   /** Stop retrying; wait for the delivery in flight (bounded by the request timeout). */
   async close(): Promise<void> {
     this.#closed = true;
     this.#queue.length = 0;
-    for (const w of [...this.#wakers]) w();
+    for (const s of this.#sleeping) s.wake();
     await this.#running;
   }
 }
 
-async function post(url: string, headers: Readonly<Record<string, string>>, body: unknown): Promise<void> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`POST ${url} answered ${res.status}: ${text.slice(0, 200)}`);
+/** POST `body` as JSON to the poster's URL itself (`path` `''`) or below it; throws unless the answer is 2xx. */
+async function postJson(poster: HttpPoster, url: string, path: string, headers: Readonly<Record<string, string>>, body: unknown): Promise<void> {
+  const res = await poster.post(path, JSON.stringify(body), { 'content-type': 'application/json', ...headers }, AbortSignal.timeout(REQUEST_TIMEOUT_MS));
+  if (res.status < 200 || res.status > 299) throw new Error(`POST ${url}${path} answered ${res.status}: ${res.body.slice(0, 200)}`);
+}
+
+/** Close the outbox (ending the delivery in flight), then the poster's sockets. */
+async function closeBoth(box: Outbox, poster: HttpPoster): Promise<void> {
+  await box.close();
+  poster.close();
 }
 
 /** A notification target. */
@@ -162,6 +161,7 @@ export function createNotifier(spec: ResolvedNotifier, s: NotifierSettings): Not
     }
     case 'webhook': {
       const box = new Outbox('webhook', s);
+      const poster = new HttpPoster(new URL(spec.url));
       let lastRepeat = 0;
       return {
         notify({ now, changed, current }) {
@@ -171,23 +171,23 @@ export function createNotifier(spec: ResolvedNotifier, s: NotifierSettings): Not
           if (batch.length === 0) return;
           if (changed.some((a) => a.status === 'firing') || batch === firing) lastRepeat = now;
           const body = webhookPayload(batch, s.serviceName);
-          box.send(() => post(spec.url, spec.headers, body));
+          box.send(() => postJson(poster, spec.url, '', spec.headers, body));
         },
-        close: () => box.close(),
+        close: () => closeBoth(box, poster),
       };
     }
     default: {
       const box = new Outbox('alertmanager', s);
-      const url = `${spec.url}/api/v2/alerts`;
+      const poster = new HttpPoster(new URL(spec.url));
       let lastSent = -Infinity;
       return {
         notify({ now, changed, current }) {
           if (current.length === 0 || (changed.length === 0 && now - lastSent < s.resendIntervalMs)) return;
           lastSent = now;
           const body = current.map((a) => ({ labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, endsAt: a.endsAt, generatorURL: a.generatorURL }));
-          box.send(() => post(url, spec.headers, body));
+          box.send(() => postJson(poster, spec.url, '/api/v2/alerts', spec.headers, body));
         },
-        close: () => box.close(),
+        close: () => closeBoth(box, poster),
       };
     }
   }

@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { renderAggregate } from './aggregate';
 import { AGGREGATE, COLLECT, isCollectResponse, isScrapeRequest, type MetricsJson, type ScrapeRequest, type ScrapeResponse } from './protocol';
+import { errorMessage, warnFailure } from '../util/warn';
 
 /** Handle returned by {@link setupClusterPrimary}. */
 export interface ClusterPrimary {
@@ -41,7 +42,7 @@ export function setupClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
   }
   const onError =
     options.onError ??
-    ((err: unknown) => process.emitWarning(`express-observability: cluster aggregation failed: ${err instanceof Error ? err.message : String(err)}`, { code: 'EXPRESS_OBSERVABILITY' }));
+    ((err: unknown) => warnFailure('cluster aggregation', err));
   const collections = new Map<number, Collection>();
   let nextCollect = 1;
   let closed = false;
@@ -70,7 +71,7 @@ export function setupClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
         (body) => reply(requester, { type: AGGREGATE, requestId: req.requestId, body }),
         (err: unknown) => {
           onError(err);
-          reply(requester, { type: AGGREGATE, requestId: req.requestId, error: err instanceof Error ? err.message : String(err) });
+          reply(requester, { type: AGGREGATE, requestId: req.requestId, error: errorMessage(err) });
         },
       );
     };

@@ -4,6 +4,7 @@ import type { AnyRegistry } from '../metrics/registry';
 import { labelWorkerMetrics } from './aggregate';
 import type { ResolvedClusterOptions } from './options';
 import { isCollectRequest, isScrapeResponse, METRICS, SCRAPE, type CollectResponse, type ScrapeRequest } from './protocol';
+import { errorMessage } from '../util/warn';
 
 /** What renders `/metrics`: the local exposition or the cluster's. */
 export interface MetricsRenderer {
@@ -110,7 +111,7 @@ export class ClusterWorkerMetrics implements MetricsRenderer {
       },
       (err: unknown) => {
         this.#parts.reportError('cluster-worker', err);
-        this.#send({ type: METRICS, collectId, error: err instanceof Error ? err.message : String(err) } satisfies CollectResponse, (e) =>
+        this.#send({ type: METRICS, collectId, error: errorMessage(err) } satisfies CollectResponse, (e) =>
           this.#parts.reportError('cluster-worker', e),
         );
       },

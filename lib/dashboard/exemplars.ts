@@ -1,4 +1,5 @@
-import { bucketIndex } from '../metrics/bound-series';
+import { bucketIndex } from '../metrics/histogram-math';
+import { innerMap } from '../util/maps';
 import type { CompletedRequest, RequestParticipant } from '../middleware';
 
 /** A traced request kept as an exemplar of a route's latency bucket. */
@@ -42,11 +43,7 @@ export class ExemplarIndex {
   /** The ring of the bucket a request falls in, or `undefined` when it takes no exemplar now. */
   #ring(method: string, route: string, seconds: number, status: string, now: number): Exemplar[] | undefined {
     if (this.#perBucket === 0) return undefined;
-    let routes = this.#byKey.get(method);
-    if (!routes) {
-      routes = new Map();
-      this.#byKey.set(method, routes);
-    }
+    const routes = innerMap(this.#byKey, method);
     let buckets = routes.get(route);
     if (!buckets) {
       if (this.#keys >= MAX_KEYS) return undefined;

@@ -1,3 +1,4 @@
+import { errorMessage } from '../util/warn';
 import type { HealthProvider, HealthReport } from '../health/health';
 import type { SpanRecord, TraceSummary } from '../tracing/span-store';
 import type { AlertSnapshot } from '../alerts/types';
@@ -124,7 +125,7 @@ export async function safeHealth(h: HealthProvider | undefined): Promise<HealthR
   try {
     return await h.report();
   } catch (err) {
-    return { status: 'fail', output: `health evaluation failed: ${err instanceof Error ? err.message : String(err)}` };
+    return { status: 'fail', output: `health evaluation failed: ${errorMessage(err)}` };
   }
 }
 

@@ -12,6 +12,7 @@ import {
   type HealthStatus,
 } from './health';
 import type { ResolvedHealthOptions } from './options';
+import { TIMED_OUT, withDeadline } from '../util/deadline';
 
 interface Check {
   readonly name: string;
@@ -205,11 +206,6 @@ export class HealthChecks implements HealthProvider {
     };
     if (c.busy) return finish([{ status: 'fail', output: `timed out after ${c.timeout} ms (previous call still running)` }]);
     const ac = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), c.timeout);
-      timer.unref();
-    });
     c.busy = true;
     const call = Promise.resolve()
       .then(() => c.fn(ac.signal))
@@ -217,19 +213,17 @@ export class HealthChecks implements HealthProvider {
         c.busy = false;
       });
     try {
-      const v = await Promise.race([call, deadline]);
-      if (v === 'timeout') {
+      const v = await withDeadline(call, c.timeout);
+      if (v === TIMED_OUT) {
         ac.abort(new Error(`timed out after ${c.timeout} ms`));
         call.catch((err: unknown) => this.#parts.reportError(`health-check:${c.name}`, err));
         return finish([{ status: 'fail', output: `timed out after ${c.timeout} ms` }]);
       }
-      return finish(normalise(v as CheckReturn));
+      return finish(normalise(v));
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       const output = this.#parts.options.errorStacks && e.stack ? e.stack : e.message;
       return finish([{ status: 'fail', output }]);
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import { readFunction, readNumber, readPatterns, readSection, typeError, type Bag } from '../util/validate';
+import { pathMatcher } from '../util/path-match';
 import type { AuthFailureReason } from './auth-failures';
 
 /** A user name and password accepted by basic auth. */
@@ -159,18 +160,6 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(ha, hb);
 }
 
-/** Express matches paths case-insensitively by default, so string patterns do too. */
-function matchesAny(path: string, patterns: readonly (string | RegExp)[]): boolean {
-  const lower = path.toLowerCase();
-  for (const p of patterns) {
-    if (typeof p === 'string') {
-      const lp = p.toLowerCase();
-      if (lower === lp || lower.startsWith(lp.endsWith('/') ? lp : `${lp}/`)) return true;
-    } else if (p.test(path)) return true;
-  }
-  return false;
-}
-
 /** Connect-style guard middleware. */
 export type Guard = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
 
@@ -251,9 +240,12 @@ export function createGuard(opts: ResolvedAuthOptions, parts: GuardParts): Guard
     deny(res, status, status === 401 ? challenges || undefined : undefined);
   }
 
+  // Express matches paths case-insensitively by default, so string patterns do too.
+  const isProtected = pathMatcher(opts.paths, { prefix: true, ignoreCase: true });
+  const isPublic = pathMatcher(opts.publicPaths, { prefix: true, ignoreCase: true });
   return (req, res, next) => {
     const path = routerPath(req);
-    if (!matchesAny(path, opts.paths) || matchesAny(path, opts.publicPaths)) {
+    if (!(isProtected?.(path) ?? false) || (isPublic?.(path) ?? false)) {
       next();
       return;
     }

@@ -3,6 +3,7 @@ import { MetricsCollector } from '../metrics/collector';
 import { createRegistry, type AnyRegistry } from '../metrics/registry';
 import { resolveOptions, type ObservabilityOptions, type ResolvedOptions } from '../options';
 import { Redactor } from '../redaction/redactor';
+import { warnFailure } from '../util/warn';
 
 /** What every part of an instance is built on. */
 export interface Core {
@@ -32,9 +33,7 @@ export function createCore(options: ObservabilityOptions): Core {
   const redactor = new Redactor(resolved.redaction);
   const reportError = (component: string, err: unknown): void => {
     internalErrors.inc({ component });
-    process.emitWarning(`express-observability: ${component} failed: ${redactor.text(err instanceof Error ? err.message : String(err))}`, {
-      code: 'EXPRESS_OBSERVABILITY',
-    });
+    warnFailure(component, err, (text) => redactor.text(text));
   };
   return { options: resolved, registry, metrics, redactor, reportError };
 }

@@ -6,6 +6,9 @@
  * backend has answered for it.
  */
 import type { PipelineMetrics } from './pipeline-metrics';
+import { backoffDelay, wakeableSleep, withJitter } from '../util/backoff';
+import { errorMessage } from '../util/warn';
+import { TIMED_OUT, withDeadline } from '../util/deadline';
 
 /** What the queue needs of an entry. */
 export interface QueuedEntry {
@@ -159,15 +162,8 @@ export class BatchQueue<T extends QueuedEntry> {
     if (this.#closed) return;
     this.#closing = true;
     clearInterval(this.#interval);
-    let timer: NodeJS.Timeout | undefined;
-    const drained = this.flush();
-    const expired = await Promise.race([
-      drained.then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), timeoutMs);
-      }),
-    ]);
-    if (timer) clearTimeout(timer);
+    // The deadline holds the process open: the flush must finish (or give up) before exit.
+    const expired = (await withDeadline(this.flush(), timeoutMs, { holdOpen: true })) === TIMED_OUT;
     this.#closed = true;
     if (expired) {
       this.#hardStop = true;
@@ -285,7 +281,8 @@ export class BatchQueue<T extends QueuedEntry> {
       this.#s.metrics.publish();
       if (failed) {
         this.#failures++;
-        await this.#sleep(this.#backoff());
+        const { retryInitialMs, retryMaxMs } = this.#s;
+        await this.#sleep(withJitter(backoffDelay(this.#failures - 1, retryInitialMs, retryMaxMs)));
       } else {
         this.#failures = 0;
       }
@@ -310,7 +307,7 @@ export class BatchQueue<T extends QueuedEntry> {
       // Abandoned: the batch was accounted for then.
       if (this.#abandoned) return false;
       const retryable = !(err instanceof SendError) || err.retryable;
-      const detail = err instanceof Error ? err.message : String(err);
+      const detail = errorMessage(err);
       if (this.#hardStop) {
         this.#left(batch, detail);
         return false;
@@ -349,24 +346,12 @@ export class BatchQueue<T extends QueuedEntry> {
     return again.length > 0;
   }
 
-  #backoff(): number {
-    const { retryInitialMs, retryMaxMs } = this.#s;
-    const exp = Math.min(retryMaxMs, retryInitialMs * 2 ** Math.min(this.#failures - 1, 30));
-    return exp / 2 + (Math.random() * exp) / 2;
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(t);
-        this.#wake = undefined;
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      // While shutting down the flush must finish before the process may exit; otherwise never hold it open.
-      if (!this.#closing) t.unref();
-      this.#wake = done;
-    });
+  async #sleep(ms: number): Promise<void> {
+    // While shutting down the flush must finish before the process may exit; otherwise never hold it open.
+    const sleep = wakeableSleep(ms, this.#closing);
+    this.#wake = sleep.wake;
+    await sleep.done;
+    if (this.#wake === sleep.wake) this.#wake = undefined;
   }
 
   /** Entries undelivered at shutdown: lost unless the `keep` hook keeps them. */

@@ -8,7 +8,7 @@ import { Registry } from 'prom-client';
 import { isoNow } from '../util/clock';
 import { rangeError, readBool, readOptionalString, readSection, readString, typeError, type Bag } from '../util/validate';
 import { SendError, type BatchOutcome, type Rejection } from './batch-queue';
-import { retryableStatus } from './http-post';
+import { basicAuthorization, retryableStatus } from './http-post';
 import { MESSAGE, type LogInfo } from './levels';
 import { ecsJson } from './ecs';
 import { coalesce, Utf8Slab, type SlabRange } from './slab';
@@ -62,7 +62,7 @@ export function resolveElasticsearchOptions(options: unknown, path: string): Res
   if (username !== undefined && apiKey !== undefined) rangeError(`${path}.apiKey`, 'unset when username is set (choose one)', apiKey);
   if (o.registry !== undefined && !(o.registry instanceof Registry)) typeError(`${path}.registry`, 'a prom-client Registry', o.registry);
   let authorization: string | undefined;
-  if (username !== undefined) authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  if (username !== undefined) authorization = basicAuthorization(username, password);
   else if (apiKey !== undefined) authorization = `ApiKey ${apiKey}`;
   return Object.freeze({
     ...readShipperOptions(o, path),

@@ -7,7 +7,10 @@ export interface PostResponse {
   readonly body: string;
 }
 
-/** A keep-alive HTTP(S) client for one backend URL; idle sockets never hold the process open. */
+/**
+ * A keep-alive HTTP(S) client for one backend URL; idle sockets never hold the process open. The one
+ * POST client of the package: the log shippers and the alert notifiers (webhook, Alertmanager) use it.
+ */
 export class HttpPoster {
   readonly #url: URL;
   readonly #agent: http.Agent;
@@ -22,11 +25,12 @@ export class HttpPoster {
   }
 
   /**
-   * POST `body` (a string, or bytes in one or more pieces written back to back) to `path` (joined
-   * to the base URL's path); rejects on network errors and on `signal`.
+   * POST `body` (a string, or bytes in one or more pieces written back to back) to `path`, joined to
+   * the base URL's path (its trailing slashes trimmed); `''` posts to the base URL itself, query
+   * string included. Rejects on network errors and on `signal`; does not follow redirects.
    */
   post(path: string, body: string | Buffer | readonly Buffer[], headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<PostResponse> {
-    const base = this.#url.pathname.replace(/\/+$/, '');
+    const target = path === '' ? `${this.#url.pathname}${this.#url.search}` : `${this.#url.pathname.replace(/\/+$/, '')}${path}`;
     // Encoded once: measuring the string for Content-Length and then writing it would scan it twice.
     const pieces = typeof body === 'string' ? [Buffer.from(body)] : Buffer.isBuffer(body) ? [body] : body;
     let length = 0;
@@ -37,7 +41,7 @@ export class HttpPoster {
           protocol: this.#url.protocol,
           hostname: this.#url.hostname,
           port: this.#url.port,
-          path: `${base}${path}`,
+          path: target,
           method: 'POST',
           agent: this.#agent,
           signal,
@@ -62,6 +66,11 @@ export class HttpPoster {
   close(): void {
     this.#agent.destroy();
   }
+}
+
+/** The `Authorization` value of HTTP Basic authentication (RFC 7617, UTF-8). */
+export function basicAuthorization(username: string, password: string): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 
 /** True for statuses worth retrying: 408, 429 and every 5xx. */

@@ -5,7 +5,7 @@
 import { Registry } from 'prom-client';
 import { readOptionalString, readSection, readString, readStringRecord, typeError, type Bag } from '../util/validate';
 import { SendError, type BatchOutcome } from './batch-queue';
-import { retryableStatus } from './http-post';
+import { basicAuthorization, retryableStatus } from './http-post';
 import { MESSAGE, type LogInfo } from './levels';
 import { Utf8Slab, type SlabRange } from './slab';
 import { ShippingTransport, type ShippedEntry, type ShipperInternals } from './shipper';
@@ -52,7 +52,7 @@ export function resolveLokiOptions(options: unknown, path: string): ResolvedLoki
     ...readShipperOptions(o, path),
     labels,
     labelKeys: Object.freeze([...(keys as string[])]),
-    authorization: username === undefined ? undefined : `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`,
+    authorization: username === undefined ? undefined : basicAuthorization(username, password),
   });
 }
 

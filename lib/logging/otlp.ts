@@ -15,6 +15,7 @@ import { ACCESS_LINE, TRACE_FLAGS, type LogInfo } from './levels';
 import { PipelineMetrics, type PipelineSnapshot } from './pipeline-metrics';
 import type { ResolvedOtlpLogsOptions } from './otlp-options';
 import type { ShipperShutdown } from './shipper';
+import { TIMED_OUT, withDeadline } from '../util/deadline';
 
 /** What the transport needs from its instance. */
 export interface OtlpLogSettings {
@@ -194,17 +195,7 @@ export class OtlpLogTransport extends TransportStream {
     // The processor takes nothing once its shutdown began: later lines are counted here instead.
     this.#closed = true;
     const droppedBefore = this.#pipeline.snapshot().droppedTotal;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
-      timer.unref();
-    });
-    try {
-      const done = await Promise.race([this.#provider.shutdown().then(() => true), deadline]);
-      if (!done) this.#pipeline.dropped('shutdown', this.#queueLength());
-    } finally {
-      clearTimeout(timer);
-    }
+    if ((await withDeadline(this.#provider.shutdown(), timeoutMs)) === TIMED_OUT) this.#pipeline.dropped('shutdown', this.#queueLength());
     return { transport: 'otlp', lost: this.#pipeline.snapshot().droppedTotal - droppedBefore, kept: 0, spoolDir: undefined };
   }
 

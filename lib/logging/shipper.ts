@@ -13,6 +13,7 @@ import type { DeadLetter, ResolvedShipperOptions } from './shipper-options';
 import type { SlabRange } from './slab';
 import { Spool, type SpoolRef } from './spool';
 import type { SpoolDirectory } from './spool-dir';
+import { warn, warnFailure } from '../util/warn';
 
 /** What `createObservability` hands a transport it builds (standalone users pass `registry` in the options instead). */
 export interface ShipperInternals {
@@ -42,13 +43,6 @@ export interface ShippedEntry extends QueuedEntry, SpoolRef {
   readonly line: string;
 }
 
-/** Default failure reporter of standalone transports. */
-function warn(component: string, err: unknown): void {
-  process.emitWarning(`express-observability: ${component} failed: ${err instanceof Error ? err.message : String(err)}`, {
-    code: 'EXPRESS_OBSERVABILITY',
-  });
-}
-
 /** Base of the Elasticsearch and Loki transports. */
 export abstract class ShippingTransport<T extends ShippedEntry> extends TransportStream {
   /** Transport label of the pipeline metrics (`elasticsearch`, `loki`). */
@@ -72,7 +66,7 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
     super(o.level === undefined ? {} : { level: o.level });
     this.transportName = name;
     this.maxQueueBytes = o.maxQueueBytes;
-    this.reportError = internals.reportError ?? warn;
+    this.reportError = internals.reportError ?? warnFailure;
     this.#redactor = internals.redactor ?? new Redactor();
     this.#onDeadLetter = o.onDeadLetter;
     const collector = internals.metrics ?? (registry ? new MetricsCollector(registry) : undefined);
@@ -168,9 +162,7 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
     const now = Date.now();
     if (now - this.#fullWarnedAt < 60_000) return;
     this.#fullWarnedAt = now;
-    process.emitWarning(`express-observability: ${this.transportName}: ${detail}; new lines are dropped and counted in observability_log_lines_dropped_total{reason="spool_full"}`, {
-      code: 'EXPRESS_OBSERVABILITY',
-    });
+    warn(`${this.transportName}: ${detail}; new lines are dropped and counted in observability_log_lines_dropped_total{reason="spool_full"}`);
   }
 
   /** Turn a (redacted, JSON-safe) info object into a queue entry. */

@@ -36,6 +36,8 @@ export function assertLabelNames(metric: string, labelNames: unknown): asserts l
 
 interface Entry {
   readonly kind: MetricKind;
+  /** Histograms only: exemplars on. */
+  readonly exemplars: boolean;
   readonly labelNames: readonly string[];
   readonly buckets?: readonly number[];
   readonly metric: Counter<string> | Gauge<string> | Histogram<string>;
@@ -45,6 +47,16 @@ interface Entry {
 export interface HistogramExtras {
   /** Attach exemplars (trace ids) to buckets; needs an OpenMetrics registry. */
   readonly exemplars?: boolean;
+}
+
+/** Options of a gauge created through {@link MetricsCollector.gauge}. */
+export interface GaugeExtras {
+  /**
+   * prom-client's `collect` option: called before every read of the gauge (a scrape), to set its
+   * value then. Only for a new gauge: asking again for an existing one with `collect` throws.
+   * Default: none.
+   */
+  readonly collect?: (this: Gauge<string>) => void;
 }
 
 /**
@@ -69,8 +81,11 @@ export class MetricsCollector {
   }
 
   /** Get or create a gauge. */
-  gauge(name: string, help: string, labelNames: readonly string[] = []): Gauge<string> {
-    return this.#define('gauge', name, help, labelNames, undefined, {}) as Gauge<string>;
+  gauge(name: string, help: string, labelNames: readonly string[] = [], extras: GaugeExtras = {}): Gauge<string> {
+    if (extras.collect !== undefined && this.#entries.has(name)) {
+      throw new TypeError(`express-observability: gauge "${name}" already exists; its collect function cannot be replaced`);
+    }
+    return this.#define('gauge', name, help, labelNames, undefined, extras) as Gauge<string>;
   }
 
   /** Get or create a histogram (prom-client's default buckets when `buckets` is omitted). */
@@ -100,7 +115,7 @@ export class MetricsCollector {
   observe(name: string, labels: LabelValues, value: number): void {
     const e = this.#get(name, 'histogram');
     const h = e.metric as Histogram<string>;
-    if ((h as unknown as { enableExemplars: boolean }).enableExemplars) {
+    if (e.exemplars) {
       h.observe({ labels, value });
     } else {
       h.observe(labels, value);
@@ -125,7 +140,7 @@ export class MetricsCollector {
     help: string,
     labelNames: readonly string[],
     buckets: readonly number[] | undefined,
-    extras: HistogramExtras,
+    extras: HistogramExtras & GaugeExtras,
   ): Entry['metric'] {
     assertMetricName(name);
     if (typeof help !== 'string' || help.length === 0) {
@@ -158,7 +173,7 @@ export class MetricsCollector {
     const config = { name, help, labelNames: [...labelNames], registers: [this.registry as never] };
     let metric: Entry['metric'];
     if (kind === 'counter') metric = new Counter(config);
-    else if (kind === 'gauge') metric = new Gauge(config);
+    else if (kind === 'gauge') metric = new Gauge(extras.collect ? { ...config, collect: extras.collect } : config);
     else {
       metric = new Histogram({
         ...config,
@@ -166,7 +181,7 @@ export class MetricsCollector {
         ...(extras.exemplars ? { enableExemplars: true } : {}),
       });
     }
-    this.#entries.set(name, { kind, labelNames: [...labelNames], ...(buckets ? { buckets: [...buckets] } : {}), metric });
+    this.#entries.set(name, { kind, exemplars: kind === 'histogram' && extras.exemplars === true, labelNames: [...labelNames], ...(buckets ? { buckets: [...buckets] } : {}), metric });
     return metric;
   }
 }

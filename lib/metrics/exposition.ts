@@ -1,4 +1,5 @@
 import { Registry } from 'prom-client';
+import { MetricNames } from './prom-client-adapter';
 import type { AnyRegistry } from './registry';
 
 /** Content type of the Prometheus text format 0.0.4. */
@@ -36,7 +37,7 @@ export function negotiate(accept: string | undefined): 'openmetrics' | 'text' {
  */
 export class Exposition {
   readonly #registry: AnyRegistry;
-  readonly #names = new WeakMap<object, string>();
+  readonly #names = new MetricNames();
   #queue: Promise<unknown> = Promise.resolve();
 
   /** Serialise `registry`, which must be an OpenMetrics registry (for exemplars). */
@@ -53,12 +54,7 @@ export class Exposition {
 
   async #render(format: 'openmetrics' | 'text'): Promise<{ body: string; contentType: string }> {
     const reg = this.#registry;
-    for (const m of reg.getMetricsAsArray()) {
-      const obj = m as unknown as { name: string; type?: string };
-      const original = this.#names.get(obj);
-      if (original === undefined) this.#names.set(obj, obj.name);
-      else if (format === 'text') obj.name = original;
-    }
+    this.#names.check(reg.getMetricsAsArray(), format === 'text');
     if (format === 'openmetrics') {
       reg.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
       return { body: await reg.metrics(), contentType: OPENMETRICS_CONTENT_TYPE };

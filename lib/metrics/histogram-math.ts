@@ -50,3 +50,9 @@ export function bucketCountsQuantile(q: number, bounds: readonly number[], count
   const v = histogramQuantile(q, buckets);
   return Number.isNaN(v) ? null : v;
 }
+
+/** Index of the histogram bucket `value` falls in (`le` semantics: the first bound ≥ value; `bounds.length` is +Inf). */
+export function bucketIndex(bounds: readonly number[], value: number): number {
+  for (let i = 0; i < bounds.length; i++) if (value <= (bounds[i] as number)) return i;
+  return bounds.length;
+}

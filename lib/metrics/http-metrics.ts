@@ -1,7 +1,9 @@
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { performance } from 'node:perf_hooks';
-import { BoundHistogramSeries, bucketIndex } from './bound-series';
+import { bucketIndex } from './histogram-math';
+import { bindHistogramSeries, PROM_CLIENT, type HistogramSeries, type PromClientSupport } from './prom-client-adapter';
 import type { MetricsCollector } from './collector';
+import { innerMap } from '../util/maps';
 
 /** Request-duration buckets of the OpenTelemetry HTTP semantic conventions (seconds). */
 export const OTEL_HTTP_DURATION_BUCKETS: readonly number[] = Object.freeze([
@@ -36,7 +38,7 @@ type Labels = Readonly<{ method: string; route: string; status_code: string }>;
 /** An admitted label set: its frozen labels object, its bound duration series and, per bucket, when it last got an exemplar. */
 interface Admitted {
   readonly labels: Labels;
-  readonly series: BoundHistogramSeries;
+  readonly series: HistogramSeries;
   /** `performance.now()` of the last exemplar, per bucket (+Inf last); `-Infinity` for none yet. */
   readonly exemplarAt: Float64Array;
 }
@@ -53,6 +55,10 @@ export interface HttpMetricsSettings {
   readonly bodySizes: boolean;
   readonly maxLabelSets: number;
   readonly exemplars: boolean;
+  /** Told once per instance when the prom-client fast path is off (counted and warned by the caller). Default: none. */
+  readonly reportError?: (component: string, err: unknown) => void;
+  /** What the loaded prom-client supports. Default: the adapter's check at load ({@link PROM_CLIENT}). */
+  readonly promClient?: PromClientSupport;
 }
 
 /**
@@ -79,12 +85,15 @@ export class HttpMetrics {
   readonly #max: number;
   readonly #exemplars: boolean;
   readonly #bounds: readonly number[];
+  readonly #promClient: PromClientSupport;
 
   /** Register the HTTP metrics on `collector`. */
   constructor(collector: MetricsCollector, settings: HttpMetricsSettings) {
     this.#max = settings.maxLabelSets;
     this.#exemplars = settings.exemplars;
     this.#bounds = [...settings.buckets];
+    this.#promClient = settings.promClient ?? PROM_CLIENT;
+    if (this.#promClient.reason !== undefined) settings.reportError?.('prom-client-adapter', new Error(this.#promClient.reason));
     this.duration = collector.histogram(
       'http_server_request_duration_seconds',
       'Duration of HTTP server requests, by route template.',
@@ -92,13 +101,14 @@ export class HttpMetrics {
       settings.buckets,
       { exemplars: settings.exemplars },
     );
-    this.active = collector.gauge('http_server_active_requests', 'Number of HTTP server requests in flight.');
     // Counted in a plain integer on the request path and copied into the gauge when it is collected
     // (prom-client calls a metric's `collect` before every read), instead of two gauge updates per request.
     const inFlight = (): number => this.#inFlight;
-    (this.active as unknown as { collect: (this: Gauge<string>) => void }).collect = function collect(this: Gauge<string>) {
-      this.set(inFlight());
-    };
+    this.active = collector.gauge('http_server_active_requests', 'Number of HTTP server requests in flight.', [], {
+      collect(this: Gauge<string>) {
+        this.set(inFlight());
+      },
+    });
     this.#aborted = collector.counter(
       'http_server_aborted_requests_total',
       'HTTP server requests whose connection closed before the response finished.',
@@ -142,21 +152,12 @@ export class HttpMetrics {
 
   #admitted(method: string, route: string, status: string): Admitted {
     const labels = Object.freeze({ method, route, status_code: status });
-    return { labels, series: new BoundHistogramSeries(this.duration, labels), exemplarAt: new Float64Array(this.#bounds.length + 1).fill(-Infinity) };
+    return { labels, series: bindHistogramSeries(this.duration, labels, this.#promClient), exemplarAt: new Float64Array(this.#bounds.length + 1).fill(-Infinity) };
   }
 
   /** Apply the cardinality cap; returns the admitted label set (route possibly folded to `other`). */
   #admit(method: string, route: string, status: string): Admitted {
-    let byStatus = this.#seen.get(method);
-    if (!byStatus) {
-      byStatus = new Map();
-      this.#seen.set(method, byStatus);
-    }
-    let routes = byStatus.get(status);
-    if (!routes) {
-      routes = new Map();
-      byStatus.set(status, routes);
-    }
+    const routes = innerMap(innerMap(this.#seen, method), status);
     const known = routes.get(route);
     if (known) return known;
     if (this.#seenCount >= this.#max && route !== OVERFLOW_ROUTE && route !== UNMATCHED_ROUTE) {

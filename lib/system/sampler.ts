@@ -3,6 +3,7 @@ import type { Counter, Gauge } from 'prom-client';
 import type { MetricsCollector } from '../metrics/collector';
 import type { ResolvedSystemOptions } from './options';
 import { clamp01, cpuUtilisation, probeSet, PROBE_NAMES, type CpuTimes, type MountInfo, type ProbeSet } from './probes';
+import { TIMED_OUT, withDeadline } from '../util/deadline';
 
 /** One filesystem in a {@link SystemSnapshot}. */
 export interface FilesystemSample extends MountInfo {
@@ -273,20 +274,14 @@ export class SystemSampler {
       this.#pending.delete(key);
     };
     call.then(release, release);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${key} probe timed out after ${this.#opts.probeTimeoutMs} ms`)), this.#opts.probeTimeoutMs);
-      timer.unref();
-    });
     try {
-      const value = await Promise.race([call, timeout]);
+      const value = await withDeadline(call, this.#opts.probeTimeoutMs);
+      if (value === TIMED_OUT) throw new Error(`${key} probe timed out after ${this.#opts.probeTimeoutMs} ms`);
       this.#failing.delete(key);
       return value;
     } catch (err) {
       this.#fail(name, err, mount);
       return undefined;
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -1,6 +1,22 @@
 import { SpanKind, SpanStatusCode, type Attributes, type Context, type HrTime } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
+/** A span kind by name, as options take it and as {@link SpanRecord} reports it. */
+export type SpanKindName = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
+
+/** Each span kind name's OpenTelemetry `SpanKind` (the one table of both directions). */
+export const SPAN_KIND_BY_NAME: Readonly<Record<SpanKindName, SpanKind>> = Object.freeze({
+  internal: SpanKind.INTERNAL,
+  server: SpanKind.SERVER,
+  client: SpanKind.CLIENT,
+  producer: SpanKind.PRODUCER,
+  consumer: SpanKind.CONSUMER,
+});
+
+const KINDS: Record<number, SpanKindName> = Object.fromEntries(
+  (Object.keys(SPAN_KIND_BY_NAME) as SpanKindName[]).map((name) => [SPAN_KIND_BY_NAME[name], name]),
+) as Record<number, SpanKindName>;
+
 /** A finished span as plain JSON-able data (what the trace viewer reads). */
 export interface SpanRecord {
   readonly traceId: string;
@@ -8,7 +24,7 @@ export interface SpanRecord {
   /** Parent span id, local or remote; absent for a trace's root. */
   readonly parentSpanId?: string;
   readonly name: string;
-  readonly kind: 'internal' | 'server' | 'client' | 'producer' | 'consumer';
+  readonly kind: SpanKindName;
   /** Epoch milliseconds (fractional). */
   readonly startTime: number;
   readonly endTime: number;
@@ -49,13 +65,6 @@ export interface TraceQuery {
   readonly limit?: number;
 }
 
-const KINDS: Record<number, SpanRecord['kind']> = {
-  [SpanKind.INTERNAL]: 'internal',
-  [SpanKind.SERVER]: 'server',
-  [SpanKind.CLIENT]: 'client',
-  [SpanKind.PRODUCER]: 'producer',
-  [SpanKind.CONSUMER]: 'consumer',
-};
 const STATUS: Record<number, SpanRecord['status']['code']> = {
   [SpanStatusCode.UNSET]: 'unset',
   [SpanStatusCode.OK]: 'ok',

@@ -34,10 +34,11 @@ import { createSpanExporter } from '../otlp/exporters';
 import { instanceResource } from '../otlp/resource';
 import type { ResolvedTracingOptions, SamplerName } from './options';
 import { CountingSpanProcessor, spanProcessorMeterProvider, SpanTally } from './span-metrics';
-import { SpanStore, type SpanRecord, type TraceQuery, type TraceSummary } from './span-store';
+import { SPAN_KIND_BY_NAME, SpanStore, type SpanKindName, type SpanRecord, type TraceQuery, type TraceSummary } from './span-store';
+import { withDeadline } from '../util/deadline';
 
 /** Span kinds accepted by {@link TracingSystem.withSpan}. */
-export type SpanKindName = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
+export type { SpanKindName };
 
 /** Options of {@link TracingSystem.withSpan}. */
 export interface WithSpanOptions {
@@ -62,14 +63,6 @@ export interface TracingSettings {
   /** The instance's redaction policy, applied to every span before export and the ring. */
   readonly redactor: Redactor;
 }
-
-const KIND_BY_NAME: Record<SpanKindName, SpanKind> = {
-  internal: SpanKind.INTERNAL,
-  server: SpanKind.SERVER,
-  client: SpanKind.CLIENT,
-  producer: SpanKind.PRODUCER,
-  consumer: SpanKind.CONSUMER,
-};
 
 /** Version of this package, reported as the instrumentation scope version. */
 const SCOPE = 'express-observability';
@@ -208,7 +201,7 @@ export class TracingSystem {
    */
   withSpan<T>(name: string, fn: (span: Span) => T, options: WithSpanOptions = {}): T {
     if (!this.enabled) return fn(trace.wrapSpanContext(INVALID_SPAN_CONTEXT));
-    const kind = typeof options.kind === 'string' ? (KIND_BY_NAME[options.kind] ?? SpanKind.INTERNAL) : (options.kind ?? SpanKind.INTERNAL);
+    const kind = typeof options.kind === 'string' ? (SPAN_KIND_BY_NAME[options.kind] ?? SpanKind.INTERNAL) : (options.kind ?? SpanKind.INTERNAL);
     const parent = context.active();
     const src = this.#atSource;
     const attributes = src ? src.attributes(options.attributes) : options.attributes;
@@ -303,17 +296,11 @@ export class TracingSystem {
   async #shutdown(): Promise<void> {
     const provider = this.#provider;
     if (!provider) return;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.#shutdownTimeoutMillis);
-      timer.unref();
-    });
     const t = this.#tally;
     const droppedBefore = t.dropped;
     try {
-      await Promise.race([provider.shutdown(), deadline]);
+      await withDeadline(provider.shutdown(), this.#shutdownTimeoutMillis);
     } finally {
-      clearTimeout(timer);
       if (!this.#abandoned) {
         const left = t.pending;
         if (left > 0) t.droppedCounter?.inc({ reason: 'shutdown' }, left);
