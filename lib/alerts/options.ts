@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { readSection, readStringRecord, type Bag } from '../util/validate';
 import { parseDuration } from './duration';
 import { resolveRule, resolveSlo, RuleError, type ResolvedRule, type ResolvedSlo } from './rules';
@@ -90,7 +89,7 @@ export function loadRulesFile(file: string): Bag {
   }
   let doc: unknown;
   try {
-    doc = parseYaml(text);
+    doc = yaml().parse(text);
   } catch (err) {
     throw new RuleError(`express-observability: alert rules file "${file}" is not valid YAML/JSON: ${(err as Error).message}`);
   }
@@ -192,4 +191,10 @@ export function resolveAlertsOptions(value: unknown, buckets?: readonly number[]
     matchers,
     groupName,
   });
+}
+
+/** The YAML parser, loaded when a rule file is read (it is the largest module the alerts need; start-up cost). */
+function yaml(): typeof import('yaml') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberate lazy loading
+  return require('yaml') as typeof import('yaml');
 }

@@ -1,4 +1,3 @@
-import { stringify } from 'yaml';
 import { OTEL_HTTP_DURATION_BUCKETS } from '../metrics/http-metrics';
 import { formatDuration } from './duration';
 import { kindOf, type ResolvedRule } from './kinds';
@@ -30,6 +29,9 @@ export function toPrometheusRules(s: ExportSettings): string {
   const groups: Record<string, unknown>[] = [];
   if (s.rules.length > 0) groups.push({ name: s.groupName, rules: s.rules.map((r) => alertRule(p, r)) });
   for (const slo of s.slos) groups.push(sloGroup(p, slo, s.groupName));
+  // yaml is loaded on the first export only (start-up cost).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberate lazy loading
+  const { stringify } = require('yaml') as typeof import('yaml');
   return stringify({ groups }, { lineWidth: 0 });
 }
 
