@@ -9,7 +9,7 @@ import { isoNow } from '../util/clock';
 import { clientAddress, contentLength } from '../util/request-facts';
 import { encodeLine } from './json-line';
 import { acceptsLevel, writeDirect, type ObservabilityLogger } from './logger';
-import { attachRecord, NO_FIELDS, type AccessFacts, type RecordParts } from './record';
+import { attachRecord, NO_FIELDS, type AccessFacts, type LogRecord } from './record';
 import { RequestLogger, requestLogBinder } from './request-log';
 import type { Redactor } from '../redaction/redactor';
 import { serializeError } from './serialize';
@@ -69,7 +69,7 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
       userAgent: typeof ua === 'string' ? redactor.text(ua) : undefined,
       aborted: done.aborted,
     };
-    const parts: RecordParts = {
+    const record: LogRecord = {
       timestamp: isoNow(),
       level,
       message: `${done.method} ${url} ${done.status}`,
@@ -82,8 +82,9 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
       errorKey: 'error',
       access,
       json: undefined,
+      line: '',
     };
-    const info = attachRecord(parts, level, encodeLine);
+    const info = attachRecord(record, level, encodeLine);
     writeDirect(logger, info);
   }
 

@@ -11,7 +11,7 @@ import { deliver, transportLevel } from './fanout';
 import { REDACTED, type Redactor } from '../redaction/redactor';
 import { LEVEL, LOG_LEVELS, SPLAT, type LogInfo, type LogLevel } from './levels';
 import { encodeLine, sharedJson } from './json-line';
-import { attachRecord, setField, type RecordParts } from './record';
+import { attachRecord, setField, type LogRecord } from './record';
 import { sanitize, serializeError } from './serialize';
 
 /** The logger users see: a winston logger with levels error/warn/info/debug, `warning` as an alias of `warn`. */
@@ -36,20 +36,22 @@ function messageText(message: unknown, r: Redactor): string {
   return typeof safe === 'string' ? safe : (JSON.stringify(safe) ?? String(safe));
 }
 
-/** The error a log call carries (`logger.error(err)`, `{ message: err }`, `logger.error('failed', err)`) and the message left. */
-function callerError(raw: Record<string | symbol, unknown>): { err: Error | undefined; message: unknown } {
-  if (raw instanceof Error) return { err: raw, message: raw.message };
-  const message = raw.message;
-  if (message instanceof Error) return { err: message, message: message.message };
+/** The error a log call carries: `logger.error(err)`, `logger.info({ message: err })`, `logger.error('failed', err)`. */
+function callerError(raw: Record<string | symbol, unknown>): Error | undefined {
+  if (raw instanceof Error) return raw;
+  if (raw.message instanceof Error) return raw.message;
   const splat = raw[SPLAT];
-  if (Array.isArray(splat) && splat[0] instanceof Error) {
-    // logger.error('failed', err): winston appended err.message to the message and copied its stack.
-    const err = splat[0];
-    const suffix = ` ${err.message}`;
-    if (typeof message === 'string' && err.message && message.endsWith(suffix)) return { err, message: message.slice(0, -suffix.length) };
-    return { err, message };
-  }
-  return { err: undefined, message };
+  return Array.isArray(splat) && splat[0] instanceof Error ? splat[0] : undefined;
+}
+
+/** The message of a log call whose error is `err`. */
+function callerMessage(raw: Record<string | symbol, unknown>, err: Error | undefined): unknown {
+  const message = raw.message;
+  if (err === undefined) return message;
+  if ((err as unknown) === raw || message === err) return err.message;
+  // logger.error('failed', err): winston appended err.message to the message and copied its stack.
+  const suffix = ` ${err.message}`;
+  return typeof message === 'string' && err.message && message.endsWith(suffix) ? message.slice(0, -suffix.length) : message;
 }
 
 /**
@@ -102,11 +104,11 @@ export class CorrelationFormat {
   /** Build the output entry. */
   transform(raw: Record<string | symbol, unknown>): LogInfo {
     const r = this.#redactor;
-    const { err, message } = callerError(raw);
+    const err = callerError(raw);
     const ids = activeSpanIds();
     const timestamp = isoNow();
     const level = String(raw.level);
-    const text = messageText(message, r);
+    const text = messageText(callerMessage(raw, err), r);
     let traceId: string | undefined;
     let spanId: string | undefined;
     if (ids) {
@@ -124,7 +126,7 @@ export class CorrelationFormat {
       // logger.error(err): winston used the error itself as the info object and set `level` on it.
       if ((err as unknown) === raw) delete error.level;
     }
-    const parts: RecordParts = {
+    const record: LogRecord = {
       timestamp,
       level,
       message: text,
@@ -137,8 +139,9 @@ export class CorrelationFormat {
       errorKey: fields.error === undefined ? 'error' : 'err',
       access: undefined,
       json: plain ? sharedJson(text, fields) : undefined,
+      line: '',
     };
-    return attachRecord(parts, raw[LEVEL] ?? level, encodeLine);
+    return attachRecord(record, raw[LEVEL] ?? level, encodeLine);
   }
 }
 

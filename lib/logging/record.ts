@@ -56,7 +56,7 @@ export interface LogRecord {
   readonly error: Readonly<Record<string, unknown>> | undefined;
   /** The key the error is written under: `error`, or `err` when a caller field is named `error`. */
   readonly errorKey: 'error' | 'err';
-  /** Set on access lines: their request facts (their `fields` are empty). */
+  /** Set on access lines: their request facts (their `fields` are empty and not read). */
   readonly access: AccessFacts | undefined;
   /**
    * Set when the fields are plain: no error, no key that is an array index, `__proto__`, `error`,
@@ -67,7 +67,7 @@ export interface LogRecord {
   readonly line: string;
 }
 
-/** A record being built: everything but the line. */
+/** A record's parts: everything but the line. */
 export type RecordParts = Omit<LogRecord, 'line'>;
 
 /** No fields. */
@@ -97,8 +97,10 @@ export function flatten(r: RecordParts): LogInfo {
   if (r.traceId !== undefined) out.trace_id = r.traceId;
   if (r.spanId !== undefined) out.span_id = r.spanId;
   if (r.access !== undefined) putAccess(out, r.access);
-  const f = r.fields;
-  for (const key in f) out[key] = f[key];
+  else {
+    const f = r.fields;
+    for (const key in f) out[key] = f[key];
+  }
   if (r.error !== undefined) out[r.errorKey] = r.error;
   return out;
 }
@@ -159,13 +161,16 @@ export function setField(obj: Record<string, unknown>, key: string, value: unkno
   else obj[key] = value;
 }
 
-/** Complete `parts` with its JSON line (`encodeLine`) and return the winston info object carrying both. */
-export function attachRecord(parts: RecordParts, level: unknown, encodeLine: (r: RecordParts, flat: LogInfo) => string): LogInfo {
-  const info = flatten(parts);
-  const record = parts as LogRecord & { line: string };
-  record.line = encodeLine(parts, info);
+/**
+ * Set the JSON line of `record` (built with `line: ''`, so the object keeps its shape) from
+ * `encodeLine`, and return the winston info object carrying both.
+ */
+export function attachRecord(record: LogRecord, level: unknown, encodeLine: (r: RecordParts, flat: LogInfo) => string): LogInfo {
+  const info = flatten(record);
+  const line = encodeLine(record, info);
+  (record as { line: string }).line = line;
   info[LEVEL] = level;
-  info[MESSAGE] = record.line;
+  info[MESSAGE] = line;
   info[RECORD] = record;
   return info;
 }
