@@ -55,14 +55,6 @@ export class FanoutTransport extends TransportStream {
   constructor(transports: readonly TransportStream[] = []) {
     super({});
     for (const t of transports) this.add(t);
-    // winston reads `transport.level` (its per-transport filter, `isLevelEnabled`): the fan-out's is
-    // derived on each read, so it follows the logger's level when that changes at run time.
-    Object.defineProperty(this, 'level', {
-      get: (): string | undefined => this.#takes(),
-      set: (): void => undefined,
-      enumerable: true,
-      configurable: true,
-    });
   }
 
   /** Read levels from `logger` (the logger this fan-out is a transport of). */
@@ -83,9 +75,9 @@ export class FanoutTransport extends TransportStream {
 
   /**
    * The most verbose level any inner transport takes (a transport without a level takes the
-   * logger's), so winston lets through every line one of them wants.
+   * logger's): the fan-out's `level`, so winston lets through every line one of them wants.
    */
-  #takes(): string | undefined {
+  takes(): string | undefined {
     const src = this.#source;
     if (!src) return undefined;
     let best = src.level;
@@ -115,3 +107,17 @@ export class FanoutTransport extends TransportStream {
     for (const t of this.#inner) t.close?.();
   }
 }
+
+// winston reads `transport.level` (its per-transport filter, `isLevelEnabled`): the fan-out's is derived
+// on each read, so it follows the logger's level when that changes at run time. An accessor on the
+// prototype (TypeScript declares `level` a field of TransportStream, so it is defined here, not in the class).
+Object.defineProperty(FanoutTransport.prototype, 'level', {
+  get(this: FanoutTransport): string | undefined {
+    return this.takes();
+  },
+  set(): void {
+    // Derived from the logger and the inner transports; TransportStream's constructor assigns it.
+  },
+  enumerable: true,
+  configurable: true,
+});
