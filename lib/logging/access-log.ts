@@ -7,7 +7,7 @@
 import type { CompletedRequest, RequestParticipant, RequestState } from '../middleware';
 import { isoNow } from '../util/clock';
 import { clientAddress, contentLength } from '../util/request-facts';
-import { encodeLine } from './json-line';
+import { accessJson, encodeLine } from './json-line';
 import { acceptsLevel, writeDirect, type ObservabilityLogger } from './logger';
 import { attachRecord, NO_FIELDS, type AccessFacts, type LogRecord } from './record';
 import { RequestLogger, requestLogBinder } from './request-log';
@@ -69,19 +69,22 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
       userAgent: typeof ua === 'string' ? redactor.text(ua) : undefined,
       aborted: done.aborted,
     };
+    const message = `${done.method} ${url} ${done.status}`;
+    const error = level === 'error' && state.error instanceof Error ? serializeError(state.error, redactor) : undefined;
     const record: LogRecord = {
       timestamp: isoNow(),
       level,
-      message: `${done.method} ${url} ${done.status}`,
+      message,
       service: s.service,
       traceId: state.traceId || undefined,
       spanId: state.traceId ? state.spanId || undefined : undefined,
       traceFlags: undefined,
       fields: NO_FIELDS,
-      error: level === 'error' && state.error instanceof Error ? serializeError(state.error, redactor) : undefined,
+      error,
       errorKey: 'error',
       access,
-      json: undefined,
+      // With an error, the line and the document are the generic serialisations of the flat object.
+      json: error === undefined ? accessJson(message, access) : undefined,
       line: '',
     };
     const info = attachRecord(record, level, encodeLine);

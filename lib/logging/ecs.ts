@@ -12,7 +12,7 @@
 import { isoNow } from '../util/clock';
 import type { LogInfo } from './levels';
 import { field, jsonOf } from './json-line';
-import { flatten, type AccessFacts, type LogRecord } from './record';
+import { flatten, type AccessFacts, type LogRecord, type SharedJson } from './record';
 
 /** The ECS version the documents follow (`ecs.version`). */
 export const ECS_VERSION = '8.11.0';
@@ -84,8 +84,8 @@ export function toEcs(info: LogInfo, serviceName: string | undefined): Record<st
  * everything else goes through {@link toEcs} of the record's flat object.
  */
 export function ecsJson(r: LogRecord, serviceName: string | undefined): string {
-  if (r.access !== undefined && r.error === undefined) return accessEcsJson(r, r.access, serviceName);
   const json = r.json;
+  if (r.access !== undefined && r.error === undefined && json !== undefined) return accessEcsJson(r, r.access, json, serviceName);
   if (json === undefined) return JSON.stringify(toEcs(flatten(r), serviceName));
   const service = r.service ?? serviceName;
   let head = `{"@timestamp":"${r.timestamp}","log.level":${jsonOf(r.level)},"message":${json.message},"ecs.version":"${ECS_VERSION}"`;
@@ -101,12 +101,12 @@ export function ecsJson(r: LogRecord, serviceName: string | undefined): string {
  * still goes through `JSON.stringify`; only the constant keys and values are literal). About twice as
  * fast as building the 21-key object and serialising it.
  */
-function accessEcsJson(r: LogRecord, a: AccessFacts, serviceName: string | undefined): string {
+function accessEcsJson(r: LogRecord, a: AccessFacts, json: SharedJson, serviceName: string | undefined): string {
   const path = a.path;
   const q = path.indexOf('?');
   const service = r.service ?? serviceName;
-  const pathJson = JSON.stringify(path);
-  let out = `{"@timestamp":${JSON.stringify(r.timestamp)},"log.level":${jsonOf(r.level)}${field('message', r.message)},"ecs.version":"${ECS_VERSION}"`;
+  const pathJson = json.path as string;
+  let out = `{"@timestamp":${JSON.stringify(r.timestamp)},"log.level":${jsonOf(r.level)},"message":${json.message},"ecs.version":"${ECS_VERSION}"`;
   if (service !== undefined) out += `,"service.name":${jsonOf(service)}`;
   if (r.traceId !== undefined) out += `,"trace.id":${JSON.stringify(r.traceId)}`;
   if (r.spanId !== undefined) out += `,"span.id":${JSON.stringify(r.spanId)}`;
@@ -116,7 +116,8 @@ function accessEcsJson(r: LogRecord, a: AccessFacts, serviceName: string | undef
   out += `,"url.original":${pathJson},"url.path":${q === -1 ? pathJson : JSON.stringify(path.slice(0, q))}`;
   if (q !== -1) out += `,"url.query":${JSON.stringify(path.slice(q + 1))}`;
   out += `,"event.duration":${JSON.stringify(Math.round(a.durationMs * 1e6))}`;
-  out += field('client.address', a.clientAddress) + field('user_agent.original', a.userAgent);
+  out += field('client.address', a.clientAddress);
+  if (json.userAgent !== undefined) out += `,"user_agent.original":${json.userAgent}`;
   if (a.aborted) out += `,"event.outcome":"failure"`;
   return `${out}}`;
 }

@@ -25,10 +25,10 @@ export function field(key: string, value: unknown): string {
   return json === undefined ? '' : `,"${key}":${json}`;
 }
 
-/** The parts of a line with plain fields (see {@link LogRecord.json}) serialised once: message and fields. */
+/** The parts of a line with plain fields serialised once: message and fields. */
 export function sharedJson(message: string, fields: Readonly<Record<string, unknown>>): SharedJson {
   const f = JSON.stringify(fields);
-  return { message: JSON.stringify(message), fieldsTail: f.length === 2 ? '}' : `,${f.slice(1)}` };
+  return { message: JSON.stringify(message), fieldsTail: f.length === 2 ? '}' : `,${f.slice(1)}`, path: undefined, userAgent: undefined };
 }
 
 /**
@@ -37,8 +37,8 @@ export function sharedJson(message: string, fields: Readonly<Record<string, unkn
  * ({@link sharedJson}); an access line without an error is one template over its facts.
  */
 export function encodeLine(r: RecordParts, flat: LogInfo): string {
-  if (r.access !== undefined) return r.error === undefined ? accessLine(r, r.access) : JSON.stringify(flat);
   const json = r.json;
+  if (r.access !== undefined) return r.error === undefined && json !== undefined ? accessLine(r, r.access, json) : JSON.stringify(flat);
   if (json === undefined) return JSON.stringify(flat);
   let head = `{"timestamp":"${r.timestamp}","level":${jsonOf(r.level)},"message":${json.message}`;
   if (r.service !== undefined) head += `,"service":${jsonOf(r.service)}`;
@@ -52,12 +52,18 @@ export function encodeLine(r: RecordParts, flat: LogInfo): string {
  * `JSON.stringify` of its flat object (every request-derived string still goes through
  * `JSON.stringify`), without building and walking that object.
  */
-function accessLine(r: RecordParts, a: AccessFacts): string {
-  let line = `{"timestamp":${JSON.stringify(r.timestamp)}${field('level', r.level)}${field('message', r.message)}`;
+function accessLine(r: RecordParts, a: AccessFacts, json: SharedJson): string {
+  let line = `{"timestamp":${JSON.stringify(r.timestamp)}${field('level', r.level)},"message":${json.message}`;
   if (r.service !== undefined) line += `,"service":${jsonOf(r.service)}`;
   line += field('trace_id', r.traceId) + field('span_id', r.spanId);
-  line += `,"type":"access"${field('method', a.method)}${field('route', a.route)}${field('path', a.path)}`;
+  line += `,"type":"access"${field('method', a.method)}${field('route', a.route)},"path":${json.path as string}`;
   line += field('status', a.status) + field('duration_ms', a.durationMs) + field('response_bytes', a.responseBytes);
-  line += field('client_address', a.clientAddress) + field('user_agent', a.userAgent);
+  line += field('client_address', a.clientAddress);
+  if (json.userAgent !== undefined) line += `,"user_agent":${json.userAgent}`;
   return a.aborted ? `${line},"aborted":true}` : `${line}}`;
+}
+
+/** The strings of an access line serialised once: message, path, user agent. */
+export function accessJson(message: string, a: AccessFacts): SharedJson {
+  return { message: JSON.stringify(message), fieldsTail: '', path: JSON.stringify(a.path), userAgent: a.userAgent === undefined ? undefined : JSON.stringify(a.userAgent) };
 }

@@ -31,12 +31,16 @@ export interface AccessFacts {
   readonly aborted: boolean;
 }
 
-/** Parts serialised once and shared by the JSON line and the ECS document of a line with plain fields. */
+/** Strings serialised once and shared by the JSON line and the ECS document (see {@link LogRecord.json}). */
 export interface SharedJson {
   /** `JSON.stringify(message)`. */
   readonly message: string;
-  /** The caller's fields as the end of a JSON object: `,"k":v,...}`, or `}` when there are none. */
+  /** Plain fields: the caller's fields as the end of a JSON object, `,"k":v,...}` (`}` when none). Access lines: `''`. */
   readonly fieldsTail: string;
+  /** Access lines: `JSON.stringify(path)`. */
+  readonly path: string | undefined;
+  /** Access lines: `JSON.stringify(userAgent)`, when there is one. */
+  readonly userAgent: string | undefined;
 }
 
 /** One log line, redacted and JSON-safe (see the module comment). */
@@ -59,8 +63,9 @@ export interface LogRecord {
   /** Set on access lines: their request facts (their `fields` are empty and not read). */
   readonly access: AccessFacts | undefined;
   /**
-   * Set when the fields are plain: no error, no key that is an array index, `__proto__`, `error`,
-   * `type`, starts with `@` or holds a `.` (so any document may put them after its own fixed keys).
+   * Set on access lines, and on lines whose fields are plain: no error, no key that is an array index,
+   * `__proto__`, `error`, `type`, starts with `@` or holds a `.` (so any document may put them after
+   * its own fixed keys).
    */
   readonly json: SharedJson | undefined;
   /** The JSON line (stdout, file, Loki, Elasticsearch with `ecs: false`), serialised once. */
