@@ -1,16 +1,16 @@
 /**
  * The request participant of the logging subsystem: binds `req.log` to the request and
  * writes one access line per finished request (level by status), straight to the
- * logger's transports (one `JSON.stringify` per line), marked {@link ACCESS_LINE} so the
- * Elasticsearch transport can build its ECS document without the generic mapping.
+ * logger's transports: a {@link LogRecord} whose `access` facts every sink's encoder reads, its
+ * JSON line serialised once.
  */
 import type { CompletedRequest, RequestParticipant, RequestState } from '../middleware';
 import { isoNow } from '../util/clock';
 import { clientAddress, contentLength } from '../util/request-facts';
-import { ACCESS_LINE, LEVEL, MESSAGE, SAFE, type LogInfo } from './levels';
+import { accessJson, encodeLine } from './json-line';
 import { acceptsLevel, writeDirect, type ObservabilityLogger } from './logger';
+import { attachRecord, NO_FIELDS, type AccessFacts, type LogRecord } from './record';
 import { RequestLogger, requestLogBinder } from './request-log';
-import { field } from './ecs';
 import type { Redactor } from '../redaction/redactor';
 import { serializeError } from './serialize';
 
@@ -39,26 +39,11 @@ export function accessLevel(statusCode: number): 'error' | 'warn' | 'info' {
   return 'info';
 }
 
-/**
- * `JSON.stringify(info)` of an access line without an error, written as one template: the same keys
- * in the same order and the same values (every request-derived string still goes through
- * `JSON.stringify`), without walking the object. `serviceJson` is the service name's JSON.
- */
-export function accessJson(info: LogInfo, serviceJson: string): string {
-  let line = `{"timestamp":${JSON.stringify(info.timestamp)}${field('level', info.level)}${field('message', info.message)},"service":${serviceJson}`;
-  line += field('trace_id', info.trace_id) + field('span_id', info.span_id);
-  line += `,"type":"access"${field('method', info.method)}${field('route', info.route)}${field('path', info.path)}`;
-  line += field('status', info.status) + field('duration_ms', info.duration_ms) + field('response_bytes', info.response_bytes);
-  line += field('client_address', info.client_address) + field('user_agent', info.user_agent) + field('aborted', info.aborted);
-  return `${line}}`;
-}
-
 /** Build the logging participant (register it after tracing's, so the request's span ids are known). */
 export function createLoggingParticipant(s: AccessLogSettings): RequestParticipant {
   const exact = new Set(s.skipPaths.filter((p): p is string => typeof p === 'string'));
   const patterns = s.skipPaths.filter((p): p is RegExp => p instanceof RegExp);
   const { logger, redactor } = s;
-  const serviceJson = JSON.stringify(s.service);
 
   function skipped(path: string): boolean {
     if (exact.has(path)) return true;
@@ -73,33 +58,36 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
     if (!acceptsLevel(logger, level)) return;
     const url = redactor.text(done.url);
     const ua = req.headers['user-agent'];
-    const info: LogInfo = {
+    const access: AccessFacts = {
+      method: done.method,
+      route: done.route,
+      path: url,
+      status: done.statusCode,
+      durationMs: Math.round(done.durationMs * 1000) / 1000,
+      responseBytes: contentLength(res.getHeader('content-length')),
+      clientAddress: clientAddress(req, state),
+      userAgent: typeof ua === 'string' ? redactor.text(ua) : undefined,
+      aborted: done.aborted,
+    };
+    const message = `${done.method} ${url} ${done.status}`;
+    const error = level === 'error' && state.error instanceof Error ? serializeError(state.error, redactor) : undefined;
+    const record: LogRecord = {
       timestamp: isoNow(),
       level,
-      message: `${done.method} ${url} ${done.status}`,
+      message,
       service: s.service,
+      traceId: state.traceId || undefined,
+      spanId: state.traceId ? state.spanId || undefined : undefined,
+      traceFlags: undefined,
+      fields: NO_FIELDS,
+      error,
+      errorKey: 'error',
+      access,
+      // With an error, the line and the document are the generic serialisations of the flat object.
+      json: error === undefined ? accessJson(message, access) : undefined,
+      line: '',
     };
-    if (state.traceId) {
-      info.trace_id = state.traceId;
-      if (state.spanId) info.span_id = state.spanId;
-    }
-    info.type = 'access';
-    info.method = done.method;
-    info.route = done.route;
-    info.path = url;
-    info.status = done.statusCode;
-    info.duration_ms = Math.round(done.durationMs * 1000) / 1000;
-    const bytes = contentLength(res.getHeader('content-length'));
-    if (bytes !== undefined) info.response_bytes = bytes;
-    const client = clientAddress(req, state);
-    if (client !== undefined) info.client_address = client;
-    if (typeof ua === 'string') info.user_agent = redactor.text(ua);
-    if (done.aborted) info.aborted = true;
-    if (level === 'error' && state.error instanceof Error) info.error = serializeError(state.error, redactor);
-    info[MESSAGE] = info.error === undefined ? accessJson(info, serviceJson) : JSON.stringify(info);
-    info[LEVEL] = level;
-    info[SAFE] = true;
-    info[ACCESS_LINE] = true;
+    const info = attachRecord(record, level, encodeLine);
     writeDirect(logger, info);
   }
 

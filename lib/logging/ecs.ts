@@ -10,7 +10,9 @@
  * mapping of the same field names is both correct and cheaper.
  */
 import { isoNow } from '../util/clock';
-import { ACCESS_LINE, FIELDS_JSON, MESSAGE, type FieldsJson, type LogInfo } from './levels';
+import type { LogInfo } from './levels';
+import { field, jsonOf } from './json-line';
+import { flatten, type AccessFacts, type LogRecord, type SharedJson } from './record';
 
 /** The ECS version the documents follow (`ecs.version`). */
 export const ECS_VERSION = '8.11.0';
@@ -36,7 +38,7 @@ function mapError(doc: Record<string, unknown>, e: unknown): void {
   if (err.code !== undefined) doc['error.code'] = String(err.code);
 }
 
-/** The ECS document of one (redacted, JSON-safe) entry. */
+/** The ECS document of one (redacted, JSON-safe) flat entry: any info object, or a record's {@link flatten}. */
 export function toEcs(info: LogInfo, serviceName: string | undefined): Record<string, unknown> {
   const doc: Record<string, unknown> = {
     '@timestamp': typeof info.timestamp === 'string' ? info.timestamp : isoNow(),
@@ -76,64 +78,46 @@ export function toEcs(info: LogInfo, serviceName: string | undefined): Record<st
   return doc;
 }
 
-/** JSON of the few strings every line repeats (level, service name), memoised; bounded. */
-const repeated = new Map<string, string>();
-function jsonOf(s: string): string {
-  let j = repeated.get(s);
-  if (j === undefined) {
-    j = JSON.stringify(s);
-    if (repeated.size < 64) repeated.set(s, j);
-  }
-  return j;
-}
-
 /**
- * The ECS document as a JSON string: for entries our format marked (plain fields), the
- * caller's fields are reused verbatim from the line; everything else goes through {@link toEcs}.
+ * The ECS document of a record as a JSON string: an access line without an error and a line with
+ * plain fields are written as templates (the plain fields as serialised once for the JSON line);
+ * everything else goes through {@link toEcs} of the record's flat object.
  */
-export function ecsJson(info: LogInfo, serviceName: string | undefined): string {
-  if (info[ACCESS_LINE] === true && info.error === undefined && typeof info.timestamp === 'string') return accessEcsJson(info, serviceName);
-  const f = info[FIELDS_JSON] as FieldsJson | undefined;
-  const line = info[MESSAGE];
-  if (f === undefined || typeof line !== 'string' || typeof info.timestamp !== 'string') return JSON.stringify(toEcs(info, serviceName));
-  const service = typeof info.service === 'string' ? info.service : serviceName;
-  let head = `{"@timestamp":"${info.timestamp}","log.level":${jsonOf(info.level)},"message":${f.messageJson},"ecs.version":"${ECS_VERSION}"`;
+export function ecsJson(r: LogRecord, serviceName: string | undefined): string {
+  const json = r.json;
+  if (r.access !== undefined && r.error === undefined && json !== undefined) return accessEcsJson(r, r.access, json, serviceName);
+  if (json === undefined) return JSON.stringify(toEcs(flatten(r), serviceName));
+  const service = r.service ?? serviceName;
+  let head = `{"@timestamp":"${r.timestamp}","log.level":${jsonOf(r.level)},"message":${json.message},"ecs.version":"${ECS_VERSION}"`;
   if (service !== undefined) head += `,"service.name":${jsonOf(service)}`;
-  if (typeof info.trace_id === 'string') head += `,"trace.id":${JSON.stringify(info.trace_id)}`;
-  if (typeof info.span_id === 'string') head += `,"span.id":${JSON.stringify(info.span_id)}`;
-  return head + line.slice(f.at);
-}
-
-/** `,"key":<JSON of value>`, or nothing where `JSON.stringify` would leave the field out (`undefined`, functions). */
-export function field(key: string, value: unknown): string {
-  const json = JSON.stringify(value) as string | undefined;
-  return json === undefined ? '' : `,"${key}":${json}`;
+  if (r.traceId !== undefined) head += `,"trace.id":${JSON.stringify(r.traceId)}`;
+  if (r.spanId !== undefined) head += `,"span.id":${JSON.stringify(r.spanId)}`;
+  return head + json.fieldsTail;
 }
 
 /**
- * {@link toEcs} of an access line (marked {@link ACCESS_LINE}, no error) as a string: the same keys in
- * the same order and the same values as `JSON.stringify` of that document, written as one template
- * (every string value still goes through `JSON.stringify`; only the constant keys and values are
- * literal). About twice as fast as building the 21-key object and serialising it.
+ * {@link toEcs} of an access line without an error, as a string: the same keys in the same order and
+ * the same values as `JSON.stringify` of that document, written as one template (every string value
+ * still goes through `JSON.stringify`; only the constant keys and values are literal). About twice as
+ * fast as building the 21-key object and serialising it.
  */
-function accessEcsJson(info: LogInfo, serviceName: string | undefined): string {
-  const path = typeof info.path === 'string' ? info.path : undefined;
-  const q = path === undefined ? -1 : path.indexOf('?');
-  const service = typeof info.service === 'string' ? info.service : serviceName;
-  const pathJson = path === undefined ? undefined : JSON.stringify(path);
-  let out = `{"@timestamp":${JSON.stringify(info.timestamp)},"log.level":${jsonOf(info.level)}${field('message', info.message)},"ecs.version":"${ECS_VERSION}"`;
+function accessEcsJson(r: LogRecord, a: AccessFacts, json: SharedJson, serviceName: string | undefined): string {
+  const path = a.path;
+  const q = path.indexOf('?');
+  const service = r.service ?? serviceName;
+  const pathJson = json.path as string;
+  let out = `{"@timestamp":${JSON.stringify(r.timestamp)},"log.level":${jsonOf(r.level)},"message":${json.message},"ecs.version":"${ECS_VERSION}"`;
   if (service !== undefined) out += `,"service.name":${jsonOf(service)}`;
-  if (typeof info.trace_id === 'string') out += `,"trace.id":${JSON.stringify(info.trace_id)}`;
-  if (typeof info.span_id === 'string') out += `,"span.id":${JSON.stringify(info.span_id)}`;
+  if (r.traceId !== undefined) out += `,"trace.id":${JSON.stringify(r.traceId)}`;
+  if (r.spanId !== undefined) out += `,"span.id":${JSON.stringify(r.spanId)}`;
   out += `,"log.logger":"access","event.kind":"event","event.category":["web"]`;
-  out += field('http.request.method', info.method) + field('http.response.status_code', info.status);
-  out += field('http.response.body.bytes', info.response_bytes) + field('http.route', info.route);
-  if (pathJson !== undefined) {
-    out += `,"url.original":${pathJson},"url.path":${q === -1 ? pathJson : JSON.stringify((path as string).slice(0, q))}`;
-    if (q !== -1) out += `,"url.query":${JSON.stringify((path as string).slice(q + 1))}`;
-  }
-  if (typeof info.duration_ms === 'number') out += `,"event.duration":${JSON.stringify(Math.round(info.duration_ms * 1e6))}`;
-  out += field('client.address', info.client_address) + field('user_agent.original', info.user_agent);
-  if (info.aborted === true) out += `,"event.outcome":"failure"`;
+  out += field('http.request.method', a.method) + field('http.response.status_code', a.status);
+  out += field('http.response.body.bytes', a.responseBytes) + field('http.route', a.route);
+  out += `,"url.original":${pathJson},"url.path":${q === -1 ? pathJson : JSON.stringify(path.slice(0, q))}`;
+  if (q !== -1) out += `,"url.query":${JSON.stringify(path.slice(q + 1))}`;
+  out += `,"event.duration":${JSON.stringify(Math.round(a.durationMs * 1e6))}`;
+  out += field('client.address', a.clientAddress);
+  if (json.userAgent !== undefined) out += `,"user_agent.original":${json.userAgent}`;
+  if (a.aborted) out += `,"event.outcome":"failure"`;
   return `${out}}`;
 }

@@ -9,8 +9,8 @@ import { isoNow } from '../util/clock';
 import { rangeError, readBool, readOptionalString, readSection, readString, typeError, type Bag } from '../util/validate';
 import { SendError, type BatchOutcome, type Rejection } from './batch-queue';
 import { basicAuthorization, retryableStatus } from './http-post';
-import { MESSAGE, type LogInfo } from './levels';
 import { ecsJson } from './ecs';
+import type { LogRecord } from './record';
 import { coalesce, Utf8Slab, type SlabRange } from './slab';
 import type { SpoolSegment } from './spool';
 import { ShippingTransport, type ShippedEntry, type ShipperInternals } from './shipper';
@@ -166,9 +166,9 @@ export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
   }
 
   /** Serialise the action and the document once, at enqueue time. */
-  protected toEntry(info: LogInfo): BulkEntry {
-    const ts = typeof info.timestamp === 'string' && info.timestamp.length >= 13 ? info.timestamp : isoNow();
-    const doc = this.#o.ecs ? ecsJson(info, this.#o.serviceName) : String(info[MESSAGE] ?? JSON.stringify(info));
+  protected toEntry(record: LogRecord): BulkEntry {
+    const ts = record.timestamp.length >= 13 ? record.timestamp : isoNow();
+    const doc = this.#o.ecs ? ecsJson(record, this.#o.serviceName) : record.line;
     const slab = this.#slab;
     const start = slab.append(`${this.#action(ts)}${(this.#seq++).toString(36)}"}}\n${doc}\n`);
     return new BulkEntry(slab.buffer, start, slab.position);

@@ -9,7 +9,9 @@ import type TransportStream from 'winston-transport';
 import { activeSpanIds } from '../tracing/active';
 import { deliver, transportLevel } from './fanout';
 import { REDACTED, type Redactor } from '../redaction/redactor';
-import { FIELDS_JSON, LEVEL, LOG_LEVELS, MESSAGE, SAFE, SPLAT, TRACE_FLAGS, type FieldsJson, type LogInfo, type LogLevel } from './levels';
+import { LEVEL, LOG_LEVELS, SPLAT, type LogInfo, type LogLevel } from './levels';
+import { encodeLine, sharedJson } from './json-line';
+import { attachRecord, setField, type LogRecord } from './record';
 import { sanitize, serializeError } from './serialize';
 
 /** The logger users see: a winston logger with levels error/warn/info/debug, `warning` as an alias of `warn`. */
@@ -34,96 +36,112 @@ function messageText(message: unknown, r: Redactor): string {
   return typeof safe === 'string' ? safe : (JSON.stringify(safe) ?? String(safe));
 }
 
+/** The error a log call carries: `logger.error(err)`, `logger.info({ message: err })`, `logger.error('failed', err)`. */
+function callerError(raw: Record<string | symbol, unknown>): Error | undefined {
+  if (raw instanceof Error) return raw;
+  if (raw.message instanceof Error) return raw.message;
+  const splat = raw[SPLAT];
+  return Array.isArray(splat) && splat[0] instanceof Error ? splat[0] : undefined;
+}
+
+/** The message of a log call whose error is `err`. */
+function callerMessage(raw: Record<string | symbol, unknown>, err: Error | undefined): unknown {
+  const message = raw.message;
+  if (err === undefined) return message;
+  if ((err as unknown) === raw || message === err) return err.message;
+  // logger.error('failed', err): winston appended err.message to the message and copied its stack.
+  const suffix = ` ${err.message}`;
+  return typeof message === 'string' && err.message && message.endsWith(suffix) ? message.slice(0, -suffix.length) : message;
+}
+
 /**
- * The winston format doing correlation, redaction and serialisation in one pass. It
- * returns a new info object (the caller's fields are never mutated) whose
- * `[MESSAGE]` is the JSON line.
+ * Copy the caller's fields of `raw` (not the logger's own keys, not the error's) into `fields`,
+ * redacted and JSON-safe. True when they are plain (see `LogRecord.json` in record.ts).
+ */
+function copyFields(raw: Record<string, unknown>, err: Error | undefined, r: Redactor, fields: Record<string, unknown>): boolean {
+  const errKeys = err ? new Set(['stack', 'cause', ...Object.keys(err)]) : undefined;
+  const stack: unknown[] = [];
+  let plain = err === undefined;
+  for (const key of Object.keys(raw)) {
+    if (RESERVED.has(key) || errKeys?.has(key)) continue;
+    if (plain) {
+      const c = key.charCodeAt(0);
+      // `@`, digits (array-index keys come first in JSON.stringify), dotted and ECS-mapped names.
+      if (c === 64 || (c >= 48 && c <= 57) || key.includes('.') || key === 'error' || key === 'type' || key === '__proto__') plain = false;
+    }
+    if (r.key(key)) {
+      setField(fields, key, REDACTED);
+      continue;
+    }
+    let v: unknown;
+    try {
+      v = sanitize(raw[key], r, stack, 0);
+    } catch (e) {
+      v = `[unserialisable: ${e instanceof Error ? e.message : String(e)}]`;
+    }
+    if (v !== undefined) setField(fields, key, v);
+  }
+  return plain;
+}
+
+/**
+ * The winston format doing correlation, redaction and serialisation in one pass: it builds the
+ * line's {@link LogRecord} and returns a new info object (the caller's fields are never mutated)
+ * carrying it, with `[MESSAGE]` set to the JSON line.
  */
 export class CorrelationFormat {
   /** winston passes these to `transform`; unused. */
   readonly options: Record<string, unknown> = {};
   readonly #service: string;
-  readonly #serviceJson: string;
   readonly #redactor: Redactor;
 
   /** Create the format for `service`. */
   constructor(service: string, redactor: Redactor) {
     this.#service = service;
-    this.#serviceJson = JSON.stringify(service);
     this.#redactor = redactor;
   }
 
   /** Build the output entry. */
   transform(raw: Record<string | symbol, unknown>): LogInfo {
     const r = this.#redactor;
-    let message: unknown = raw.message;
-    let err: Error | undefined;
-    const splat = raw[SPLAT];
-    if (raw instanceof Error) {
-      err = raw;
-      message = raw.message;
-    } else if (message instanceof Error) {
-      err = message;
-      message = message.message;
-    } else if (Array.isArray(splat) && splat[0] instanceof Error) {
-      // logger.error('failed', err): winston appended err.message to the message and copied its stack.
-      err = splat[0];
-      const suffix = ` ${err.message}`;
-      if (typeof message === 'string' && err.message && message.endsWith(suffix)) message = message.slice(0, -suffix.length);
-    }
+    const err = callerError(raw);
     const ids = activeSpanIds();
-    const out: LogInfo = {
-      timestamp: isoNow(),
-      level: String(raw.level),
-      message: messageText(message, r),
-      service: this.#service,
-    };
+    const timestamp = isoNow();
+    const level = String(raw.level);
+    const text = messageText(callerMessage(raw, err), r);
+    let traceId: string | undefined;
+    let spanId: string | undefined;
     if (ids) {
-      out.trace_id = ids.traceId;
-      out.span_id = ids.spanId;
-      out[TRACE_FLAGS] = ids.traceFlags;
+      traceId = ids.traceId;
+      spanId = ids.spanId;
     } else if (typeof raw.trace_id === 'string') {
-      out.trace_id = raw.trace_id;
-      if (typeof raw.span_id === 'string') out.span_id = raw.span_id;
+      traceId = raw.trace_id;
+      if (typeof raw.span_id === 'string') spanId = raw.span_id;
     }
-    const errKeys = err ? new Set(['stack', 'cause', ...Object.keys(err)]) : undefined;
-    const stack: unknown[] = [];
-    // Field names that could collide with ECS's dotted names disable the shippers' string fast path.
-    let plainKeys = err === undefined;
-    for (const key of Object.keys(raw)) {
-      if (RESERVED.has(key) || errKeys?.has(key)) continue;
-      if (plainKeys && (key.charCodeAt(0) === 64 || key.includes('.') || key === 'error' || key === 'type')) plainKeys = false;
-      if (r.key(key)) {
-        out[key] = REDACTED;
-        continue;
-      }
-      let v: unknown;
-      try {
-        v = sanitize(raw[key], r, stack, 0);
-      } catch (e) {
-        v = `[unserialisable: ${e instanceof Error ? e.message : String(e)}]`;
-      }
-      if (v !== undefined) out[key] = v;
-    }
+    const fields: Record<string, unknown> = {};
+    const plain = copyFields(raw, err, r, fields);
+    let error: Record<string, unknown> | undefined;
     if (err) {
-      const e = serializeError(err, r);
+      error = serializeError(err, r);
       // logger.error(err): winston used the error itself as the info object and set `level` on it.
-      if ((err as unknown) === raw) delete e.level;
-      out[out.error === undefined ? 'error' : 'err'] = e;
+      if ((err as unknown) === raw) delete error.level;
     }
-    out[LEVEL] = raw[LEVEL] ?? out.level;
-    const line = JSON.stringify(out);
-    out[MESSAGE] = line;
-    out[SAFE] = true;
-    if (plainKeys) {
-      // Where the caller's fields start in the line, so shippers can reuse that part of the JSON verbatim.
-      const messageJson = JSON.stringify(out.message);
-      let head = `{"timestamp":"${out.timestamp}","level":${JSON.stringify(out.level)},"message":${messageJson},"service":${this.#serviceJson}`;
-      if (out.trace_id !== undefined) head += `,"trace_id":${JSON.stringify(out.trace_id)}`;
-      if (out.span_id !== undefined) head += `,"span_id":${JSON.stringify(out.span_id)}`;
-      if (line.startsWith(head)) out[FIELDS_JSON] = { at: head.length, messageJson } satisfies FieldsJson;
-    }
-    return out;
+    const record: LogRecord = {
+      timestamp,
+      level,
+      message: text,
+      service: this.#service,
+      traceId,
+      spanId,
+      traceFlags: ids?.traceFlags,
+      fields,
+      error,
+      errorKey: fields.error === undefined ? 'error' : 'err',
+      access: undefined,
+      json: plain ? sharedJson(text, fields) : undefined,
+      line: '',
+    };
+    return attachRecord(record, raw[LEVEL] ?? level, encodeLine);
   }
 }
 

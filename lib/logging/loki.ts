@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { readOptionalString, readSection, readString, readStringRecord, typeError, type Bag } from '../util/validate';
 import { SendError, type BatchOutcome } from './batch-queue';
 import { basicAuthorization, retryableStatus } from './http-post';
-import { MESSAGE, type LogInfo } from './levels';
+import { fieldOf, type LogRecord } from './record';
 import { Utf8Slab, type SlabRange } from './slab';
 import { ShippingTransport, type ShippedEntry, type ShipperInternals } from './shipper';
 import { readShipperOptions, SHIPPER_KEYS, type ResolvedShipperOptions, type ShipperOptions } from './shipper-options';
@@ -87,8 +87,8 @@ export class LokiTransport extends ShippingTransport<LokiEntry> {
   }
 
   /** Nanosecond timestamp, strictly increasing within this transport so per-stream order survives equal milliseconds. */
-  #timestamp(info: LogInfo): string {
-    const parsed = typeof info.timestamp === 'string' ? Date.parse(info.timestamp) : NaN;
+  #timestamp(record: LogRecord): string {
+    const parsed = Date.parse(record.timestamp);
     let ms = Number.isFinite(parsed) ? parsed : Date.now();
     if (ms > this.#lastMs) {
       this.#lastMs = ms;
@@ -104,25 +104,25 @@ export class LokiTransport extends ShippingTransport<LokiEntry> {
     return `${ms}${String(this.#sub).padStart(6, '0')}`;
   }
 
-  /** The entry's stream labels and line. */
-  protected toEntry(info: LogInfo): LokiEntry {
+  /** The entry's stream labels (`labelKeys` read from the line) and the JSON line. */
+  protected toEntry(record: LogRecord): LokiEntry {
     let streamKey = '';
     for (const k of this.#o.labelKeys) {
-      const v = info[k];
+      const v = fieldOf(record, k);
       if (v !== undefined && v !== null && typeof v !== 'object') streamKey += `${k}\u0000${String(v)}\u0001`;
     }
     let labels = this.#streams.get(streamKey);
     if (labels === undefined) {
       const l: Record<string, string> = { ...this.#o.labels };
       for (const k of this.#o.labelKeys) {
-        const v = info[k];
+        const v = fieldOf(record, k);
         if (v !== undefined && v !== null && typeof v !== 'object') l[k] = String(v);
       }
       labels = Object.freeze(l);
       if (this.#streams.size < 10_000) this.#streams.set(streamKey, labels);
     }
-    const line = typeof info[MESSAGE] === 'string' ? (info[MESSAGE] as string) : JSON.stringify(info);
-    return { streamKey, labels, ts: this.#timestamp(info), line, bytes: Buffer.byteLength(line) + 40, attempts: 0, seg: undefined, ord: 0 };
+    const line = record.line;
+    return { streamKey, labels, ts: this.#timestamp(record), line, bytes: Buffer.byteLength(line) + 40, attempts: 0, seg: undefined, ord: 0 };
   }
 
   /** `[streamKey, labels, ts, line]` as JSON: replayed, the entry keeps its stream and nanosecond timestamp. */

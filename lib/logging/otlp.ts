@@ -4,14 +4,14 @@
  * exporter of the chosen encoding. Loaded only when logs go over OTLP (`setup.ts` requires it lazily).
  */
 import { ROOT_CONTEXT, trace, TraceFlags, type Context } from '@opentelemetry/api';
-import type { LogAttributes, Logger, LogRecord } from '@opentelemetry/api-logs';
+import type { LogAttributes, Logger, LogRecord as OtelLogRecord } from '@opentelemetry/api-logs';
 import type { Resource } from '@opentelemetry/resources';
 import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
 import TransportStream from 'winston-transport';
 import type { MetricsCollector } from '../metrics/collector';
 import { createLogExporter } from '../otlp/exporters';
 import { processorMeterProvider } from '../otlp/processor-metrics';
-import { ACCESS_LINE, TRACE_FLAGS, type LogInfo } from './levels';
+import { foreignRecord, recordOf, type AccessFacts, type LogRecord } from './record';
 import { PipelineMetrics, type PipelineSnapshot } from './pipeline-metrics';
 import type { ResolvedOtlpLogsOptions } from './otlp-options';
 import type { ShipperShutdown } from './shipper';
@@ -35,12 +35,10 @@ const SEVERITY: Readonly<Record<string, number>> = { error: 17, warn: 13, info: 
 const RESERVED = new Set(['timestamp', 'level', 'message', 'service', 'trace_id', 'span_id']);
 
 /** The trace context of a line: its span's ids and flags (ids bound by `req.log` are those of a sampled span). */
-function contextOf(info: LogInfo): Context {
-  const traceId = info.trace_id;
-  const spanId = info.span_id;
-  if (typeof traceId !== 'string' || typeof spanId !== 'string') return ROOT_CONTEXT;
-  const flags = info[TRACE_FLAGS];
-  return trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId, traceFlags: typeof flags === 'number' ? flags : TraceFlags.SAMPLED, isRemote: false });
+function contextOf(r: LogRecord): Context {
+  const { traceId, spanId } = r;
+  if (traceId === undefined || spanId === undefined) return ROOT_CONTEXT;
+  return trace.setSpanContext(ROOT_CONTEXT, { traceId, spanId, traceFlags: r.traceFlags ?? TraceFlags.SAMPLED, isRemote: false });
 }
 
 /** A serialised error (`{ name, message, stack, ...}`) as `exception.*` attributes; other own fields stay under `error`. */
@@ -57,45 +55,49 @@ function addException(a: LogAttributes, err: unknown): void {
 }
 
 /** Attributes of an access line: the stable HTTP semantic conventions, plus the line's own `type`, `duration_ms`, `aborted`. */
-function accessAttributes(info: LogInfo): LogAttributes {
-  const a: LogAttributes = { type: 'access', 'http.request.method': info.method as string };
-  const route = info.route;
-  if (typeof route === 'string' && route.startsWith('/')) a['http.route'] = route;
-  const url = String(info.path);
+function accessAttributes(x: AccessFacts, error: unknown): LogAttributes {
+  const a: LogAttributes = { type: 'access', 'http.request.method': x.method };
+  if (x.route.startsWith('/')) a['http.route'] = x.route;
+  const url = x.path;
   const q = url.indexOf('?');
   a['url.path'] = q === -1 ? url : url.slice(0, q);
   if (q !== -1) a['url.query'] = url.slice(q + 1);
-  a['http.response.status_code'] = info.status as number;
-  a.duration_ms = info.duration_ms as number;
-  if (info.response_bytes !== undefined) a['http.response.body.size'] = info.response_bytes as number;
-  if (info.client_address !== undefined) a['client.address'] = info.client_address as string;
-  if (info.user_agent !== undefined) a['user_agent.original'] = info.user_agent as string;
-  if (info.aborted !== undefined) a.aborted = info.aborted as boolean;
-  if (info.error !== undefined) addException(a, info.error);
+  a['http.response.status_code'] = x.status;
+  a.duration_ms = x.durationMs;
+  if (x.responseBytes !== undefined) a['http.response.body.size'] = x.responseBytes;
+  if (x.clientAddress !== undefined) a['client.address'] = x.clientAddress;
+  if (x.userAgent !== undefined) a['user_agent.original'] = x.userAgent;
+  if (x.aborted) a.aborted = true;
+  if (error !== undefined) addException(a, error);
   return a;
 }
 
-/** Attributes of any other line: the caller's fields (already redacted and JSON-safe), an error as `exception.*`. */
-function fieldAttributes(info: LogInfo): LogAttributes {
+/** Attributes of any other line: the caller's fields (already redacted and JSON-safe), an error (under `error`) as `exception.*`. */
+function fieldAttributes(r: LogRecord): LogAttributes {
   const a: LogAttributes = {};
-  for (const key of Object.keys(info)) {
+  const f = r.fields;
+  for (const key in f) {
     if (RESERVED.has(key)) continue;
-    if (key === 'error') addException(a, info.error);
-    else a[key] = info[key] as LogAttributes[string];
+    if (key === 'error') addException(a, f.error);
+    else a[key] = f[key] as LogAttributes[string];
+  }
+  if (r.error !== undefined) {
+    if (r.errorKey === 'error') addException(a, r.error);
+    else a.err = r.error as LogAttributes[string];
   }
   return a;
 }
 
-/** The OpenTelemetry log record of one entry. */
-export function toLogRecord(info: LogInfo): LogRecord {
-  const ms = typeof info.timestamp === 'string' ? Date.parse(info.timestamp) : NaN;
+/** The OpenTelemetry log record of a line. */
+export function toLogRecord(r: LogRecord): OtelLogRecord {
+  const ms = Date.parse(r.timestamp);
   return {
     timestamp: new Date(Number.isFinite(ms) ? ms : Date.now()),
-    severityNumber: SEVERITY[info.level] ?? 0,
-    severityText: info.level,
-    body: info.message,
-    attributes: info[ACCESS_LINE] === true ? accessAttributes(info) : fieldAttributes(info),
-    context: contextOf(info),
+    severityNumber: SEVERITY[r.level] ?? 0,
+    severityText: r.level,
+    body: r.message,
+    attributes: r.access === undefined ? fieldAttributes(r) : accessAttributes(r.access, r.error),
+    context: contextOf(r),
   };
 }
 
@@ -154,7 +156,7 @@ export class OtlpLogTransport extends TransportStream {
       this.#pipeline.dropped('shutdown', 1);
     } else {
       try {
-        this.#logger.emit(toLogRecord(info as LogInfo));
+        this.#logger.emit(toLogRecord(recordOf(info) ?? foreignRecord(info as Record<string, unknown>)));
       } catch (err) {
         this.#pipeline.dropped('unserialisable', 1);
         this.#reportError('otlp-log-transport', err);

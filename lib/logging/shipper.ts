@@ -1,12 +1,12 @@
 /** The winston transport both shippers extend: entry conversion in, the shared {@link BatchQueue} out. */
 import TransportStream from 'winston-transport';
 import type { Registry } from 'prom-client';
-import { MetricsCollector } from '../metrics/collector';
 import { isoNow } from '../util/clock';
+import { MetricsCollector } from '../metrics/collector';
 import { Redactor } from '../redaction/redactor';
 import { BatchQueue, type BatchOutcome, type QueuedEntry } from './batch-queue';
 import { HttpPoster } from './http-post';
-import { SAFE, type LogInfo } from './levels';
+import { foreignRecord, recordOf, type LogRecord } from './record';
 import { PipelineMetrics, type PipelineSnapshot } from './pipeline-metrics';
 import { sanitize } from './serialize';
 import type { DeadLetter, ResolvedShipperOptions } from './shipper-options';
@@ -165,8 +165,8 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
     warn(`${this.transportName}: ${detail}; new lines are dropped and counted in observability_log_lines_dropped_total{reason="spool_full"}`);
   }
 
-  /** Turn a (redacted, JSON-safe) info object into a queue entry. */
-  protected abstract toEntry(info: LogInfo): T;
+  /** Encode a line's record into a queue entry. */
+  protected abstract toEntry(record: LogRecord): T;
 
   /** Send one batch to the backend. */
   protected abstract sendBatch(batch: readonly T[], signal: AbortSignal): Promise<BatchOutcome<T>>;
@@ -174,7 +174,7 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
   /** winston entry point: queue the line (never blocks, never throws). */
   override log(info: Record<string | symbol, unknown>, next?: () => void): void {
     try {
-      const entry = this.toEntry(this.#safe(info));
+      const entry = this.toEntry(this.#record(info));
       const spool = this.#spool;
       if (spool !== undefined && this.#queue.accepting) {
         // Memory queue full (or lines already waiting on disk only): the line goes to disk only and is
@@ -249,13 +249,14 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
     this.shutdown().catch((err: unknown) => this.reportError(`${this.transportName}-transport`, err));
   }
 
-  /** Info objects from our own format are safe already; anything else is sanitised and redacted here. */
-  #safe(info: Record<string | symbol, unknown>): LogInfo {
-    if (info[SAFE] === true) return info as LogInfo;
+  /** The record of a line from the package's logger; any other info object is sanitised and redacted first. */
+  #record(info: Record<string | symbol, unknown>): LogRecord {
+    const own = recordOf(info);
+    if (own !== undefined) return own;
     const out = sanitize(info, this.#redactor) as Record<string, unknown>;
-    const copy: LogInfo = { ...out, level: String(info.level), message: typeof out.message === 'string' ? out.message : '' };
+    const copy: Record<string, unknown> = { ...out, level: String(info.level), message: typeof out.message === 'string' ? out.message : '' };
     if (typeof copy.timestamp !== 'string') copy.timestamp = isoNow();
-    return copy;
+    return foreignRecord(copy);
   }
 
   #deadLetter(items: readonly T[], reason: string, detail: string): void {

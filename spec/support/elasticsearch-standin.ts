@@ -28,6 +28,8 @@ export interface BulkRequestRecord {
   readonly authorization: string | undefined;
   readonly actions: number;
   readonly status: number;
+  /** The request body as received (the NDJSON bytes). */
+  readonly body: string;
   /** The request's `filter_path` parameter, if any. */
   readonly filterPath: string | null;
 }
@@ -174,7 +176,7 @@ export async function startElasticsearchStandIn(): Promise<ElasticsearchStandIn>
     if (req.method !== 'POST' && req.method !== 'PUT') return send(res, 405, { error: 'Incorrect HTTP method', status: 405 });
     if (!m) return send(res, 400, { error: { type: 'illegal_argument_exception', reason: `no handler for ${url.pathname}` }, status: 400 });
     const filter = url.searchParams.get('filter_path');
-    const record = { contentType: req.headers['content-type'], authorization: req.headers.authorization, actions: 0, status: 0, filterPath: filter };
+    const record = { contentType: req.headers['content-type'], authorization: req.headers.authorization, actions: 0, status: 0, body, filterPath: filter };
     requests.push(record);
     const ct = (req.headers['content-type'] ?? '').split(';')[0]?.trim();
     if (ct !== 'application/x-ndjson' && ct !== 'application/json') {
