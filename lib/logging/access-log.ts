@@ -4,6 +4,7 @@
  * logger's transports: a {@link LogRecord} whose `access` facts every sink's encoder reads, its
  * JSON line serialised once.
  */
+import { pathMatcher } from '../util/path-match';
 import type { CompletedRequest, RequestParticipant, RequestState } from '../middleware';
 import { isoNow } from '../util/clock';
 import { clientAddress, contentLength } from '../util/request-facts';
@@ -41,19 +42,12 @@ export function accessLevel(statusCode: number): 'error' | 'warn' | 'info' {
 
 /** Build the logging participant (register it after tracing's, so the request's span ids are known). */
 export function createLoggingParticipant(s: AccessLogSettings): RequestParticipant {
-  const exact = new Set(s.skipPaths.filter((p): p is string => typeof p === 'string'));
-  const patterns = s.skipPaths.filter((p): p is RegExp => p instanceof RegExp);
+  const skipped = pathMatcher(s.skipPaths);
   const { logger, redactor } = s;
-
-  function skipped(path: string): boolean {
-    if (exact.has(path)) return true;
-    for (const re of patterns) if (re.test(path)) return true;
-    return false;
-  }
 
   function accessLine(done: CompletedRequest): void {
     const { req, res, state } = done;
-    if (skipped(done.path)) return;
+    if (skipped !== undefined && skipped(done.path)) return;
     const level = accessLevel(done.statusCode);
     if (!acceptsLevel(logger, level)) return;
     const url = redactor.text(done.url);
