@@ -3,6 +3,7 @@
  * in the JSON encoding and in protobuf (field numbers of opentelemetry-proto's logs.proto), into flat records.
  */
 import {
+  eachScopedItem,
   arr,
   bytesOf,
   decodeAttributes,
@@ -12,7 +13,6 @@ import {
   fixed64Of,
   id,
   int64,
-  messages,
   obj,
   protoAttributes,
   protoId,
@@ -79,34 +79,23 @@ export function decodeLogsRequest(body: unknown): ReceivedLogRecord[] {
 /** Decode an OTLP protobuf `ExportLogsServiceRequest` into flat records. */
 export function decodeLogsRequestProto(body: Uint8Array): ReceivedLogRecord[] {
   const out: ReceivedLogRecord[] = [];
-  // ExportLogsServiceRequest: 1 resource_logs; ResourceLogs: 1 resource, 2 scope_logs; Resource: 1 attributes
-  messages(fields(body), 1, 'resource_logs').forEach((rl, r) => {
-    const resRaw = rl.get(1)?.at(-1);
-    const resource = resRaw === undefined ? {} : protoAttributes(fields(bytesOf(resRaw, 'resource')), 1, 'resource.attributes');
-    messages(rl, 2, `resource_logs[${r}].scope_logs`).forEach((sl) => {
-      // ScopeLogs: 1 scope, 2 log_records; InstrumentationScope: 1 name, 2 version
-      const scopeRaw = sl.get(1)?.at(-1);
-      const scopeFields = scopeRaw === undefined ? new Map<number, unknown[]>() : fields(bytesOf(scopeRaw, 'scope'));
-      const scope = { name: str(scopeFields, 1, 'scope.name') ?? '', version: str(scopeFields, 2, 'scope.version') };
-      messages(sl, 2, 'log_records').forEach((lr, k) => {
-        // LogRecord: 1 time_unix_nano, 11 observed_time_unix_nano, 2 severity_number, 3 severity_text,
-        // 5 body, 6 attributes, 8 flags (fixed32), 9 trace_id, 10 span_id
-        const where = `log_records[${k}]`;
-        const bodyRaw = lr.get(5)?.at(-1);
-        out.push({
-          timeUnixNano: lr.has(1) ? fixed64Of(lr, 1, `${where}.time_unix_nano`) : 0n,
-          observedTimeUnixNano: lr.has(11) ? fixed64Of(lr, 11, `${where}.observed_time_unix_nano`) : 0n,
-          severityNumber: Number(varintOf(lr, 2, `${where}.severity_number`) ?? 0n),
-          severityText: str(lr, 3, `${where}.severity_text`),
-          body: bodyRaw === undefined ? null : protoValue(fields(bytesOf(bodyRaw, `${where}.body`)), `${where}.body`),
-          attributes: protoAttributes(lr, 6, `${where}.attributes`),
-          flags: fixed32Of(lr, 8, `${where}.flags`) ?? 0,
-          traceId: protoId(lr, 9, 16, `${where}.trace_id`),
-          spanId: protoId(lr, 10, 8, `${where}.span_id`),
-          resource,
-          scope,
-        });
-      });
+  eachScopedItem(body, 'logs', (lr, k, resource, scope) => {
+    // LogRecord: 1 time_unix_nano, 11 observed_time_unix_nano, 2 severity_number, 3 severity_text,
+    // 5 body, 6 attributes, 8 flags (fixed32), 9 trace_id, 10 span_id
+    const where = `log_records[${k}]`;
+    const bodyRaw = lr.get(5)?.at(-1);
+    out.push({
+      timeUnixNano: lr.has(1) ? fixed64Of(lr, 1, `${where}.time_unix_nano`) : 0n,
+      observedTimeUnixNano: lr.has(11) ? fixed64Of(lr, 11, `${where}.observed_time_unix_nano`) : 0n,
+      severityNumber: Number(varintOf(lr, 2, `${where}.severity_number`) ?? 0n),
+      severityText: str(lr, 3, `${where}.severity_text`),
+      body: bodyRaw === undefined ? null : protoValue(fields(bytesOf(bodyRaw, `${where}.body`)), `${where}.body`),
+      attributes: protoAttributes(lr, 6, `${where}.attributes`),
+      flags: fixed32Of(lr, 8, `${where}.flags`) ?? 0,
+      traceId: protoId(lr, 9, 16, `${where}.trace_id`),
+      spanId: protoId(lr, 10, 8, `${where}.span_id`),
+      resource,
+      scope,
     });
   });
   return out;

@@ -12,6 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import { waitFor } from './http';
 import { startLoopbackServer } from './loopback-server';
 import {
+  eachScopedItem,
   arr,
   bytesOf,
   decodeAttributes,
@@ -129,47 +130,35 @@ export function decodeTraceRequest(body: unknown): ReceivedSpan[] {
 /** Decode an OTLP protobuf `ExportTraceServiceRequest` (opentelemetry.proto.collector.trace.v1) into flat spans. */
 export function decodeTraceRequestProto(body: Uint8Array): ReceivedSpan[] {
   const out: ReceivedSpan[] = [];
-  // ExportTraceServiceRequest: 1 resource_spans
-  messages(fields(body), 1, 'resource_spans').forEach((rs, r) => {
-    // ResourceSpans: 1 resource, 2 scope_spans; Resource: 1 attributes
-    const resRaw = rs.get(1)?.at(-1);
-    const resource = resRaw === undefined ? {} : protoAttributes(fields(bytesOf(resRaw, 'resource')), 1, 'resource.attributes');
-    messages(rs, 2, `resource_spans[${r}].scope_spans`).forEach((ss) => {
-      // ScopeSpans: 1 scope, 2 spans; InstrumentationScope: 1 name, 2 version
-      const scopeRaw = ss.get(1)?.at(-1);
-      const scopeFields = scopeRaw === undefined ? new Map<number, unknown[]>() : fields(bytesOf(scopeRaw, 'scope'));
-      const scope = { name: str(scopeFields, 1, 'scope.name') ?? '', version: str(scopeFields, 2, 'scope.version') };
-      messages(ss, 2, 'spans').forEach((sp, k) => {
-        // Span: 1 trace_id, 2 span_id, 3 trace_state, 4 parent_span_id, 5 name, 6 kind, 7 start, 8 end,
-        // 9 attributes, 11 events, 15 status (Status: 2 message, 3 code); Event: 1 time, 2 name, 3 attributes
-        const name = str(sp, 5, `spans[${k}].name`) ?? '';
-        const where = `span ${JSON.stringify(name)}`;
-        const traceId = protoId(sp, 1, 16, `${where}.trace_id`);
-        const spanId = protoId(sp, 2, 8, `${where}.span_id`);
-        if (traceId === undefined || spanId === undefined) fail(`${where} has no trace_id/span_id`);
-        const statusRaw = sp.get(15)?.at(-1);
-        const status = statusRaw === undefined ? new Map<number, unknown[]>() : fields(bytesOf(statusRaw, `${where}.status`));
-        const traceState = str(sp, 3, `${where}.trace_state`);
-        out.push({
-          traceId,
-          spanId,
-          parentSpanId: protoId(sp, 4, 8, `${where}.parent_span_id`),
-          traceState: traceState === '' ? undefined : traceState,
-          name,
-          kind: Number(varintOf(sp, 6, `${where}.kind`) ?? 0n),
-          startTimeUnixNano: fixed64Of(sp, 7, `${where}.start_time_unix_nano`),
-          endTimeUnixNano: fixed64Of(sp, 8, `${where}.end_time_unix_nano`),
-          attributes: protoAttributes(sp, 9, `${where}.attributes`),
-          events: messages(sp, 11, `${where}.events`).map((e, i) => ({
-            name: str(e, 2, `${where}.events[${i}].name`) ?? '',
-            timeUnixNano: fixed64Of(e, 1, `${where}.events[${i}].time_unix_nano`),
-            attributes: protoAttributes(e, 3, `${where}.events[${i}].attributes`),
-          })),
-          status: { code: Number(varintOf(status, 3, `${where}.status.code`) ?? 0n), message: str(status, 2, `${where}.status.message`) || undefined },
-          resource,
-          scope,
-        });
-      });
+  eachScopedItem(body, 'spans', (sp, k, resource, scope) => {
+    // Span: 1 trace_id, 2 span_id, 3 trace_state, 4 parent_span_id, 5 name, 6 kind, 7 start, 8 end,
+    // 9 attributes, 11 events, 15 status (Status: 2 message, 3 code); Event: 1 time, 2 name, 3 attributes
+    const name = str(sp, 5, `spans[${k}].name`) ?? '';
+    const where = `span ${JSON.stringify(name)}`;
+    const traceId = protoId(sp, 1, 16, `${where}.trace_id`);
+    const spanId = protoId(sp, 2, 8, `${where}.span_id`);
+    if (traceId === undefined || spanId === undefined) fail(`${where} has no trace_id/span_id`);
+    const statusRaw = sp.get(15)?.at(-1);
+    const status = statusRaw === undefined ? new Map<number, unknown[]>() : fields(bytesOf(statusRaw, `${where}.status`));
+    const traceState = str(sp, 3, `${where}.trace_state`);
+    out.push({
+      traceId,
+      spanId,
+      parentSpanId: protoId(sp, 4, 8, `${where}.parent_span_id`),
+      traceState: traceState === '' ? undefined : traceState,
+      name,
+      kind: Number(varintOf(sp, 6, `${where}.kind`) ?? 0n),
+      startTimeUnixNano: fixed64Of(sp, 7, `${where}.start_time_unix_nano`),
+      endTimeUnixNano: fixed64Of(sp, 8, `${where}.end_time_unix_nano`),
+      attributes: protoAttributes(sp, 9, `${where}.attributes`),
+      events: messages(sp, 11, `${where}.events`).map((e, i) => ({
+        name: str(e, 2, `${where}.events[${i}].name`) ?? '',
+        timeUnixNano: fixed64Of(e, 1, `${where}.events[${i}].time_unix_nano`),
+        attributes: protoAttributes(e, 3, `${where}.events[${i}].attributes`),
+      })),
+      status: { code: Number(varintOf(status, 3, `${where}.status.code`) ?? 0n), message: str(status, 2, `${where}.status.message`) || undefined },
+      resource,
+      scope,
     });
   });
   return out;

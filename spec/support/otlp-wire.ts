@@ -217,3 +217,29 @@ export function protoId(m: Map<number, unknown[]>, field: number, len: number, w
   if (b.length !== len) fail(`${what} must be ${len} bytes, got ${b.length}`);
   return hex(b);
 }
+
+/** A decoded protobuf message: its fields by number. */
+export type ProtoMessage = Map<number, Array<bigint | Uint8Array | DataView>>;
+
+/**
+ * The envelope both OTLP export requests share: field 1 holds Resource{Spans,Logs} (1 resource with
+ * its attributes, 2 Scope{Spans,Logs}), each scope message holds 1 scope (1 name, 2 version) and 2 its
+ * items. Calls `each` with every item, its index and the resource attributes and scope it belongs to.
+ */
+export function eachScopedItem(
+  body: Uint8Array,
+  kind: 'spans' | 'logs',
+  each: (item: ProtoMessage, index: number, resource: Record<string, AnyValue>, scope: { name: string; version: string | undefined }) => void,
+): void {
+  const item = kind === 'spans' ? 'spans' : 'log_records';
+  messages(fields(body), 1, `resource_${kind}`).forEach((rs, r) => {
+    const resRaw = rs.get(1)?.at(-1);
+    const resource = resRaw === undefined ? {} : protoAttributes(fields(bytesOf(resRaw, 'resource')), 1, 'resource.attributes');
+    messages(rs, 2, `resource_${kind}[${r}].scope_${kind}`).forEach((ss) => {
+      const scopeRaw = ss.get(1)?.at(-1);
+      const scopeFields = scopeRaw === undefined ? new Map<number, unknown[]>() : fields(bytesOf(scopeRaw, 'scope'));
+      const scope = { name: str(scopeFields, 1, 'scope.name') ?? '', version: str(scopeFields, 2, 'scope.version') };
+      messages(ss, 2, item).forEach((m, k) => each(m, k, resource, scope));
+    });
+  });
+}
