@@ -4,7 +4,7 @@
  */
 import {
   eachScopedItem,
-  arr,
+  eachScopedItemJson,
   bytesOf,
   decodeAttributes,
   decodeValue,
@@ -13,7 +13,6 @@ import {
   fixed64Of,
   id,
   int64,
-  obj,
   protoAttributes,
   protoId,
   protoValue,
@@ -47,30 +46,20 @@ function optionalId(v: unknown, re: RegExp, what: string): string | undefined {
 /** Decode an OTLP JSON `ExportLogsServiceRequest` into flat records. */
 export function decodeLogsRequest(body: unknown): ReceivedLogRecord[] {
   const out: ReceivedLogRecord[] = [];
-  arr(obj(body, 'request').resourceLogs, 'resourceLogs').forEach((rlRaw, r) => {
-    const rl = obj(rlRaw, `resourceLogs[${r}]`);
-    const resource = rl.resource === undefined ? {} : decodeAttributes(obj(rl.resource, 'resource').attributes, 'resource.attributes');
-    arr(rl.scopeLogs, 'scopeLogs').forEach((slRaw, s) => {
-      const sl = obj(slRaw, `scopeLogs[${s}]`);
-      const scopeRaw = sl.scope === undefined ? {} : obj(sl.scope, 'scope');
-      const scope = { name: String(scopeRaw.name ?? ''), version: scopeRaw.version === undefined ? undefined : String(scopeRaw.version) };
-      arr(sl.logRecords, 'logRecords').forEach((lrRaw, k) => {
-        const lr = obj(lrRaw, `logRecords[${k}]`);
-        const where = `logRecords[${k}]`;
-        out.push({
-          timeUnixNano: int64(lr.timeUnixNano ?? 0, `${where}.timeUnixNano`),
-          observedTimeUnixNano: int64(lr.observedTimeUnixNano ?? 0, `${where}.observedTimeUnixNano`),
-          severityNumber: typeof lr.severityNumber === 'number' ? lr.severityNumber : 0,
-          severityText: typeof lr.severityText === 'string' ? lr.severityText : undefined,
-          body: lr.body === undefined ? null : decodeValue(lr.body, `${where}.body`),
-          attributes: decodeAttributes(lr.attributes, `${where}.attributes`),
-          flags: typeof lr.flags === 'number' ? lr.flags : 0,
-          traceId: optionalId(lr.traceId, TRACE_ID, `${where}.traceId`),
-          spanId: optionalId(lr.spanId, SPAN_ID, `${where}.spanId`),
-          resource,
-          scope,
-        });
-      });
+  eachScopedItemJson(body, 'logs', (lr, k, resource, scope) => {
+    const where = `logRecords[${k}]`;
+    out.push({
+      timeUnixNano: int64(lr.timeUnixNano ?? 0, `${where}.timeUnixNano`),
+      observedTimeUnixNano: int64(lr.observedTimeUnixNano ?? 0, `${where}.observedTimeUnixNano`),
+      severityNumber: typeof lr.severityNumber === 'number' ? lr.severityNumber : 0,
+      severityText: typeof lr.severityText === 'string' ? lr.severityText : undefined,
+      body: lr.body === undefined ? null : decodeValue(lr.body, `${where}.body`),
+      attributes: decodeAttributes(lr.attributes, `${where}.attributes`),
+      flags: typeof lr.flags === 'number' ? lr.flags : 0,
+      traceId: optionalId(lr.traceId, TRACE_ID, `${where}.traceId`),
+      spanId: optionalId(lr.spanId, SPAN_ID, `${where}.spanId`),
+      resource,
+      scope,
     });
   });
   return out;

@@ -13,6 +13,7 @@ import { waitFor } from './http';
 import { startLoopbackServer } from './loopback-server';
 import {
   eachScopedItem,
+  eachScopedItemJson,
   arr,
   bytesOf,
   decodeAttributes,
@@ -91,37 +92,27 @@ export interface OtlpReceiver {
 /** Decode an OTLP JSON `ExportTraceServiceRequest` into flat spans. */
 export function decodeTraceRequest(body: unknown): ReceivedSpan[] {
   const out: ReceivedSpan[] = [];
-  arr(obj(body, 'request').resourceSpans, 'resourceSpans').forEach((rsRaw, r) => {
-    const rs = obj(rsRaw, `resourceSpans[${r}]`);
-    const resource = rs.resource === undefined ? {} : decodeAttributes(obj(rs.resource, 'resource').attributes, 'resource.attributes');
-    arr(rs.scopeSpans, 'scopeSpans').forEach((ssRaw, s) => {
-      const ss = obj(ssRaw, `scopeSpans[${s}]`);
-      const scopeRaw = ss.scope === undefined ? {} : obj(ss.scope, 'scope');
-      const scope = { name: String(scopeRaw.name ?? ''), version: scopeRaw.version === undefined ? undefined : String(scopeRaw.version) };
-      arr(ss.spans, 'spans').forEach((spRaw, k) => {
-        const sp = obj(spRaw, `spans[${k}]`);
-        const where = `span ${JSON.stringify(sp.name)}`;
-        const parent = sp.parentSpanId === undefined || sp.parentSpanId === '' ? undefined : id(sp.parentSpanId, SPAN_ID, `${where}.parentSpanId`);
-        const status = sp.status === undefined ? {} : obj(sp.status, `${where}.status`);
-        out.push({
-          traceId: id(sp.traceId, TRACE_ID, `${where}.traceId`),
-          spanId: id(sp.spanId, SPAN_ID, `${where}.spanId`),
-          parentSpanId: parent,
-          traceState: typeof sp.traceState === 'string' && sp.traceState !== '' ? sp.traceState : undefined,
-          name: typeof sp.name === 'string' ? sp.name : fail(`${where}.name must be a string`),
-          kind: typeof sp.kind === 'number' ? sp.kind : fail(`${where}.kind must be an integer enum`),
-          startTimeUnixNano: int64(sp.startTimeUnixNano, `${where}.startTimeUnixNano`),
-          endTimeUnixNano: int64(sp.endTimeUnixNano, `${where}.endTimeUnixNano`),
-          attributes: decodeAttributes(sp.attributes, `${where}.attributes`),
-          events: arr(sp.events, `${where}.events`).map((eRaw, i) => {
-            const e = obj(eRaw, `${where}.events[${i}]`);
-            return { name: String(e.name), timeUnixNano: int64(e.timeUnixNano, `${where}.events[${i}].timeUnixNano`), attributes: decodeAttributes(e.attributes, `${where}.events[${i}].attributes`) };
-          }),
-          status: { code: typeof status.code === 'number' ? status.code : 0, message: typeof status.message === 'string' ? status.message : undefined },
-          resource,
-          scope,
-        });
-      });
+  eachScopedItemJson(body, 'spans', (sp, k, resource, scope) => {
+    const where = `span ${JSON.stringify(sp.name)}`;
+    const parent = sp.parentSpanId === undefined || sp.parentSpanId === '' ? undefined : id(sp.parentSpanId, SPAN_ID, `${where}.parentSpanId`);
+    const status = sp.status === undefined ? {} : obj(sp.status, `${where}.status`);
+    out.push({
+      traceId: id(sp.traceId, TRACE_ID, `${where}.traceId`),
+      spanId: id(sp.spanId, SPAN_ID, `${where}.spanId`),
+      parentSpanId: parent,
+      traceState: typeof sp.traceState === 'string' && sp.traceState !== '' ? sp.traceState : undefined,
+      name: typeof sp.name === 'string' ? sp.name : fail(`${where}.name must be a string`),
+      kind: typeof sp.kind === 'number' ? sp.kind : fail(`${where}.kind must be an integer enum`),
+      startTimeUnixNano: int64(sp.startTimeUnixNano, `${where}.startTimeUnixNano`),
+      endTimeUnixNano: int64(sp.endTimeUnixNano, `${where}.endTimeUnixNano`),
+      attributes: decodeAttributes(sp.attributes, `${where}.attributes`),
+      events: arr(sp.events, `${where}.events`).map((eRaw, i) => {
+        const e = obj(eRaw, `${where}.events[${i}]`);
+        return { name: String(e.name), timeUnixNano: int64(e.timeUnixNano, `${where}.events[${i}].timeUnixNano`), attributes: decodeAttributes(e.attributes, `${where}.events[${i}].attributes`) };
+      }),
+      status: { code: typeof status.code === 'number' ? status.code : 0, message: typeof status.message === 'string' ? status.message : undefined },
+      resource,
+      scope,
     });
   });
   return out;

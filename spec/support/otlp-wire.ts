@@ -243,3 +243,26 @@ export function eachScopedItem(
     });
   });
 }
+
+/**
+ * The same envelope in the JSON encoding: `resource{Spans,Logs}` → `resource.attributes` and
+ * `scope{Spans,Logs}` → `scope` and `spans` / `logRecords`. Calls `each` with every item (an object),
+ * its index, and the resource attributes and scope it belongs to.
+ */
+export function eachScopedItemJson(
+  body: unknown,
+  kind: 'spans' | 'logs',
+  each: (item: Json, index: number, resource: Record<string, AnyValue>, scope: { name: string; version: string | undefined }) => void,
+): void {
+  const [resources, scopes, items] = kind === 'spans' ? ['resourceSpans', 'scopeSpans', 'spans'] : ['resourceLogs', 'scopeLogs', 'logRecords'];
+  arr(obj(body, 'request')[resources], resources).forEach((rRaw, r) => {
+    const rs = obj(rRaw, `${resources}[${r}]`);
+    const resource = rs.resource === undefined ? {} : decodeAttributes(obj(rs.resource, 'resource').attributes, 'resource.attributes');
+    arr(rs[scopes], scopes).forEach((sRaw, s) => {
+      const ss = obj(sRaw, `${scopes}[${s}]`);
+      const scopeRaw = ss.scope === undefined ? {} : obj(ss.scope, 'scope');
+      const scope = { name: String(scopeRaw.name ?? ''), version: scopeRaw.version === undefined ? undefined : String(scopeRaw.version) };
+      arr(ss[items], items).forEach((iRaw, k) => each(obj(iRaw, `${items}[${k}]`), k, resource, scope));
+    });
+  });
+}
