@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { withProcessEnv } from './support/env';
 import { execFileSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { createObservability, type Observability, type ObservabilityOptions } from '../lib';
@@ -23,17 +24,7 @@ const VARS = [
 
 /** An instance built with exactly `env` as its OTEL_* environment (restored right after construction). */
 function withEnv(env: Record<string, string>, options: ObservabilityOptions = {}): Observability {
-  const saved = Object.fromEntries(VARS.map((k) => [k, process.env[k]]));
-  for (const k of VARS) delete process.env[k];
-  Object.assign(process.env, env);
-  try {
-    return createObservability({ metrics: { defaultMetrics: false }, ...options, logging: { stdout: false, ...options.logging } });
-  } finally {
-    for (const k of VARS) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
-  }
+  return withProcessEnv(VARS, env, () => createObservability({ metrics: { defaultMetrics: false }, ...options, logging: { stdout: false, ...options.logging } }));
 }
 
 /** Log one line through `obs`, shut it down (which flushes), and return how many log export requests `r` got meanwhile. */

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { withProcessEnv } from './support/env';
 import { after, describe, it } from 'node:test';
 import { trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -24,17 +25,7 @@ const OTEL_VARS = [
 
 /** Create an instance with `env` set in process.env (restored right after construction). */
 function withEnv(env: Record<string, string>, options: ObservabilityOptions = {}): Observability {
-  const saved = Object.fromEntries(OTEL_VARS.map((k) => [k, process.env[k]]));
-  for (const k of OTEL_VARS) delete process.env[k];
-  Object.assign(process.env, env);
-  try {
-    return createObservability({ metrics: { defaultMetrics: false }, ...options });
-  } finally {
-    for (const k of OTEL_VARS) {
-      if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
-    }
-  }
+  return withProcessEnv(OTEL_VARS, env, () => createObservability({ metrics: { defaultMetrics: false }, ...options }));
 }
 
 /** Serve one traced request through `obs` and flush. */
