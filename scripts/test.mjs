@@ -56,6 +56,7 @@ process.exit(result.status ?? 1);
 async function runOnLines(lines, rest) {
   const totals = { pass: 0, fail: 0 };
   const failedLines = [];
+  const recaps = [];
   for (const line of lines) {
     const found = spawnSync('bash', [path.join(root, 'scripts', 'node-line.sh'), line], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
     if (found.status !== 0) {
@@ -66,6 +67,7 @@ async function runOnLines(lines, rest) {
     const bin = found.stdout.trim();
     console.log(`\n=== Node ${line} (${bin}) ===`);
     const counts = { pass: 0, fail: 0 };
+    let recap = null; // the reporter's "failing tests" section, repeated at the end so a CI log's tail shows it
     const code = await new Promise((resolve) => {
       const child = spawn(bin, [fileURLToPath(import.meta.url), ...rest], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
       let pending = '';
@@ -77,6 +79,8 @@ async function runOnLines(lines, rest) {
         for (const l of parts) {
           const m = /^\u2139 (pass|fail) (\d+)$/.exec(l.trim());
           if (m) counts[m[1]] = Number(m[2]);
+          if (recap === null && /failing tests:/.test(l)) recap = [];
+          if (recap !== null && recap.length < 80) recap.push(l);
         }
       });
       child.on('close', (c) => resolve(c ?? 1));
@@ -84,8 +88,10 @@ async function runOnLines(lines, rest) {
     totals.pass += counts.pass;
     totals.fail += counts.fail;
     if (code !== 0 || counts.fail > 0 || counts.pass === 0) failedLines.push(line);
+    if (recap !== null) recaps.push(`--- Node ${line} ---\n${recap.join('\n')}`);
     console.log(`=== Node ${line}: ${counts.pass} passed, ${counts.fail} failed (exit ${code}) ===`);
   }
+  if (recaps.length > 0) console.log(`\n=== failing tests, per Node line ===\n${recaps.join('\n')}`);
   if (failedLines.length > 0) console.error(`test: failed on Node ${failedLines.join(', ')}`);
   console.log(`lines: ${totals.pass} passed, ${totals.fail} failed`);
   return failedLines.length > 0 ? 1 : 0;

@@ -65,9 +65,9 @@ describe('Loki transport against the push API stand-in', () => {
     loki.failPushes(429);
     await sleep(300);
     loki.failPushes(null);
-    await loki.stop();
+    await loki.refuse();
     await sleep(400);
-    await loki.start();
+    await loki.reopen();
     await sleep(100);
     clearInterval(writer);
     await transport.flush();

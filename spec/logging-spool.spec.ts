@@ -120,7 +120,7 @@ describe('logging.spool (child processes)', () => {
     try {
       const a = await startApp({ LOKI_URL: loki.url, SPOOL_DIR: dir, LINES: '1000' });
       await waitFor(async () => loki.entries.length === 1000 && (await metric(a.url, 'observability_log_spool_lines', t)) === 0, 20_000, 50, '1,000 lines acknowledged');
-      await loki.stop();
+      await loki.refuse();
       assert.equal((await request(a.url, `/log?from=1000&count=${LINES - 1000}`)).status, 200);
       await waitFor(
         async () => (await metric(a.url, 'observability_log_spool_lines', t)) === LINES - 1000 && (await metric(a.url, 'observability_log_spool_unwritten_bytes', t)) === 0,
@@ -131,7 +131,7 @@ describe('logging.spool (child processes)', () => {
       // One segment holds all 5,000 lines: only its ack file keeps the first 1,000 from being sent again.
       assert.equal(segments(path.join(dir, 'loki')).length, 1);
       await kill9(a.fx);
-      await loki.start();
+      await loki.reopen();
       const b = await restartAndDrain({ LOKI_URL: loki.url, SPOOL_DIR: dir }, 'loki', () => loki.entries.length, LINES);
       const lines = loki.entries.map((e) => e.line);
       assert.equal(lines.length, LINES);

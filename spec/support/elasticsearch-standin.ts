@@ -7,7 +7,7 @@
  * one result per action in order, `errors: true` when any action failed, `create` on an
  * existing `_id` answered `409 version_conflict_engine_exception`. Malformed bodies fail the
  * whole request with 400 as Elasticsearch does. Failure modes for tests: refuse connections
- * (the port closes and reopens), hang (index but never answer), answer 429/503 for a while,
+ * (reset while the port stays taken), hang (index but never answer), answer 429/503 for a while,
  * and per-item 429/400 rejections. The `filter_path` query parameter (a common option of every
  * Elasticsearch REST API: comma-separated dot paths, `*` for one field name, `**` for any depth)
  * filters successful responses; error responses are never filtered, as in Elasticsearch.
@@ -52,9 +52,9 @@ export interface ElasticsearchStandIn {
   latency(ms: number): void;
   /** Decide a per-item failure for a document (called for every create/index action). */
   itemFailures(fn: ((doc: Record<string, unknown>, id: string | undefined) => ItemFailure | undefined) | null): void;
-  /** Close the port: connections are refused until {@link ElasticsearchStandIn.reopen}. */
+  /** An outage: connections are reset (the port stays taken) until {@link ElasticsearchStandIn.reopen}. */
   refuse(): Promise<void>;
-  /** Listen again on the same port. */
+  /** Accept connections again. */
   reopen(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -224,8 +224,8 @@ export async function startElasticsearchStandIn(): Promise<ElasticsearchStandIn>
     hang: (on) => void (hanging = on),
     latency: (ms) => void (latencyMs = ms),
     itemFailures: (fn) => void (itemFailure = fn),
-    refuse: () => srv.stop(),
-    reopen: () => srv.start(),
+    refuse: () => srv.refuse(),
+    reopen: () => srv.reopen(),
     stop: () => srv.stop(),
   };
 }

@@ -6,7 +6,7 @@
  * `204 No Content` on success, `400` for invalid entries (Loki stores the valid entries of
  * the request and reports the invalid ones: not retryable), `429` when rate limited
  * (retryable). Every accepted entry is recorded, duplicates included, so tests can prove
- * that nothing arrived twice. It can be stopped and restarted on the same port.
+ * that nothing arrived twice. It can go down (connections reset, the port kept) and come back.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startLoopbackServer } from './loopback-server';
@@ -32,10 +32,12 @@ export interface LokiStandIn {
   failPushes(status: number | null): void;
   /** Reject entries whose line matches (400, Loki-style: the rest of the request is stored). */
   rejectLines(fn: ((line: string) => boolean) | null): void;
-  /** Stop listening (connections refused) and forget open connections. */
+  /** Stop listening and forget open connections (the end of a test). */
   stop(): Promise<void>;
-  /** Listen again on the same port, keeping what was stored (Loki's storage survives a restart). */
-  start(): Promise<void>;
+  /** An outage: open connections are destroyed and new ones reset, the port kept. */
+  refuse(): Promise<void>;
+  /** Accept again, keeping what was stored (Loki's storage survives a restart). */
+  reopen(): Promise<void>;
 }
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -123,6 +125,7 @@ export async function startLokiStandIn(): Promise<LokiStandIn> {
     failPushes: (s) => void (failStatus = s),
     rejectLines: (fn) => void (reject = fn),
     stop: () => srv.stop(),
-    start: () => srv.start(),
+    refuse: () => srv.refuse(),
+    reopen: () => srv.reopen(),
   };
 }
