@@ -74,7 +74,7 @@ async function crashDuringOutage(backend: 'ES_URL' | 'LOKI_URL', backendUrl: str
     async () =>
       (await metric(a.url, 'observability_log_spool_lines', { transport })) === LINES &&
       (await metric(a.url, 'observability_log_spool_unwritten_bytes', { transport })) === 0,
-    20_000,
+    40_000,
     50,
     `${LINES} lines written to the spool`,
   );
@@ -85,7 +85,7 @@ async function crashDuringOutage(backend: 'ES_URL' | 'LOKI_URL', backendUrl: str
 async function restartAndDrain(env: Record<string, string>, transport: string, count: () => number, expected: number): Promise<{ url: string; fx: Fixture }> {
   const b = await startApp({ ...env, LINES: '0' });
   await waitFor(() => count() >= expected, 30_000, 50, `${expected} lines at the backend`);
-  await waitFor(async () => (await metric(b.url, 'observability_log_spool_segments', { transport })) === 0, 10_000, 50, 'the spool to empty');
+  await waitFor(async () => (await metric(b.url, 'observability_log_spool_segments', { transport })) === 0, 30_000, 50, 'the spool to empty');
   return b;
 }
 
@@ -119,12 +119,12 @@ describe('logging.spool (child processes)', () => {
     const t = { transport: 'loki' };
     try {
       const a = await startApp({ LOKI_URL: loki.url, SPOOL_DIR: dir, LINES: '1000' });
-      await waitFor(async () => loki.entries.length === 1000 && (await metric(a.url, 'observability_log_spool_lines', t)) === 0, 20_000, 50, '1,000 lines acknowledged');
+      await waitFor(async () => loki.entries.length === 1000 && (await metric(a.url, 'observability_log_spool_lines', t)) === 0, 40_000, 50, '1,000 lines acknowledged');
       await loki.refuse();
       assert.equal((await request(a.url, `/log?from=1000&count=${LINES - 1000}`)).status, 200);
       await waitFor(
         async () => (await metric(a.url, 'observability_log_spool_lines', t)) === LINES - 1000 && (await metric(a.url, 'observability_log_spool_unwritten_bytes', t)) === 0,
-        20_000,
+        40_000,
         50,
         'the outage’s lines written to the spool',
       );
@@ -168,7 +168,7 @@ describe('logging.spool (child processes)', () => {
     try {
       await es.refuse();
       const a = await startApp({ ES_URL: es.url, SPOOL_DIR: dir, MAX_QUEUE_BYTES: String(64 * 1024), LINES: String(LINES) });
-      await waitFor(async () => (await metric(a.url, 'observability_log_spool_lines', t)) === LINES, 20_000, 50, `${LINES} lines in the spool`);
+      await waitFor(async () => (await metric(a.url, 'observability_log_spool_lines', t)) === LINES, 40_000, 50, `${LINES} lines in the spool`);
       assert.equal(await metric(a.url, 'observability_log_lines_dropped_total', t), 0);
       assert.ok((await metric(a.url, 'observability_log_queue_bytes', t)) <= 64 * 1024);
       await es.reopen();
@@ -219,7 +219,7 @@ describe('logging.spool (child processes)', () => {
       const t = { transport: 'elasticsearch' };
       await waitFor(
         async () => (await metric(a.url, 'observability_log_spool_lines', t)) > 0 && (await metric(a.url, 'observability_log_spool_unwritten_bytes', t)) === 0,
-        10_000,
+        30_000,
         50,
         'the spool written',
       );

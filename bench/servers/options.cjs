@@ -48,27 +48,36 @@ function tracedOptions({ otlpUrl }) {
  */
 function fullOptions({ otlpUrl, esUrl, logFile }) {
   const known = knownTopKeys();
+  // BENCH_OFF=part,... (A/B only, never in `npm run bench`): leave parts out to see what each costs:
+  // otlp, es, file, access, system, alerts, dashboard, ring (the in-memory span ring).
+  const off = new Set((process.env.BENCH_OFF || '').split(',').filter(Boolean));
+  if (off.has('otlp')) otlpUrl = undefined;
+  if (off.has('es')) esUrl = undefined;
   const parts = ['metrics'];
   const options = { serviceName: 'bench' };
   if (known.has('tracing')) {
     options.tracing = { enabled: true, sampler: 'always_on', ...(otlpUrl ? { endpoint: `${otlpUrl}/v1/traces` } : {}) };
+    if (off.has('ring')) options.tracing.ringBufferSize = 0;
     parts.push(otlpUrl ? 'tracing (every request, batch OTLP/HTTP export)' : 'tracing (every request, no exporter)');
   }
   if (known.has('logging')) {
     options.logging = {
       enabled: true,
-      accessLog: true,
-      file: logFile,
+      accessLog: !off.has('access'),
+      ...(off.has('file') ? {} : { file: logFile }),
       stdout: false,
       ...(esUrl ? { elasticsearch: { url: esUrl } } : {}),
     };
     parts.push(esUrl ? 'access log → JSON file + Elasticsearch _bulk' : 'access log → JSON file');
   }
-  if (known.has('system')) {
+  if (off.has('system')) options.system = { enabled: false };
+  if (off.has('alerts')) options.alerts = { enabled: false };
+  if (off.has('dashboard')) options.dashboard = { enabled: false };
+  if (known.has('system') && !off.has('system')) {
     options.system = { enabled: true };
     parts.push('system sampler (default interval)');
   }
-  if (known.has('alerts')) {
+  if (known.has('alerts') && !off.has('alerts')) {
     options.alerts = {
       enabled: true,
       interval: '1s',
@@ -81,7 +90,7 @@ function fullOptions({ otlpUrl, esUrl, logFile }) {
     };
     parts.push('alert evaluator (2 rules + 1 SLO, every 1 s)');
   }
-  if (known.has('dashboard')) parts.push('dashboard (default: on)');
+  if (known.has('dashboard') && !off.has('dashboard')) parts.push('dashboard (default: on)');
   return { options, parts };
 }
 
