@@ -209,6 +209,7 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
 
   const auth = resolveAuthOptions(top.auth);
   const logging = resolveLoggingOptions(top.logging, env);
+  const dashboard = resolveDashboardOptions(top.dashboard);
   return Object.freeze({
     serviceName,
     serviceVersion,
@@ -223,12 +224,12 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
       excludePaths: readPatterns(m, 'excludePaths', 'metrics', DEFAULT_EXCLUDED_PATHS),
       normalizePath: readFunction<(req: IncomingMessage) => string>(m, 'normalizePath', 'metrics'),
     }),
-    tracing: resolveTracingOptions(top.tracing, env),
+    tracing: resolveTracingOptions(top.tracing, env, dashboard.enabled ? 1000 : 0),
     system: resolveSystemOptions(top.system),
     health: resolveHealthOptions(top.health),
     logging,
     redaction: resolveRedactionOptions(top.redaction, logging.redact),
-    dashboard: resolveDashboardOptions(top.dashboard),
+    dashboard,
     auth,
     views: resolveViews(top, auth, env),
     alerts: resolveAlertsOptions(top.alerts, buckets as readonly number[]),

@@ -101,3 +101,29 @@ describe('obs.tracing read API (no endpoint: nothing leaves the process, spans k
     assert.equal(traces.length, 50);
   });
 });
+
+describe('tracing.ringBufferSize default: spans are kept in memory only when something reads them', () => {
+  async function kept(options: Parameters<typeof createObservability>[0]): Promise<number> {
+    const obs = createObservability({ metrics: { defaultMetrics: false }, ...options });
+    const app = express();
+    app.use(obs.middleware);
+    app.get('/users/:id', (req, res) => res.json({ id: req.params.id }));
+    const server = await listen(app);
+    try {
+      for (let i = 0; i < 5; i++) assert.equal((await request(server.url, `/users/${i}`)).status, 200);
+      return obs.tracing.recentTraces({ limit: 100 }).length;
+    } finally {
+      await server.close();
+      await obs.shutdown();
+    }
+  }
+
+  it('keeps spans for the trace viewer while the dashboard is enabled (the default)', async () => {
+    assert.equal(await kept({}), 5);
+  });
+
+  it('keeps none with the dashboard disabled, unless a size is given', async () => {
+    assert.equal(await kept({ dashboard: { enabled: false } }), 0);
+    assert.equal(await kept({ dashboard: { enabled: false }, tracing: { ringBufferSize: 3 } }), 3);
+  });
+});

@@ -39,6 +39,7 @@ function tracedOptions({ otlpUrl }) {
   if (!known.has('tracing')) throw new Error('this build has no tracing section');
   const opts = metricsOnlyOptions();
   opts.tracing = { enabled: true, sampler: 'always_on', ...(otlpUrl ? { endpoint: `${otlpUrl}/v1/traces` } : {}) };
+  if ((process.env.BENCH_OFF || '').split(',').includes('ring')) opts.tracing.ringBufferSize = 0;
   return opts;
 }
 

@@ -70,7 +70,10 @@ export interface TracingOptions {
   readonly maxQueueSize?: number;
   /** Spans per export request (at most `maxQueueSize`). Default: the SDK's, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE`, else `512`. */
   readonly maxExportBatchSize?: number;
-  /** Finished spans kept in memory for `recentTraces()`/`getTrace()`; `0` keeps none. Default `1000`. */
+  /**
+   * Finished spans kept in memory for the dashboard's trace viewer and `recentTraces()`/`getTrace()`;
+   * `0` keeps none. Default `1000` when the dashboard is enabled, else `0` (nothing would read them).
+   */
   readonly ringBufferSize?: number;
   /** Also emit the pre-1.23 HTTP attribute names (`http.method`, `http.url`, `http.scheme`, `http.status_code`). Default `false`. */
   readonly legacyAttributes?: boolean;
@@ -151,8 +154,11 @@ function optionalInt(t: Bag, key: string): number | undefined {
   return t[key] === undefined ? undefined : readNumber(t, key, 'tracing', 1, { min: 1, integer: true });
 }
 
-/** Validate the `tracing` section and resolve what the package decides (environment read once, here). */
-export function resolveTracingOptions(value: unknown, env: NodeJS.ProcessEnv): ResolvedTracingOptions {
+/**
+ * Validate the `tracing` section and resolve what the package decides (environment read once, here).
+ * `ringDefault`: `ringBufferSize` when the option is not given (the instance passes 0 without a dashboard).
+ */
+export function resolveTracingOptions(value: unknown, env: NodeJS.ProcessEnv, ringDefault = 1000): ResolvedTracingOptions {
   const t: Bag = readSection(value, 'tracing', TRACING_KEYS);
   checkSdkVariables(env);
   const sdkDisabled = env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
@@ -180,7 +186,7 @@ export function resolveTracingOptions(value: unknown, env: NodeJS.ProcessEnv): R
     scheduledDelayMillis: optionalInt(t, 'scheduledDelayMillis'),
     maxQueueSize,
     maxExportBatchSize,
-    ringBufferSize: readNumber(t, 'ringBufferSize', 'tracing', 1000, { min: 0, max: 1_000_000, integer: true }),
+    ringBufferSize: readNumber(t, 'ringBufferSize', 'tracing', ringDefault, { min: 0, max: 1_000_000, integer: true }),
     legacyAttributes: readBool(t, 'legacyAttributes', 'tracing', false),
     registerGlobal: readBool(t, 'registerGlobal', 'tracing', false),
     incomingBaggage: readBool(t, 'incomingBaggage', 'tracing', false),
