@@ -40,6 +40,8 @@ function tracedOptions({ otlpUrl }) {
   const opts = metricsOnlyOptions();
   opts.tracing = { enabled: true, sampler: 'always_on', ...(otlpUrl ? { endpoint: `${otlpUrl}/v1/traces` } : {}) };
   if ((process.env.BENCH_OFF || '').split(',').includes('ring')) opts.tracing.ringBufferSize = 0;
+  // BENCH_RING=n (A/B only): the span ring's size, whatever the default.
+  if (process.env.BENCH_RING) opts.tracing.ringBufferSize = Number(process.env.BENCH_RING);
   return opts;
 }
 
