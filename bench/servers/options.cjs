@@ -31,6 +31,21 @@ function metricsOnlyOptions() {
 }
 
 /**
+ * BENCH_OFF=part,... (A/B only, never in `npm run bench`): parts left out to see what each costs:
+ * otlp, es, file, access, system, alerts, dashboard, ring (the in-memory span ring).
+ */
+function benchOff() {
+  return new Set((process.env.BENCH_OFF || '').split(',').filter(Boolean));
+}
+
+/** The span ring's size for an A/B: BENCH_RING=n sets it, BENCH_OFF=ring empties it, else the package's default. */
+function withBenchRing(tracing, off) {
+  if (off.has('ring')) tracing.ringBufferSize = 0;
+  if (process.env.BENCH_RING) tracing.ringBufferSize = Number(process.env.BENCH_RING);
+  return tracing;
+}
+
+/**
  * Traced: HTTP + process metrics and a SERVER span for every request exported over OTLP/HTTP
  * (batch) to `otlpUrl`; logging, sampler, alerts and dashboard off where they exist.
  */
@@ -38,10 +53,7 @@ function tracedOptions({ otlpUrl }) {
   const known = knownTopKeys();
   if (!known.has('tracing')) throw new Error('this build has no tracing section');
   const opts = metricsOnlyOptions();
-  opts.tracing = { enabled: true, sampler: 'always_on', ...(otlpUrl ? { endpoint: `${otlpUrl}/v1/traces` } : {}) };
-  if ((process.env.BENCH_OFF || '').split(',').includes('ring')) opts.tracing.ringBufferSize = 0;
-  // BENCH_RING=n (A/B only): the span ring's size, whatever the default.
-  if (process.env.BENCH_RING) opts.tracing.ringBufferSize = Number(process.env.BENCH_RING);
+  opts.tracing = withBenchRing({ enabled: true, sampler: 'always_on', ...(otlpUrl ? { endpoint: `${otlpUrl}/v1/traces` } : {}) }, benchOff());
   return opts;
 }
 
@@ -51,16 +63,13 @@ function tracedOptions({ otlpUrl }) {
  */
 function fullOptions({ otlpUrl, esUrl, logFile }) {
   const known = knownTopKeys();
-  // BENCH_OFF=part,... (A/B only, never in `npm run bench`): leave parts out to see what each costs:
-  // otlp, es, file, access, system, alerts, dashboard, ring (the in-memory span ring).
-  const off = new Set((process.env.BENCH_OFF || '').split(',').filter(Boolean));
+  const off = benchOff();
   if (off.has('otlp')) otlpUrl = undefined;
   if (off.has('es')) esUrl = undefined;
   const parts = ['metrics'];
   const options = { serviceName: 'bench' };
   if (known.has('tracing')) {
-    options.tracing = { enabled: true, sampler: 'always_on', ...(otlpUrl ? { endpoint: `${otlpUrl}/v1/traces` } : {}) };
-    if (off.has('ring')) options.tracing.ringBufferSize = 0;
+    options.tracing = withBenchRing({ enabled: true, sampler: 'always_on', ...(otlpUrl ? { endpoint: `${otlpUrl}/v1/traces` } : {}) }, off);
     parts.push(otlpUrl ? 'tracing (every request, batch OTLP/HTTP export)' : 'tracing (every request, no exporter)');
   }
   if (known.has('logging')) {

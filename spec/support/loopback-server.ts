@@ -47,14 +47,14 @@ export async function startLoopbackServer(handler: RequestListener | Server, opt
       for (const s of sockets) s.destroy();
       if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
     },
-    async refuse() {
+    refuse() {
       refusing = true;
       for (const s of sockets) s.destroy();
-      await Promise.resolve();
+      return Promise.resolve();
     },
-    async reopen() {
+    reopen() {
       refusing = false;
-      await Promise.resolve();
+      return Promise.resolve();
     },
   };
 }
