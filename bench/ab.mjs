@@ -4,7 +4,7 @@
 // starts each variant fresh on the server core, warms it 1 s, drives it DUR s (default 3) with 32
 // connections, and reads the server's CPU time from /proc. Prints per-round CPU µs/request, median, min,
 // the ratio of medians to the first variant, req/s, and the medians of user and system CPU µs/request.
-// ROUNDS (default 5), DUR, ROUTE (default /users/42).
+// ROUNDS (default 5), DUR, ROUTE (default /users/42), RATE (same offered req/s for every variant).
 import autocannon from 'autocannon';
 import { cpuTimesOf, pinning, pinSelf, startServer, startSinks } from './lib/proc.mjs';
 
@@ -14,6 +14,8 @@ const sinks = await startSinks();
 const rounds = Number(process.env.ROUNDS || 5);
 const dur = Number(process.env.DUR || 3);
 const route = process.env.ROUTE || '/users/42';
+// RATE=n: every variant gets the same offered load, n requests/s in all (autocannon overallRate), not saturation.
+const rate = process.env.RATE ? { overallRate: Number(process.env.RATE) } : {};
 const variants = process.argv.slice(2);
 const results = Object.fromEntries(variants.map((v) => [v, []]));
 for (let round = 0; round < rounds; round++) {
@@ -25,9 +27,9 @@ for (let round = 0; round < rounds; round++) {
       env[kv.slice(0, i)] = kv.slice(i + 1);
     }
     const s = await startServer(pin, `${file}.cjs`, env);
-    await autocannon({ url: s.url + route, connections: 32, duration: 1 });
+    await autocannon({ url: s.url + route, connections: 32, duration: 1, ...rate });
     const c0 = cpuTimesOf(s.pid);
-    const r = await autocannon({ url: s.url + route, connections: 32, duration: dur });
+    const r = await autocannon({ url: s.url + route, connections: 32, duration: dur, ...rate });
     const c1 = cpuTimesOf(s.pid);
     const user = (c1.user - c0.user) / r.requests.total;
     const system = (c1.system - c0.system) / r.requests.total;

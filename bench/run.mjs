@@ -35,6 +35,7 @@ const cfg = {
   connections: Number(opt('connections', 32)),
   memory: flag('memory') || (!quick && !flag('no-memory')),
   loggerLines: Number(opt('logger-lines', quick ? 20_000 : 200_000)),
+  startups: Number(opt('startups', quick ? 3 : 9)),
   memoryStep: Number(opt('memory-step', 100_000)),
 };
 const only = opt('only', '').split(',').filter(Boolean);
@@ -225,6 +226,26 @@ function loggerTable(result) {
   return table(['Logger', 'lines/s', 'µs/line', 'vs plain winston', 'notes'], rows);
 }
 
+/** Medians of `cfg.startups` fresh processes of bench/startup.cjs per mode (pinned to the server core). */
+async function startup(pin) {
+  const out = {};
+  for (const mode of ['ours', 'prom-client']) {
+    const runs = [];
+    for (let i = 0; i < cfg.startups; i++) runs.push(await runPinnedScript(pin, 'startup.cjs', [mode]));
+    out[mode] = Object.fromEntries(['requireMs', 'createMs', 'totalMs', 'rssMb', 'heapMb', 'modules'].map((k) => [k, median(runs.map((r) => r[k]))]));
+    out[mode].range = [Math.min(...runs.map((r) => r.totalMs)), Math.max(...runs.map((r) => r.totalMs))];
+  }
+  return out;
+}
+
+function startupTable(s) {
+  const label = { ours: 'express-observability: `require` + `createObservability()` (defaults, no endpoint)', 'prom-client': 'prom-client: `require` + default metrics on a new Registry (reference)' };
+  return table(
+    ['Step (after the app\'s own `require(\'express\')`)', 'require ms', 'create ms', 'total ms', 'total ms, range', 'RSS MB added', 'V8 heap MB added', 'modules loaded'],
+    Object.entries(s).map(([k, r]) => [label[k], r.requireMs.toFixed(1), r.createMs.toFixed(1), r.totalMs.toFixed(1), `${r.range[0].toFixed(0)}…${r.range[1].toFixed(0)}`, r.rssMb.toFixed(1), r.heapMb.toFixed(1), fmt.int(r.modules)]),
+  );
+}
+
 function memoryTable(points) {
   return table(['Requests', 'RSS MB', 'req/s in step'], points.map((p) => [fmt.int(p.requests), fmt.mb(p.rss), p.rps === undefined ? '(start)' : fmt.int(p.rps)]));
 }
@@ -246,6 +267,7 @@ async function main() {
     const realRuns = realSel.length ? await rounds(pin, sinks, realSel, REALISTIC) : {};
     const realSums = Object.fromEntries(Object.entries(realRuns).map(([k, r]) => [k, summarise(r)]));
     const logger = await runPinnedScript(pin, 'logger.cjs', [String(cfg.loggerLines)], { ES_URL: sinks.es, BENCH_LOG_DIR: os.tmpdir() });
+    const starts = await startup(pin);
     const memory = cfg.memory ? await memoryCurve(pin, sinks) : undefined;
     const sinkStats = await sinks.stats();
     const parts = Object.values(runs).flat().find((r) => r.parts)?.parts;
@@ -278,6 +300,10 @@ async function main() {
       `## Logger throughput (${fmt.int(cfg.loggerLines)} lines, one process on the server core)`,
       '',
       loggerTable(logger),
+      '',
+      `## Start-up (${cfg.startups} fresh processes each, medians, on the server core)`,
+      '',
+      startupTable(starts),
       '',
       ...(memory
         ? [`## Memory: full stack, 1,000 distinct routes, RSS every ${fmt.int(cfg.memoryStep)} requests`, '', memoryTable(memory), '', `Distinct \`http_server_request_duration_seconds\` series at the end: ${memory.series}.`, '']

@@ -19,4 +19,53 @@ describe('start-up: optional parts load when used', () => {
     assert.match(out.rules, /^groups:\n/);
     assert.match(out.rules, /slo:objective:ratio/);
   });
+
+  it('the system sampler loads the two systeminformation modules it calls, on its first sample, not the package index', () => {
+    const script = `const { createObservability } = require('./lib');
+      const si = () => Object.keys(require.cache).filter((k) => /node_modules\\/systeminformation\\//.test(k)).map((k) => k.replace(/^.*systeminformation\\//, '')).sort();
+      const atRequire = si();
+      const obs = createObservability({ logging: { stdout: false } });
+      const atCreate = si();
+      obs.system.sample().then(async () => {
+        const text = await obs.registry.metrics();
+        console.log(JSON.stringify({ atRequire, atCreate, after: si(), total: /^system_memory_limit_bytes [1-9]/m.test(text), mounts: /^system_filesystem_[a-z_]+\\{[^}]*mountpoint="\\/"/m.test(text) }));
+        await obs.shutdown();
+      });`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, encoding: 'utf8' })) as {
+      atRequire: string[];
+      atCreate: string[];
+      after: string[];
+      total: boolean;
+      mounts: boolean;
+    };
+    assert.deepEqual(out.atRequire, [], 'requiring the package loads none of systeminformation');
+    assert.deepEqual(out.atCreate, [], 'createObservability() itself loads none of it (the first sample does)');
+    assert.ok(out.after.includes('lib/memory.js') && out.after.includes('lib/filesystem.js'), `the sampler loaded memory and filesystem: ${out.after.join(', ')}`);
+    assert.ok(!out.after.includes('lib/index.js'), `the package index (all twenty modules) is not loaded: ${out.after.join(', ')}`);
+    assert.equal(out.total, true, 'system_memory_limit_bytes reports the machine\'s memory');
+    assert.equal(out.mounts, true, 'the root filesystem is reported');
+  });
+
+  it('the system sampler falls back to the systeminformation index when a release moves its modules', () => {
+    // A stand-in for a release without lib/memory.js and lib/filesystem.js: resolving them fails.
+    const script = `const Module = require('node:module');
+      const resolve = Module._resolveFilename;
+      Module._resolveFilename = function (request, ...rest) {
+        if (/^systeminformation\\/lib\\//.test(request)) throw Object.assign(new Error('Cannot find module ' + request), { code: 'MODULE_NOT_FOUND' });
+        return resolve.call(this, request, ...rest);
+      };
+      const { createObservability } = require('./lib');
+      const obs = createObservability({ logging: { stdout: false } });
+      obs.system.sample().then(async () => {
+        const text = await obs.registry.metrics();
+        const index = Object.keys(require.cache).some((k) => /systeminformation\\/lib\\/index\\.js$/.test(k));
+        const failures = (text.match(/^observability_system_probe_failures_total\\{[^}]*\\} [1-9].*$/gm) || []);
+        console.log(JSON.stringify({ index, total: /^system_memory_limit_bytes [1-9]/m.test(text), failures }));
+        await obs.shutdown();
+      });`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, encoding: 'utf8' })) as { index: boolean; total: boolean; failures: string[] };
+    assert.equal(out.index, true, 'the package index was loaded instead');
+    assert.equal(out.total, true, 'memory is still reported');
+    assert.deepEqual(out.failures, [], 'no probe failed');
+  });
 });

@@ -45,28 +45,27 @@ export function newRequestState(start: number, done: boolean): RequestState {
 }
 
 /**
- * Where the middleware keeps each request's state: a WeakMap keyed by the request, not a property
- * on the request. Express re-prototypes every req/res (`Object.setPrototypeOf` in app.handle), after
- * which V8 gives each of them a hidden class of its own; a property added to them then copies that
- * hidden class, and a read of one that is absent walks their whole prototype chain on every request.
- * Lookups by identity in a WeakMap cost the same on every object.
+ * Where the middleware keeps each request's state: in a symbol-keyed slot of the request, one
+ * symbol per instance. Not a WeakMap: V8's young-generation GC treats a WeakMap's values as strong
+ * whether or not their key is alive, so every request's state (and all it references) would survive
+ * at least one scavenge after its request ended (docs/performance.md, "Garbage").
  */
 export class RequestStates {
-  readonly #states = new WeakMap<object, RequestState>();
+  readonly #key = Symbol('express-observability request state');
 
   /** The state of `req`, if the middleware measures it. */
   of(req: object): RequestState | undefined {
-    return this.#states.get(req);
+    return (req as Record<symbol, RequestState | undefined>)[this.#key];
   }
 
   /** Record `state` for `req`. */
   set(req: object, state: RequestState): void {
-    this.#states.set(req, state);
+    (req as Record<symbol, RequestState | undefined>)[this.#key] = state;
   }
 
   /** Mark `req` as served by the observability router (not measured); true the first time for a measured, unfinished request. */
   markServed(req: object): boolean {
-    const state = this.#states.get(req);
+    const state = this.of(req);
     if (state === undefined || state.served || state.done) return false;
     state.served = true;
     return true;
