@@ -1,6 +1,6 @@
 // A/B of server CPU per request between benchmark servers, interleaved rounds (not part of `npm run bench`):
 //   node bench/ab.mjs bare bare::BENCH_CLASSES=1 metrics traced::OTLP_URL=
-// Each argument is <file in bench/servers without .cjs>[:<EXP value>[:<VAR=value,...>]]. Every round
+// Each argument is <file in bench/servers without .cjs>[:<EXP value>[:<VAR=value,...>]] (VAR NODE_ARGS: flags for node). Every round
 // starts each variant fresh on the server core, warms it 1 s, drives it DUR s (default 3) with 32
 // connections, and reads the server's CPU time from /proc. Prints per-round CPU µs/request, median, min,
 // the ratio of medians to the first variant, req/s, and the medians of user and system CPU µs/request.
@@ -26,7 +26,10 @@ for (let round = 0; round < rounds; round++) {
       const i = kv.indexOf('=');
       env[kv.slice(0, i)] = kv.slice(i + 1);
     }
-    const s = await startServer(pin, `${file}.cjs`, env);
+    // NODE_ARGS=<flags separated by spaces> goes to node itself, not into the server's environment.
+    const nodeArgs = (env.NODE_ARGS || '').split(' ').filter(Boolean);
+    delete env.NODE_ARGS;
+    const s = await startServer(pin, `${file}.cjs`, env, nodeArgs);
     await autocannon({ url: s.url + route, connections: 32, duration: 1, ...rate });
     const c0 = cpuTimesOf(s.pid);
     const r = await autocannon({ url: s.url + route, connections: 32, duration: dur, ...rate });

@@ -5,7 +5,7 @@
 //   --node=24 (or BENCH_NODE=24)   run everything on that Node line (scripts/node-line.sh installs it)
 // Server on one core, autocannon + stand-ins on the other (taskset). Asserts no timing:
 // it fails only when a variant cannot start or answers with errors.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -116,6 +116,7 @@ async function measure(pin, sinks, v, route) {
     return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, rss, cpuPerReq, errors, drops, parts: server.parts };
   } finally {
     await server.stop();
+    rmSync(env.BENCH_LOG_FILE, { force: true });
   }
 }
 
@@ -156,6 +157,7 @@ async function memoryCurve(pin, sinks) {
     points.series = text.split('\n').filter((l) => l.startsWith('http_server_request_duration_seconds_count{')).length;
   } finally {
     await server.stop();
+    rmSync(logFileFor('memory'), { force: true });
   }
   return points;
 }

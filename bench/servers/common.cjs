@@ -91,9 +91,13 @@ function serveObserved(obs, { errorHandler = true } = {}) {
   serve(wrap ? obs.wrap(app, { endpoints: true }) : app, () => obs.shutdown(), app);
 }
 
-/** Where file-writing loggers write (the orchestrator sets BENCH_LOG_FILE per server). */
+/** Where file-writing loggers write (the orchestrator sets BENCH_LOG_FILE per server and removes it). */
 function logFile(name) {
-  return process.env.BENCH_LOG_FILE || require('node:path').join(require('node:os').tmpdir(), `bench-${name}-${process.pid}.log`);
+  if (process.env.BENCH_LOG_FILE) return process.env.BENCH_LOG_FILE;
+  // A file of our own (ab.mjs, profile.mjs, gc.mjs runs): removed when this server exits.
+  const file = require('node:path').join(require('node:os').tmpdir(), `bench-${name}-${process.pid}.log`);
+  process.once('exit', () => require('node:fs').rmSync(file, { force: true }));
+  return file;
 }
 
 /**

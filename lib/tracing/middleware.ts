@@ -140,9 +140,8 @@ export function createTracingParticipant(tracing: TracingSystem, legacyAttribute
     finish(done: CompletedRequest): void {
       const slot = done.state.span as SpanSlot | undefined;
       if (slot === undefined) return;
-      // The state outlives the request for as long as anything references req (it is a WeakMap
-      // value), and V8's young-generation GC treats WeakMap values as strong: a span left here was
-      // copied by every scavenge until a full GC, and promoted with everything it references.
+      // The state lives as long as the request object, which the application may keep: the ended
+      // span must not live on with it (spec/request-retention.spec.ts).
       done.state.span = undefined;
       const { span } = slot;
       const base = done.method === '_OTHER' ? 'HTTP' : done.method;
