@@ -261,5 +261,10 @@ function createInstanceRouter(ctx: InstanceContext, inputs: RouterInputs): Reque
       paths: dashboard ? ['/dashboard', '/alerts'] : ['/alerts'],
     });
   }
+  if (dashboard && !options.views.serve) {
+    logger.warn('observability router: dashboard.enabled is true but the router does not serve its views (NODE_ENV=production without auth); set auth, or views: true, to reach /dashboard', {
+      option: 'dashboard.enabled',
+    });
+  }
   return router;
 }

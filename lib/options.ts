@@ -78,7 +78,7 @@ export interface ObservabilityOptions {
    * Default: the built-in terms, `{ add: [], remove: [] }`; `logging.redact` is added to `add`.
    */
   readonly redaction?: RedactionOptions;
-  /** The built-in dashboard at `GET /dashboard` (page + JSON API). Default: on. */
+  /** The built-in dashboard at `GET /dashboard` (page + JSON API). Default: on when the router serves its views (see `views`). */
   readonly dashboard?: DashboardOptions;
   /** Access control of the router's endpoints (bearer, basic, IP/CIDR allowlist, custom). Default: none (open). */
   readonly auth?: AuthOptions;
@@ -209,7 +209,8 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
 
   const auth = resolveAuthOptions(top.auth);
   const logging = resolveLoggingOptions(top.logging, env);
-  const dashboard = resolveDashboardOptions(top.dashboard);
+  const views = resolveViews(top, auth, env);
+  const dashboard = resolveDashboardOptions(top.dashboard, views.serve);
   return Object.freeze({
     serviceName,
     serviceVersion,
@@ -231,7 +232,7 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
     redaction: resolveRedactionOptions(top.redaction, logging.redact),
     dashboard,
     auth,
-    views: resolveViews(top, auth, env),
+    views,
     alerts: resolveAlertsOptions(top.alerts, buckets as readonly number[]),
     cluster: resolveClusterOptions(top.cluster),
     middlewareEndpoints: readBool(top, 'middlewareEndpoints', '', false),

@@ -105,6 +105,34 @@ for (const [major, express] of EXPRESS_MAJORS) {
       assert.equal((await request(guardedOff.srv.url, '/metrics')).status, 401);
       assert.throws(() => createObservability({ views: 'yes' } as never), { name: 'TypeError', message: /"views"/ });
     });
+
+    it('the dashboard collects only where it is served: off by default in production without auth, on with auth; enabling it anyway warns', async () => {
+      // Off: no dashboard, no per-request work for it, no span ring (nothing could read them).
+      const prod = await start(express, {}, 'production');
+      assert.equal(prod.obs.dashboard, undefined, 'production without auth: no dashboard');
+      assert.equal(prod.obs.options.tracing.ringBufferSize, 0, 'and no span ring');
+      assert.equal((await request(prod.srv.url, '/users/1')).body, 'app-404');
+      assert.equal(prod.obs.tracing.recentTraces().length, 0, 'no span kept in memory');
+      // On wherever the views are served.
+      const guarded = await start(express, { auth: { bearerTokens: ['s3cret-token'] } }, 'production');
+      assert.ok(guarded.obs.dashboard, 'production with auth: dashboard on');
+      assert.equal(guarded.obs.options.tracing.ringBufferSize, 1000);
+      assert.equal((await request(guarded.srv.url, '/users/1')).body, 'app-404');
+      const summary = await request(guarded.srv.url, '/dashboard/api/traces', { headers: TOKEN });
+      assert.equal(summary.status, 200);
+      assert.match(summary.body, /\/users\/1|GET/, 'the request is in the trace viewer');
+      const open = await start(express, { views: true }, 'production');
+      assert.ok(open.obs.dashboard, 'views: true: dashboard on');
+      assert.ok((await start(express, {}, 'development')).obs.dashboard, 'development: dashboard on');
+      // Explicitly on where it cannot be served: it runs as asked, and says why nobody can open it.
+      const forced = await start(express, { dashboard: { enabled: true } }, 'production');
+      assert.ok(forced.obs.dashboard);
+      const warns = forced.cap.lines().filter((l) => l.level === 'warn' && l.type !== 'access');
+      assert.equal(warns.length, 1, JSON.stringify(warns));
+      assert.match(String(warns[0]?.message), /dashboard\.enabled is true but the router does not serve its views/);
+      assert.equal(warns[0]?.option, 'dashboard.enabled');
+      assert.equal((await request(forced.srv.url, '/dashboard')).body, 'app-404', 'still not served');
+    });
   });
 }
 

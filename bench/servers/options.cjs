@@ -102,7 +102,13 @@ function fullOptions({ otlpUrl, esUrl, logFile }) {
     };
     parts.push('alert evaluator (2 rules + 1 SLO, every 1 s)');
   }
-  if (known.has('dashboard') && !off.has('dashboard')) parts.push('dashboard (default: on)');
+  if (known.has('dashboard') && !off.has('dashboard')) {
+    // A dashboard someone can open: in production the router serves it only behind auth (the
+    // dashboard is off by default where it is not served). /metrics stays open for the drop counters.
+    options.dashboard = { enabled: true };
+    if (known.has('auth')) options.auth = { bearerTokens: ['bench-dashboard-token'], paths: ['/dashboard', '/alerts'] };
+    parts.push('dashboard (served behind auth)');
+  }
   return { options, parts };
 }
 

@@ -2,7 +2,10 @@ import { rangeError, readBool, readNumber, readOptionalString, readSection, type
 
 /** Options of the built-in dashboard (`dashboard` option). */
 export interface DashboardOptions {
-  /** Serve `GET /dashboard` and its JSON API on the router. Default `true`. */
+  /**
+   * Collect for and serve `GET /dashboard` and its JSON API on the router. Default: `true` when the router
+   * serves its views (`views`: development, or with `auth`), else `false`.
+   */
   readonly enabled?: boolean;
   /**
    * Link for each trace id to an external trace UI (Jaeger, Tempo, ...) that receives your OTLP export;
@@ -57,8 +60,11 @@ const KEYS = [
   'chartWindowMs',
 ] as const;
 
-/** Validate the `dashboard` option and resolve its defaults. */
-export function resolveDashboardOptions(raw: unknown): ResolvedDashboardOptions {
+/**
+ * Validate the `dashboard` option and resolve its defaults. `served`: whether the router serves its
+ * views; the dashboard is on by default only then (nothing could read what it collects otherwise).
+ */
+export function resolveDashboardOptions(raw: unknown, served = true): ResolvedDashboardOptions {
   const d = readSection(raw, 'dashboard', KEYS);
   const traceUrlTemplate = readOptionalString(d, 'traceUrlTemplate', 'dashboard');
   if (traceUrlTemplate !== undefined) {
@@ -72,7 +78,7 @@ export function resolveDashboardOptions(raw: unknown): ResolvedDashboardOptions 
   if (chartWindowMs / chartResolutionMs > 2000) rangeError('dashboard.chartWindowMs', `at most 2000 × dashboard.chartResolutionMs (${chartResolutionMs * 2000})`, chartWindowMs);
   if (chartWindowMs < 2 * chartResolutionMs) rangeError('dashboard.chartWindowMs', `at least 2 × dashboard.chartResolutionMs (${chartResolutionMs * 2})`, chartWindowMs);
   return Object.freeze({
-    enabled: readBool(d, 'enabled', 'dashboard', true),
+    enabled: readBool(d, 'enabled', 'dashboard', served),
     traceUrlTemplate,
     logBufferSize: readNumber(d, 'logBufferSize', 'dashboard', 2000, { min: 0, max: 1_000_000, integer: true }),
     sampleIntervalMs,
