@@ -234,7 +234,7 @@ async function startup(pin) {
   for (const mode of ['ours', 'prom-client']) {
     const runs = [];
     for (let i = 0; i < cfg.startups; i++) runs.push(await runPinnedScript(pin, 'startup.cjs', [mode]));
-    out[mode] = Object.fromEntries(['requireMs', 'createMs', 'totalMs', 'rssMb', 'heapMb', 'modules'].map((k) => [k, median(runs.map((r) => r[k]))]));
+    out[mode] = Object.fromEntries(['requireMs', 'createSyncMs', 'createMs', 'totalMs', 'rssMb', 'heapMb', 'modules'].map((k) => [k, median(runs.map((r) => r[k]))]));
     out[mode].range = [Math.min(...runs.map((r) => r.totalMs)), Math.max(...runs.map((r) => r.totalMs))];
   }
   return out;
@@ -243,8 +243,8 @@ async function startup(pin) {
 function startupTable(s) {
   const label = { ours: 'express-observability: `require` + `createObservability()` (defaults, no endpoint)', 'prom-client': 'prom-client: `require` + default metrics on a new Registry (reference)' };
   return table(
-    ['Step (after the app\'s own `require(\'express\')`)', 'require ms', 'create ms', 'total ms', 'total ms, range', 'RSS MB added', 'V8 heap MB added', 'modules loaded'],
-    Object.entries(s).map(([k, r]) => [label[k], r.requireMs.toFixed(1), r.createMs.toFixed(1), r.totalMs.toFixed(1), `${r.range[0].toFixed(0)}…${r.range[1].toFixed(0)}`, r.rssMb.toFixed(1), r.heapMb.toFixed(1), fmt.int(r.modules)]),
+    ['Step (after the app\'s own `require(\'express\')`)', 'require ms', 'create ms (until it returns)', 'create ms (to the end of that event-loop turn)', 'total ms', 'total ms, range', 'RSS MB added', 'V8 heap MB added', 'modules loaded'],
+    Object.entries(s).map(([k, r]) => [label[k], r.requireMs.toFixed(1), r.createSyncMs.toFixed(1), r.createMs.toFixed(1), r.totalMs.toFixed(1), `${r.range[0].toFixed(0)}…${r.range[1].toFixed(0)}`, r.rssMb.toFixed(1), r.heapMb.toFixed(1), fmt.int(r.modules)]),
   );
 }
 
@@ -259,6 +259,7 @@ async function main() {
   const env = environment(pin);
   const started = Date.now();
   console.error(`bench: ${quick ? 'quick' : 'full'} run, ${cfg.rounds} round(s) × ${cfg.warmup}+${cfg.duration} s, ${cfg.connections} connections; ${env.pinning}`);
+  const calStart = await runPinnedScript(pin, 'calibrate.cjs');
   const sinks = await startSinks();
   const wanted = only.length ? only : quick ? QUICK_VARIANTS : VARIANTS.map((v) => v.name);
   const selected = VARIANTS.filter((v) => wanted.includes(v.name) || VARIANTS.some((w) => wanted.includes(w.name) && (w.base === v.name || w.dead === v.name)));
@@ -272,6 +273,7 @@ async function main() {
     const starts = await startup(pin);
     const memory = cfg.memory ? await memoryCurve(pin, sinks) : undefined;
     const sinkStats = await sinks.stats();
+    const calEnd = await runPinnedScript(pin, 'calibrate.cjs');
     const parts = Object.values(runs).flat().find((r) => r.parts)?.parts;
     const failures = Object.entries({ ...sums }).filter(([, s]) => s.errors > 0).map(([k]) => k);
 
@@ -282,7 +284,7 @@ async function main() {
       '',
       `- Machine: ${env.nproc} cores, ${env.cpu}, ${env.memGb} GB RAM, ${env.os}; Node ${env.node}`,
       `- Pinning: ${env.pinning}`,
-      `- Conditions: load average ${env.loadBefore} at start (1/5/15 min; other processes share the machine)`,
+      `- Conditions: load average ${env.loadBefore} at start (1/5/15 min; other processes share the machine); server core speed: SHA-256 of 32 MB in ${calStart.sha256Ms.toFixed(1)} ms at start, ${calEnd.sha256Ms.toFixed(1)} ms at the end (\`bench/calibrate.cjs\`, to compare runs)`,
       `- Method: autocannon, ${cfg.connections} connections, ${cfg.rounds} interleaved round(s) of ${cfg.warmup} s warm-up + ${cfg.duration} s measured, fresh server per run, medians; "round spread" is ±half of (max−min)/median of req/s`,
       '- "server CPU µs/req" is the server process\'s user+system CPU time (/proc/<pid>/stat) over the measured run divided by the requests it served (background work such as exports, sampling and GC included). "µs added over bare (same server)" is the median over rounds of (variant − bare Express) CPU µs/req, both measured in the same round on the same kind of server (Node\'s classes, or the opt-in `serverOptions(app)` classes, never one against the other); "capacity vs same bare" = bare CPU/req ÷ variant CPU/req, the throughput ratio a saturated server core would show. CPU per request does not depend on the load generator keeping up, so it is the steadier figure on a shared machine.',
       `- express-observability ${env.ours}; ${Object.entries(env.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
