@@ -262,7 +262,7 @@ function createInstanceRouter(ctx: InstanceContext, inputs: RouterInputs): Reque
     });
   }
   if (dashboard && !options.views.serve) {
-    logger.warn('observability router: dashboard.enabled is true but the router does not serve its views (NODE_ENV=production without auth); set auth, or views: true, to reach /dashboard', {
+    logger.warn('observability router: dashboard.enabled is true but the router does not serve its views (views: false, or NODE_ENV=production without auth); set auth, or views: true, to reach /dashboard', {
       option: 'dashboard.enabled',
     });
   }

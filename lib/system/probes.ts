@@ -73,7 +73,7 @@ let siFunctions: SiFunctions | undefined;
  * all of its twenty modules (about 30 ms and 10 MB at start-up); the two that hold these functions
  * take a third of that. Falls back to the index if a release moves them.
  */
-export function systeminformation(): SiFunctions {
+function systeminformation(): SiFunctions {
   if (siFunctions !== undefined) return siFunctions;
   try {
     /* eslint-disable @typescript-eslint/no-require-imports -- loaded when the sampler first runs */
