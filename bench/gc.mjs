@@ -1,6 +1,7 @@
 // What each benchmark server leaves for the garbage collector (not part of `npm run bench`):
 //   node bench/gc.mjs bare metrics traced full [experiment:wm,nomw,norouter ...]
-// Each argument is <file in bench/servers without .cjs>[:<EXP value>[:<VAR=value,...>]], as in bench/ab.mjs. Per variant: a fresh server on
+// Each argument is <file in bench/servers without .cjs>[:<EXP value>[:<VAR=value,...>]], as in bench/ab.mjs
+// (NODE_ARGS=<flags separated by spaces> goes to node). Per variant: a fresh server on
 // the server core, 1 s warm-up, then DUR s (default 6) under 32 connections with V8's GC profiler on
 // (bench/lib/gc-preload.cjs). Prints scavenges, the bytes that survived and were promoted per scavenge,
 // the young generation's size at the end and the RSS. V8 grows the young generation while scavenges
@@ -20,7 +21,9 @@ try {
     const [file, exp = '', extra = ''] = spec.split(':');
     const env = { OTLP_URL: sinks.otlp, ES_URL: sinks.es, EXP: exp };
     for (const kv of extra.split(',').filter(Boolean)) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
-    const server = await startServer(pin, `${file}.cjs`, env, ['-r', path.join(BENCH_DIR, 'lib', 'gc-preload.cjs')]);
+    const nodeArgs = (env.NODE_ARGS || '').split(' ').filter(Boolean);
+    delete env.NODE_ARGS;
+    const server = await startServer(pin, `${file}.cjs`, env, [...nodeArgs, '-r', path.join(BENCH_DIR, 'lib', 'gc-preload.cjs')]);
     await autocannon({ url: `${server.url}/users/42`, connections: 32, duration: 1 });
     process.kill(server.pid, 'SIGUSR1');
     const r = await autocannon({ url: `${server.url}/users/42`, connections: 32, duration: dur });
