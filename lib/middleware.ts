@@ -74,7 +74,10 @@ export function createMiddleware(parts: MiddlewareParts): {
   /** Record a finished request: the histogram (and sizes), then each participant's `finish`. */
   function complete(req: ObservedRequest, res: ServerResponse, state: RequestState, aborted: boolean): void {
     // A request the router served left the in-flight gauge when it was marked (markServed).
-    if (state.served) return;
+    if (state.served) {
+      participants.served(state);
+      return;
+    }
     http.end();
     const durationMs = performance.now() - state.start;
     const statusCode = res.statusCode;

@@ -13,6 +13,7 @@ export class Participants {
   #starters: readonly RequestParticipant[] | undefined;
   #finishers: readonly RequestParticipant[] = [];
   #skippers: readonly RequestParticipant[] = [];
+  #servers: readonly RequestParticipant[] = [];
   #runner: RequestParticipant | undefined;
 
   /** Participants `all` (read on first use); failures go to `reportError`. */
@@ -57,6 +58,17 @@ export class Participants {
     }
   }
 
+  /** A request the observability router answered ended: participants drop what they started for it. */
+  served(state: RequestState): void {
+    for (const p of this.#servers) {
+      try {
+        p.served?.(state);
+      } catch (err) {
+        this.#reportError('participant', err);
+      }
+    }
+  }
+
   /** A request the middleware does not measure: participants only set it up (`req.log`). */
   skip(req: ObservedRequest, res: ServerResponse): void {
     this.#resolve();
@@ -74,6 +86,7 @@ export class Participants {
     const all = this.#all;
     this.#finishers = all.filter((p) => p.finish !== undefined);
     this.#skippers = all.filter((p) => p.skip !== undefined);
+    this.#servers = all.filter((p) => p.served !== undefined);
     this.#runner = all.find((p) => p.run !== undefined);
     this.#starters = all.filter((p) => p.start !== undefined);
     return this.#starters;

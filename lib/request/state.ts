@@ -108,6 +108,8 @@ export interface RequestParticipant {
   run?<A, B>(state: RequestState, fn: (a: A, b: B) => void, a: A, b: B): void;
   /** Called exactly once when the response finished or the connection closed. */
   finish?(done: CompletedRequest): void;
+  /** Called once, at its end, for a request the observability router answered itself (never measured, traced or logged). */
+  served?(state: RequestState): void;
   /** Called instead of the others for a request the middleware does not measure (`metrics.excludePaths`). */
   skip?(req: ObservedRequest, res: ServerResponse): void;
 }

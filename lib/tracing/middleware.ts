@@ -137,6 +137,14 @@ export function createTracingParticipant(tracing: TracingSystem, legacyAttribute
       else context.with(slot.context, fn, undefined, a, b);
     },
 
+    // The router answered the request itself: end its span without exporting or keeping it.
+    served(state: RequestState): void {
+      const slot = state.span as SpanSlot | undefined;
+      if (slot === undefined) return;
+      state.span = undefined;
+      tracing.discard(slot.span);
+    },
+
     finish(done: CompletedRequest): void {
       const slot = done.state.span as SpanSlot | undefined;
       if (slot === undefined) return;

@@ -34,6 +34,7 @@ import { createSpanExporter } from '../otlp/exporters';
 import { instanceResource } from '../otlp/resource';
 import type { ResolvedTracingOptions, SamplerName } from './options';
 import { CountingSpanProcessor, spanProcessorMeterProvider, SpanTally } from './span-metrics';
+import { DiscardFilter } from './discard';
 import { SPAN_KIND_BY_NAME, SpanStore, type SpanKindName, type SpanRecord, type TraceQuery, type TraceSummary } from './span-store';
 import { withDeadline } from '../util/deadline';
 
@@ -140,6 +141,8 @@ export class TracingSystem {
   readonly #shutdownTimeoutMillis: number;
   #stopped: Promise<void> | undefined;
   readonly #tally = new SpanTally();
+  /** Spans ended by {@link TracingSystem.discard}: the instance's processors skip them. */
+  readonly #discarded = new WeakSet<object>();
   #lost = 0;
   #abandoned = false;
 
@@ -168,7 +171,7 @@ export class TracingSystem {
       return;
     }
     // Redaction first: its onEnding runs before any processor's onEnd (the ring, the exporter).
-    const processors: SpanProcessor[] = [new RedactingSpanProcessor(settings.redactor), this.#store];
+    const kept: SpanProcessor[] = [this.#store];
     if (o.endpoint !== undefined) {
       const exporter = createSpanExporter(o.protocol, { url: o.endpoint, headers: o.headers, timeoutMillis: o.exportTimeoutMillis });
       // Settings left undefined are the SDK's: it reads OTEL_BSP_* itself.
@@ -179,8 +182,9 @@ export class TracingSystem {
         exportTimeoutMillis: o.exportTimeoutMillis,
         selfObsMeterProvider: spanProcessorMeterProvider(settings.metrics, this.#tally),
       };
-      processors.push(new CountingSpanProcessor(new BatchSpanProcessor(exporter, buffer), this.#tally));
+      kept.push(new CountingSpanProcessor(new BatchSpanProcessor(exporter, buffer), this.#tally));
     }
+    const processors: SpanProcessor[] = [new RedactingSpanProcessor(settings.redactor), new DiscardFilter(kept, this.#discarded)];
     const resource = instanceResource(settings.serviceName, settings.serviceVersion);
     // No sampler in the options: the SDK builds it from OTEL_TRACES_SAMPLER[_ARG] (default parentbased_always_on).
     this.#provider = new BasicTracerProvider(
@@ -250,6 +254,15 @@ export class TracingSystem {
     const carrier = (headers ?? {}) as H & PropagationHeaders;
     this.propagator.inject(context.active(), carrier, defaultTextMapSetter);
     return carrier;
+  }
+
+  /**
+   * End `span` without exporting it or keeping it in the ring (the instance's own provider). Under an
+   * application-owned provider the span just ends: that provider's processors treat it like any other.
+   */
+  discard(span: Span): void {
+    this.#discarded.add(span);
+    span.end();
   }
 
   /** Recent traces from the in-memory ring (newest first), filtered. Empty when an app-owned global provider is used. */
