@@ -225,7 +225,7 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
       excludePaths: readPatterns(m, 'excludePaths', 'metrics', DEFAULT_EXCLUDED_PATHS),
       normalizePath: readFunction<(req: IncomingMessage) => string>(m, 'normalizePath', 'metrics'),
     }),
-    tracing: resolveTracingOptions(top.tracing, env, dashboard.enabled ? 1000 : 0),
+    tracing: resolveTracingOptions(top.tracing, env, dashboard.enabled),
     system: resolveSystemOptions(top.system),
     health: resolveHealthOptions(top.health),
     logging,

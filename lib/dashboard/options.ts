@@ -64,7 +64,7 @@ const KEYS = [
  * Validate the `dashboard` option and resolve its defaults. `served`: whether the router serves its
  * views; the dashboard is on by default only then (nothing could read what it collects otherwise).
  */
-export function resolveDashboardOptions(raw: unknown, served = true): ResolvedDashboardOptions {
+export function resolveDashboardOptions(raw: unknown, served: boolean): ResolvedDashboardOptions {
   const d = readSection(raw, 'dashboard', KEYS);
   const traceUrlTemplate = readOptionalString(d, 'traceUrlTemplate', 'dashboard');
   if (traceUrlTemplate !== undefined) {

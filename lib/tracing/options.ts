@@ -156,9 +156,10 @@ function optionalInt(t: Bag, key: string): number | undefined {
 
 /**
  * Validate the `tracing` section and resolve what the package decides (environment read once, here).
- * `ringDefault`: `ringBufferSize` when the option is not given (the instance passes 0 without a dashboard).
+ * `dashboard`: whether the instance has a dashboard, the ring's only reader besides the API (`ringBufferSize`
+ * defaults to 1000 spans with one, to none without).
  */
-export function resolveTracingOptions(value: unknown, env: NodeJS.ProcessEnv, ringDefault = 1000): ResolvedTracingOptions {
+export function resolveTracingOptions(value: unknown, env: NodeJS.ProcessEnv, dashboard: boolean): ResolvedTracingOptions {
   const t: Bag = readSection(value, 'tracing', TRACING_KEYS);
   checkSdkVariables(env);
   const sdkDisabled = env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
@@ -186,7 +187,7 @@ export function resolveTracingOptions(value: unknown, env: NodeJS.ProcessEnv, ri
     scheduledDelayMillis: optionalInt(t, 'scheduledDelayMillis'),
     maxQueueSize,
     maxExportBatchSize,
-    ringBufferSize: readNumber(t, 'ringBufferSize', 'tracing', ringDefault, { min: 0, max: 1_000_000, integer: true }),
+    ringBufferSize: readNumber(t, 'ringBufferSize', 'tracing', dashboard ? 1000 : 0, { min: 0, max: 1_000_000, integer: true }),
     legacyAttributes: readBool(t, 'legacyAttributes', 'tracing', false),
     registerGlobal: readBool(t, 'registerGlobal', 'tracing', false),
     incomingBaggage: readBool(t, 'incomingBaggage', 'tracing', false),
