@@ -1,10 +1,11 @@
-import { context, defaultTextMapGetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, defaultTextMapGetter, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { normalizeMethod } from '../metrics/http-metrics';
 import type { CompletedRequest, ObservedRequest, RequestParticipant, RequestState } from '../middleware';
 import { pathOf } from '../middleware';
 import type { Redactor } from '../redaction/redactor';
 import { clientAddress } from '../util/request-facts';
+import { REQUEST_ROOT_CONTEXT } from './context';
 import { recordError, type TracingSystem } from './tracer';
 
 /** What the SERVER-span participant keeps per request. */
@@ -117,7 +118,7 @@ export function createTracingParticipant(tracing: TracingSystem, legacyAttribute
   return {
     start(req: ObservedRequest, _res, state: RequestState): void {
       const headers = req.headers;
-      const parent = carriesContext(headers) ? propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter) : ROOT_CONTEXT;
+      const parent = carriesContext(headers) ? propagator.extract(REQUEST_ROOT_CONTEXT, headers, defaultTextMapGetter) : REQUEST_ROOT_CONTEXT;
       const method = normalizeMethod(req.method);
       const attributes = startAttributes(req, state, method, legacyAttributes, hostOf, headers);
       if (atSource) atSource.attributesInPlace(attributes);
