@@ -32,10 +32,11 @@ function metricsOnlyOptions() {
 
 /**
  * BENCH_OFF=part,... (A/B only, never in `npm run bench`): parts left out to see what each costs:
- * otlp, es, file, access, system, alerts, dashboard, ring (the in-memory span ring).
+ * otlp, es, file, access, system, alerts, dashboard, ring (the in-memory span ring), logring (the dashboard's log lines).
+ * Several parts: separate them with '+' (bench/gc.mjs and bench/ab.mjs split their VAR=value lists on ',').
  */
 function benchOff() {
-  return new Set((process.env.BENCH_OFF || '').split(',').filter(Boolean));
+  return new Set((process.env.BENCH_OFF || '').split(/[,+]/).filter(Boolean));
 }
 
 /** The span ring's size for an A/B: BENCH_RING=n sets it, BENCH_OFF=ring empties it, else the package's default. */
@@ -105,7 +106,7 @@ function fullOptions({ otlpUrl, esUrl, logFile }) {
   if (known.has('dashboard') && !off.has('dashboard')) {
     // A dashboard someone can open: in production the router serves it only behind auth (the
     // dashboard is off by default where it is not served). /metrics stays open for the drop counters.
-    options.dashboard = { enabled: true };
+    options.dashboard = { enabled: true, ...(off.has('logring') ? { logBufferSize: 0 } : {}) };
     if (known.has('auth')) options.auth = { bearerTokens: ['bench-dashboard-token'], paths: ['/dashboard', '/alerts'] };
     parts.push('dashboard (served behind auth)');
   }

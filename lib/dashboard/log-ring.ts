@@ -1,4 +1,5 @@
 import TransportStream from 'winston-transport';
+import { ByteRing } from '../util/byte-ring';
 
 /** One log line as kept for the dashboard. */
 export interface LogLine {
@@ -35,34 +36,20 @@ function idOf(info: Record<string, unknown>, flat: string, camel: string, nested
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
-/**
- * A line as stored: the serialised JSON line our format already built (one flat string, cheap
- * for the garbage collector to keep), or the info object when there is none; flattened to a
- * {@link LogLine} only when someone reads it.
- */
-interface Stored {
-  readonly seq: number;
-  readonly timeMs: number;
-  readonly traceId: string | undefined;
-  readonly line: string | undefined;
-  readonly info: Record<string, unknown> | undefined;
-  view: LogLine | undefined;
-}
-
-function parsed(st: Stored): Record<string, unknown> {
-  if (st.info) return st.info;
+/** A stored line (JSON text) as an object; a line that is not a JSON object is shown as the message. */
+function parsed(text: string): Record<string, unknown> {
   try {
-    const v: unknown = JSON.parse(st.line as string);
+    const v: unknown = JSON.parse(text);
     if (v !== null && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
   } catch {
-    // Not JSON (a custom format): shown as the message.
+    // Not JSON (cut short): shown as the message.
   }
-  return { message: st.line };
+  return { message: text };
 }
 
-function toView(st: Stored): LogLine {
-  if (st.view) return st.view;
-  const info = parsed(st);
+/** The dashboard's view of a stored line. */
+function toView(text: string, seq: number, storedAtMs: number): LogLine {
+  const info = parsed(text);
   const fields: Record<string, string> = {};
   let n = 0;
   for (const [k, v] of Object.entries(info)) {
@@ -72,77 +59,90 @@ function toView(st: Stored): LogLine {
   }
   const ts = info.timestamp ?? info['@timestamp'];
   const parsedTs = typeof ts === 'string' ? Date.parse(ts) : NaN;
-  st.view = {
-    seq: st.seq,
-    timeMs: Number.isFinite(parsedTs) ? parsedTs : st.timeMs,
+  return {
+    seq,
+    timeMs: Number.isFinite(parsedTs) ? parsedTs : storedAtMs,
     level: short(info.level ?? 'info'),
     message: short(info.message ?? ''),
-    traceId: st.traceId,
+    traceId: idOf(info, 'trace_id', 'traceId', 'trace'),
     spanId: idOf(info, 'span_id', 'spanId', 'span'),
     fields,
   };
-  return st.view;
 }
+
+/**
+ * A line the logger did not serialise as JSON (a custom format): its info object, flattened to what
+ * the dashboard shows, as JSON.
+ */
+function flattenedJson(info: Record<string, unknown>): string {
+  const out: Record<string, string> = {};
+  const traceId = idOf(info, 'trace_id', 'traceId', 'trace');
+  const spanId = idOf(info, 'span_id', 'spanId', 'span');
+  if (traceId !== undefined) out.trace_id = traceId;
+  if (spanId !== undefined) out.span_id = spanId;
+  for (const k of ['level', 'message', 'timestamp', '@timestamp']) if (info[k] !== undefined) out[k] = short(info[k]);
+  let n = 0;
+  for (const [k, v] of Object.entries(info)) {
+    if (SKIP.has(k) || v === undefined || n >= MAX_FIELDS) continue;
+    out[k] = short(v);
+    n++;
+  }
+  return JSON.stringify(out);
+}
+
+/** Bytes the ring may use per line it keeps, on average. */
+const BYTES_PER_LINE = 1024;
 
 /** winston's key of the formatted line (`Symbol.for('message')`, as triple-beam defines it). */
 const MESSAGE = Symbol.for('message');
 
 /**
  * A bounded ring of recent log lines, searchable by trace id: the trace → logs join.
- * Attach {@link LogRing.transport} to the instance's winston logger. Writing a line costs one
- * small record in a fixed circular array (the line itself is the string the logger already
- * serialised); flattening and the trace lookup happen when the dashboard reads.
+ * Attach {@link LogRing.transport} to the instance's winston logger. A line is kept as the JSON text
+ * the logger already serialised, in a buffer outside the JavaScript heap ({@link ByteRing}: at most
+ * 1 KB per line on average; a line longer than a quarter of it is cut short); flattening and the trace
+ * lookup happen when the dashboard reads.
  */
 export class LogRing {
-  readonly #capacity: number;
-  readonly #slots: (Stored | undefined)[];
-  #next = 0;
-  #size = 0;
-  #seq = 0;
+  readonly #ring: ByteRing | undefined;
 
   /** Keep at most `capacity` lines. */
   constructor(capacity: number) {
-    this.#capacity = capacity;
-    this.#slots = new Array<Stored | undefined>(capacity);
+    this.#ring = capacity > 0 ? new ByteRing(capacity, capacity * BYTES_PER_LINE) : undefined;
   }
 
   /** Add one winston `info` object. */
   push(info: Record<string | symbol, unknown>): void {
-    if (this.#capacity === 0) return;
+    const ring = this.#ring;
+    if (ring === undefined) return;
     const line = info[MESSAGE];
-    const json = typeof line === 'string' && line.charCodeAt(0) === 123; // '{'
-    this.#slots[this.#next] = {
-      seq: ++this.#seq,
-      timeMs: Date.now(),
-      traceId: idOf(info as Record<string, unknown>, 'trace_id', 'traceId', 'trace'),
-      line: json ? line : undefined,
-      info: json ? undefined : (info as Record<string, unknown>),
-      view: undefined,
-    };
-    this.#next = (this.#next + 1) % this.#capacity;
-    if (this.#size < this.#capacity) this.#size++;
+    const text = typeof line === 'string' && line.charCodeAt(0) === 123 /* '{' */ ? line : flattenedJson(info as Record<string, unknown>);
+    if (ring.push(text, Date.now())) return;
+    // Longer than the ring takes whole: its start, shown as the message.
+    ring.push(text.slice(0, Math.floor(ring.maxRecordBytes / 3) - 1) + '…', Date.now());
   }
 
   /** Lines written during trace `traceId`, oldest first. */
   byTrace(traceId: string): readonly LogLine[] {
     const out: LogLine[] = [];
-    for (let i = this.#size; i >= 1; i--) {
-      const st = this.#slots[(this.#next - i + this.#capacity) % this.#capacity] as Stored;
-      if (st.traceId === traceId) out.push(toView(st));
-    }
-    return out;
+    this.#ring?.forEachNewest((text, seq, at) => {
+      if (!text.includes(traceId)) return;
+      const l = toView(text, seq, at);
+      if (l.traceId === traceId) out.push(l);
+    });
+    return out.reverse();
   }
 
-  /** Most recent lines first, optionally only some levels or one trace. */
+  /** Most recent lines first, optionally only some levels. */
   recent(filter: { levels?: readonly string[]; limit?: number } = {}): LogLine[] {
     const out: LogLine[] = [];
     const limit = filter.limit ?? 100;
-    for (let i = 1; i <= this.#size && out.length < limit; i++) {
-      const st = this.#slots[(this.#next - i + this.#capacity) % this.#capacity] as Stored;
-      const l = toView(st);
-      if (filter.levels && !filter.levels.includes(l.level)) continue;
-      out.push(l);
-    }
+    this.#ring?.forEachNewest((text, seq, at) => {
+      if (out.length >= limit) return false;
+      const l = toView(text, seq, at);
+      if (!filter.levels || filter.levels.includes(l.level)) out.push(l);
+      return true;
+    });
     return out;
   }
 

@@ -1,5 +1,6 @@
 import { SpanKind, SpanStatusCode, type Attributes, type Context, type HrTime } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { ByteRing } from '../util/byte-ring';
 
 /** A span kind by name, as options take it and as {@link SpanRecord} reports it. */
 export type SpanKindName = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
@@ -75,15 +76,16 @@ function ms(t: HrTime): number {
   return t[0] * 1000 + t[1] / 1e6;
 }
 
-/** Plain-data copy of a finished span. */
-export function toSpanRecord(s: ReadableSpan): SpanRecord {
+/** A finished span as a {@link SpanRecord}, its attributes by reference: serialised at once, never kept. */
+function recordOf(s: ReadableSpan): SpanRecord {
   const service = s.resource.attributes['service.name'];
   const parent = s.parentSpanContext?.spanId;
   const code = STATUS[s.status.code] ?? 'unset';
+  const { traceId, spanId } = s.spanContext();
   // Absent rather than undefined, so a record survives a JSON round trip unchanged.
   return {
-    traceId: s.spanContext().traceId,
-    spanId: s.spanContext().spanId,
+    traceId,
+    spanId,
     ...(parent === undefined ? {} : { parentSpanId: parent }),
     name: s.name,
     kind: KINDS[s.kind] ?? 'internal',
@@ -91,11 +93,17 @@ export function toSpanRecord(s: ReadableSpan): SpanRecord {
     endTime: ms(s.endTime),
     duration: ms(s.duration),
     status: s.status.message === undefined ? { code } : { code, message: s.status.message },
-    attributes: { ...s.attributes },
-    events: s.events.map((e) => ({ name: e.name, time: ms(e.time), attributes: { ...(e.attributes ?? {}) } })),
+    attributes: s.attributes,
+    events: s.events.length === 0 ? [] : s.events.map((e) => ({ name: e.name, time: ms(e.time), attributes: e.attributes ?? {} })),
     ...(typeof service === 'string' ? { serviceName: service } : {}),
   };
 }
+
+/** Bytes the ring may use per span it keeps (spans with long stack traces take several KB). */
+const BYTES_PER_SPAN = 4096;
+
+/** A span too large for the ring is kept without its attributes and events, marked with this attribute. */
+export const OMITTED_ATTRIBUTE = 'express_observability.span_too_large';
 
 function statusMatches(q: TraceQuery['status'], summary: TraceSummary): boolean {
   if (q === undefined) return true;
@@ -105,17 +113,16 @@ function statusMatches(q: TraceQuery['status'], summary: TraceSummary): boolean 
 }
 
 /**
- * A span processor keeping the last `capacity` finished spans in a ring. Spans are kept as the
- * SDK's immutable ReadableSpan objects and converted to {@link SpanRecord} only when read, so the
- * request path pays one array store per span.
+ * A span processor keeping the last `capacity` finished spans in a ring, as serialised
+ * {@link SpanRecord}s in a buffer outside the JavaScript heap ({@link ByteRing}: at most 4 KB per
+ * span on average), parsed only when read.
  */
 export class SpanStore implements SpanProcessor {
-  readonly #ring: (ReadableSpan | undefined)[];
-  #next = 0;
+  readonly #ring: ByteRing | undefined;
 
   /** A store of at most `capacity` spans (`0` keeps none). */
   constructor(readonly capacity: number) {
-    this.#ring = new Array<ReadableSpan | undefined>(capacity);
+    this.#ring = capacity > 0 ? new ByteRing(capacity, capacity * BYTES_PER_SPAN) : undefined;
   }
 
   /** Nothing to do when a span starts. */
@@ -123,11 +130,19 @@ export class SpanStore implements SpanProcessor {
     // Spans are stored when they end.
   }
 
-  /** Keep the finished span, overwriting the oldest. */
+  /** Keep the finished span, evicting the oldest. */
   onEnd(span: ReadableSpan): void {
-    if (this.capacity === 0) return;
-    this.#ring[this.#next] = span;
-    this.#next = (this.#next + 1) % this.capacity;
+    const ring = this.#ring;
+    if (ring === undefined) return;
+    const record = recordOf(span);
+    let text: string | undefined;
+    try {
+      text = JSON.stringify(record);
+    } catch {
+      // An attribute JSON cannot hold (a BigInt set despite the API's types): kept like a span too large.
+    }
+    if (text !== undefined && ring.push(text)) return;
+    ring.push(JSON.stringify({ ...record, attributes: { [OMITTED_ATTRIBUTE]: true }, events: [] }));
   }
 
   /** Nothing buffered for export. */
@@ -137,36 +152,36 @@ export class SpanStore implements SpanProcessor {
 
   /** Drop every stored span. */
   shutdown(): Promise<void> {
-    this.#ring.fill(undefined);
+    this.#ring?.clear();
     return Promise.resolve();
   }
 
-  /** Stored spans, newest first. */
-  #newestFirst(): ReadableSpan[] {
-    const out: ReadableSpan[] = [];
-    for (let i = 1; i <= this.capacity; i++) {
-      const s = this.#ring[(this.#next - i + this.capacity) % this.capacity];
-      if (s !== undefined) out.push(s);
-    }
+  /** Stored spans, newest first; with `traceId` only that trace's. */
+  #newestFirst(traceId?: string): SpanRecord[] {
+    const out: SpanRecord[] = [];
+    this.#ring?.forEachNewest((text) => {
+      if (traceId !== undefined && !text.includes(traceId)) return;
+      const r = JSON.parse(text) as SpanRecord;
+      if (traceId === undefined || r.traceId === traceId) out.push(r);
+    });
     return out;
   }
 
   /** Every stored span of `traceId`, oldest first; `undefined` when none is stored. */
   getTrace(traceId: string): SpanRecord[] | undefined {
-    const spans = this.#newestFirst().filter((s) => s.spanContext().traceId === traceId);
+    const spans = this.#newestFirst(traceId);
     if (spans.length === 0) return undefined;
-    return spans.map(toSpanRecord).sort((a, b) => a.startTime - b.startTime);
+    return spans.sort((a, b) => a.startTime - b.startTime);
   }
 
   /** Summaries of the stored traces matching `q`, newest first. */
   recentTraces(q: TraceQuery = {}): TraceSummary[] {
     const limit = q.limit ?? 50;
-    const byTrace = new Map<string, ReadableSpan[]>();
+    const byTrace = new Map<string, SpanRecord[]>();
     for (const s of this.#newestFirst()) {
-      const id = s.spanContext().traceId;
-      const list = byTrace.get(id);
+      const list = byTrace.get(s.traceId);
       if (list) list.push(s);
-      else byTrace.set(id, [s]);
+      else byTrace.set(s.traceId, [s]);
     }
     const out: TraceSummary[] = [];
     for (const [traceId, spans] of byTrace) {
@@ -181,24 +196,24 @@ export class SpanStore implements SpanProcessor {
   }
 }
 
-function summarize(traceId: string, spans: readonly ReadableSpan[]): TraceSummary {
-  const ids = new Set(spans.map((s) => s.spanContext().spanId));
-  const roots = spans.filter((s) => s.parentSpanContext === undefined || !ids.has(s.parentSpanContext.spanId));
-  const root = roots.find((s) => s.kind === SpanKind.SERVER) ?? roots[0] ?? (spans[0] as ReadableSpan);
+function summarize(traceId: string, spans: readonly SpanRecord[]): TraceSummary {
+  const ids = new Set(spans.map((s) => s.spanId));
+  const roots = spans.filter((s) => s.parentSpanId === undefined || !ids.has(s.parentSpanId));
+  const root = roots.find((s) => s.kind === 'server') ?? roots[0] ?? (spans[0] as SpanRecord);
   const a = root.attributes;
   const code = a['http.response.status_code'] ?? a['http.status_code'];
   const route = a['http.route'];
   const method = a['http.request.method'] ?? a['http.method'];
   return {
     traceId,
-    rootSpanId: root.spanContext().spanId,
+    rootSpanId: root.spanId,
     name: root.name,
     method: typeof method === 'string' ? method : undefined,
     route: typeof route === 'string' ? route : undefined,
     statusCode: typeof code === 'number' ? code : undefined,
-    error: spans.some((s) => s.status.code === SpanStatusCode.ERROR),
-    startTime: ms(root.startTime),
-    duration: ms(root.duration),
+    error: spans.some((s) => s.status.code === 'error'),
+    startTime: root.startTime,
+    duration: root.duration,
     spanCount: spans.length,
   };
 }
