@@ -100,7 +100,7 @@ const MESSAGE = Symbol.for('message');
  * A bounded ring of recent log lines, searchable by trace id: the trace → logs join.
  * Attach {@link LogRing.transport} to the instance's winston logger. A line is kept as the JSON text
  * the logger already serialised, in a buffer outside the JavaScript heap ({@link ByteRing}: at most
- * 1 KB per line on average; a line longer than a quarter of it is cut short); flattening and the trace
+ * 1 KB per line on average; a line longer than a quarter of it is kept with its fields cut short); flattening and the trace
  * lookup happen when the dashboard reads.
  */
 export class LogRing {
@@ -117,9 +117,12 @@ export class LogRing {
     if (ring === undefined) return;
     const line = info[MESSAGE];
     const text = typeof line === 'string' && line.charCodeAt(0) === 123 /* '{' */ ? line : flattenedJson(info as Record<string, unknown>);
-    if (ring.push(text, Date.now())) return;
-    // Longer than the ring takes whole: its start, shown as the message.
-    ring.push(text.slice(0, Math.floor(ring.maxRecordBytes / 3) - 1) + '…', Date.now());
+    const now = Date.now();
+    if (ring.push(text, now)) return;
+    // Longer than the ring takes whole: its fields cut short, else its start (shown as the message).
+    const flat = text === line ? flattenedJson(info as Record<string, unknown>) : text;
+    if (flat !== text && ring.push(flat, now)) return;
+    ring.push(`${flat.slice(0, Math.floor(ring.maxRecordBytes / 3) - 1)}…`, now);
   }
 
   /** Lines written during trace `traceId`, oldest first. */

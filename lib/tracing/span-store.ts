@@ -102,7 +102,10 @@ function recordOf(s: ReadableSpan): SpanRecord {
 /** Bytes the ring may use per span it keeps (spans with long stack traces take several KB). */
 const BYTES_PER_SPAN = 4096;
 
-/** A span too large for the ring is kept without its attributes and events, marked with this attribute. */
+/** Attributes a trace's summary reads ({@link summarize}): kept even when a span is too large for the ring. */
+const SUMMARY_ATTRIBUTES = ['http.request.method', 'http.method', 'http.route', 'http.response.status_code', 'http.status_code'] as const;
+
+/** A span too large for the ring is kept without its events and other attributes, marked with this attribute. */
 export const OMITTED_ATTRIBUTE = 'express_observability.span_too_large';
 
 function statusMatches(q: TraceQuery['status'], summary: TraceSummary): boolean {
@@ -142,7 +145,12 @@ export class SpanStore implements SpanProcessor {
       // An attribute JSON cannot hold (a BigInt set despite the API's types): kept like a span too large.
     }
     if (text !== undefined && ring.push(text)) return;
-    ring.push(JSON.stringify({ ...record, attributes: { [OMITTED_ATTRIBUTE]: true }, events: [] }));
+    const kept: Attributes = { [OMITTED_ATTRIBUTE]: true };
+    for (const key of SUMMARY_ATTRIBUTES) {
+      const v = record.attributes[key];
+      if (typeof v === 'number' || (typeof v === 'string' && v.length <= 256)) kept[key] = v;
+    }
+    ring.push(JSON.stringify({ ...record, attributes: kept, events: [] }));
   }
 
   /** Nothing buffered for export. */

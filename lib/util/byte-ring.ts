@@ -47,8 +47,8 @@ export class ByteRing {
     // Records are never empty: the eviction below tells records apart by the bytes they cover.
     if (text.length === 0) return false;
     const buf = this.#bytes;
-    // Most texts are ASCII-sized; the exact length is only computed when the tail might be too short.
-    let length = text.length * 3 <= buf.length - this.#head ? -1 : Buffer.byteLength(text);
+    // At most 3 bytes per UTF-16 unit: the exact length is only computed when that bound does not fit.
+    let length = text.length * 3 <= Math.min(buf.length - this.#head, this.maxRecordBytes) ? -1 : Buffer.byteLength(text);
     if (length > this.maxRecordBytes) return false;
     if (length !== -1 && length > buf.length - this.#head) this.#wrap();
     if (this.#count === this.#maxRecords) this.#dropOldest();
