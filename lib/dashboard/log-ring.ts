@@ -100,8 +100,8 @@ const MESSAGE = Symbol.for('message');
  * A bounded ring of recent log lines, searchable by trace id: the trace → logs join.
  * Attach {@link LogRing.transport} to the instance's winston logger. A line is kept as the JSON text
  * the logger already serialised, in a buffer outside the JavaScript heap ({@link ByteRing}: at most
- * 1 KB per line on average; a line longer than a quarter of it is kept with its fields cut short); flattening and the trace
- * lookup happen when the dashboard reads.
+ * 1 KB per line on average; a line longer than a quarter of it is kept with its fields cut short);
+ * flattening and the trace lookup happen when the dashboard reads.
  */
 export class LogRing {
   readonly #ring: ByteRing | undefined;

@@ -106,7 +106,7 @@ const BYTES_PER_SPAN = 4096;
 const SUMMARY_ATTRIBUTES = ['http.request.method', 'http.method', 'http.route', 'http.response.status_code', 'http.status_code'] as const;
 
 /** A span too large for the ring is kept without its events and other attributes, marked with this attribute. */
-export const OMITTED_ATTRIBUTE = 'express_observability.span_too_large';
+const OMITTED_ATTRIBUTE = 'express_observability.span_too_large';
 
 function statusMatches(q: TraceQuery['status'], summary: TraceSummary): boolean {
   if (q === undefined) return true;
