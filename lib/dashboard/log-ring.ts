@@ -36,6 +36,17 @@ function idOf(info: Record<string, unknown>, flat: string, camel: string, nested
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
+/** Into `out`: the first {@link MAX_FIELDS} fields of `info` other than level, message, time and ids, as short strings. */
+function shortFields(info: Record<string, unknown>, out: Record<string, string>): Record<string, string> {
+  let n = 0;
+  for (const [k, v] of Object.entries(info)) {
+    if (SKIP.has(k) || v === undefined || n >= MAX_FIELDS) continue;
+    out[k] = short(v);
+    n++;
+  }
+  return out;
+}
+
 /** A stored line (JSON text) as an object; a line that is not a JSON object is shown as the message. */
 function parsed(text: string): Record<string, unknown> {
   try {
@@ -50,13 +61,7 @@ function parsed(text: string): Record<string, unknown> {
 /** The dashboard's view of a stored line. */
 function toView(text: string, seq: number, storedAtMs: number): LogLine {
   const info = parsed(text);
-  const fields: Record<string, string> = {};
-  let n = 0;
-  for (const [k, v] of Object.entries(info)) {
-    if (SKIP.has(k) || v === undefined || n >= MAX_FIELDS) continue;
-    fields[k] = short(v);
-    n++;
-  }
+  const fields = shortFields(info, {});
   const ts = info.timestamp ?? info['@timestamp'];
   const parsedTs = typeof ts === 'string' ? Date.parse(ts) : NaN;
   return {
@@ -81,13 +86,7 @@ function flattenedJson(info: Record<string, unknown>): string {
   if (traceId !== undefined) out.trace_id = traceId;
   if (spanId !== undefined) out.span_id = spanId;
   for (const k of ['level', 'message', 'timestamp', '@timestamp']) if (info[k] !== undefined) out[k] = short(info[k]);
-  let n = 0;
-  for (const [k, v] of Object.entries(info)) {
-    if (SKIP.has(k) || v === undefined || n >= MAX_FIELDS) continue;
-    out[k] = short(v);
-    n++;
-  }
-  return JSON.stringify(out);
+  return JSON.stringify(shortFields(info, out));
 }
 
 /** Bytes the ring may use per line it keeps, on average. */
