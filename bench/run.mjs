@@ -30,7 +30,7 @@ if (nodeLine && process.versions.node.split('.')[0] !== nodeLine) {
 const quick = flag('quick');
 const cfg = {
   rounds: Number(opt('rounds', quick ? 1 : 3)),
-  warmup: Number(opt('warmup', quick ? 1 : 2)),
+  warmup: Number(opt('warmup', quick ? 1 : 8)),
   duration: Number(opt('duration', quick ? 2 : 6)),
   connections: Number(opt('connections', 32)),
   memory: flag('memory') || (!quick && !flag('no-memory')),

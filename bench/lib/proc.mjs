@@ -34,7 +34,8 @@ export function rssOf(pid) {
   }
 }
 
-const CLK_TCK = (() => {
+/** Clock ticks per second of /proc CPU times. */
+export const CLK_TCK = (() => {
   const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
   const n = Number(r.stdout);
   return r.status === 0 && n > 0 ? n : 100;
@@ -62,13 +63,14 @@ export function cpuTimeOf(pid) {
 /**
  * Start `bench/servers/<file>` on the server core; resolves once it printed "LISTENING <port>".
  * Lines "PARTS <list>" are collected (which parts of our stack the server wired).
+ * `cwd` (default the repository) is where the server runs (bench/perf.mjs points it at a scratch directory).
  */
-export function startServer(pin, file, env = {}, nodeArgs = []) {
+export function startServer(pin, file, env = {}, nodeArgs = [], { cwd = ROOT } = {}) {
   const script = path.join(BENCH_DIR, 'servers', file);
   const [cmd, args] = pin.enabled
     ? [pin.taskset, ['-c', String(pin.serverCore), process.execPath, ...nodeArgs, script]]
     : [process.execPath, [...nodeArgs, script]];
-  const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { cwd, env: { ...process.env, NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stderr.on('data', (c) => {

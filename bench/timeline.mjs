@@ -1,0 +1,62 @@
+// How long each benchmark server takes to reach its steady per-request cost (not part of `npm run bench`):
+//   node bench/timeline.mjs bare metrics traced full otel peers
+// Arguments as in bench/ab.mjs (<server>[:<EXP>[:<VAR=value,...>]]). Per variant: a fresh server on the server
+// core under continuous load (32 connections), WINDOWS windows (default 8) of STEP s (default 2); for each window
+// the server's CPU µs per request on its main thread + on V8's worker threads (optimising compilers, concurrent
+// GC), read from /proc/<pid>/task. The first windows carry the JIT's warm-up; `npm run bench`'s warm-up is chosen
+// from this (docs/performance.md, "Method").
+import { readdirSync, readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+import { CLK_TCK, pinning, pinSelf, startServer, startSinks } from './lib/proc.mjs';
+
+const windows = Number(process.env.WINDOWS || 8);
+const step = Number(process.env.STEP || 2);
+const route = process.env.ROUTE || '/users/42';
+
+/** CPU ticks of `pid`'s main thread and of its V8 worker threads (µs), from /proc/<pid>/task/<tid>/stat. */
+function threadTimes(pid) {
+  const out = { main: 0, v8: 0, other: 0 };
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    let comm;
+    let stat;
+    try {
+      comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch {
+      continue; // the thread ended between readdir and read
+    }
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const us = ((Number(rest[11]) + Number(rest[12])) / CLK_TCK) * 1e6;
+    const key = tid === String(pid) ? 'main' : comm === 'V8Worker' ? 'v8' : 'other';
+    out[key] += us;
+  }
+  return out;
+}
+
+const pin = pinning();
+pinSelf(pin);
+const sinks = await startSinks();
+console.log(`CPU µs/request per ${step} s window under continuous load: main thread + V8 worker threads (Node ${process.versions.node})`);
+try {
+  for (const spec of process.argv.slice(2)) {
+    const [file, exp = '', extra = ''] = spec.split(':');
+    const env = { EXP: exp, OTLP_URL: sinks.otlp, ES_URL: sinks.es };
+    for (const kv of extra.split(',').filter(Boolean)) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+    const nodeArgs = (env.NODE_ARGS || '').split(' ').filter(Boolean);
+    delete env.NODE_ARGS;
+    const server = await startServer(pin, `${file}.cjs`, env, nodeArgs);
+    const cells = [];
+    let before = threadTimes(server.pid);
+    for (let w = 0; w < windows; w++) {
+      const r = await autocannon({ url: server.url + route, connections: 32, duration: step });
+      const after = threadTimes(server.pid);
+      const n = r.requests.total;
+      cells.push(`${((after.main - before.main) / n).toFixed(0)}+${((after.v8 - before.v8) / n).toFixed(1)}`);
+      before = after;
+    }
+    console.log(`${spec.padEnd(14)} ${cells.map((c) => c.padStart(9)).join(' ')}`);
+    await server.stop();
+  }
+} finally {
+  await sinks.stop();
+}
