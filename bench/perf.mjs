@@ -46,6 +46,8 @@ function packageOf(sym) {
     if (p.startsWith('@opentelemetry/')) return 'OpenTelemetry';
     if (['winston', 'winston-transport', 'logform', 'readable-stream', '@colors/colors', 'triple-beam', 'safe-stable-stringify'].includes(p)) return 'winston';
     if (p === 'prom-client' || p === 'tdigest' || p === 'bintrees') return 'prom-client';
+    if (p === 'express-prom-bundle' || p === 'url-value-parser') return 'express-prom-bundle';
+    if (p.startsWith('pino') || p === 'sonic-boom' || p === 'thread-stream' || p === 'fast-redact' || p === 'quick-format-unescaped' || p === 'atomic-sleep' || p === 'on-exit-leak-free') return 'pino';
     return 'Express and its dependencies';
   }
   if (/\/dist\/|\/lib\/.*\.ts/.test(sym)) return 'express-observability';

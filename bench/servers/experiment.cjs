@@ -1,6 +1,7 @@
 'use strict';
 // Scratch server for A/B experiments while profiling (not part of the suite): EXP flags in env.
-// Flags: nodefault noop noop2 sym wm locals onclose burn (BURN_US µs of CPU per request) alloc (garbage
+// Flags: nodefault noop noop2 sym wm locals onclose burn (BURN_US µs of CPU per request) spin (SPIN_US µs of
+// CPU per request, a calibrated iteration count) alloc (garbage
 // per request) sdkspan sdkspanend (a plain SDK span) tr (tracing on) ourspan ourspanafter (a span of the
 // instance's tracer before/after its middleware) nomw norouter.
 const express = require('express');
@@ -30,6 +31,18 @@ if (flags.has('burn')) {
   // ~BURN_US µs of CPU per request, no allocation: does a slower server alone change what survives?
   const us = Number(process.env.BURN_US || 30);
   app.use((req, res, next) => { const t = performance.now() + us / 1000; while (performance.now() < t); next(); });
+}
+if (flags.has('spin')) {
+  // ~SPIN_US µs of CPU per request as a fixed number of iterations (calibrated at start, so time the process
+  // loses to preemption does not shorten it, unlike burn): what a known amount of pure work costs the server.
+  const spin = (n) => { let x = 0; for (let i = 0; i < n; i++) x = (x * 31 + i) | 0; return x; };
+  let n = 1e7;
+  spin(n);
+  const t0 = process.hrtime.bigint();
+  spin(n);
+  const perIteration = Number(process.hrtime.bigint() - t0) / n; // ns
+  n = Math.round((Number(process.env.SPIN_US || 20) * 1000) / perIteration);
+  app.use((req, res, next) => { req[SYM] = spin(n); next(); });
 }
 if (flags.has('alloc')) {
   // ~1.5 KB of short-lived garbage per request: does allocation alone change what survives?
