@@ -2,7 +2,6 @@ import {
   context,
   defaultTextMapSetter,
   INVALID_SPAN_CONTEXT,
-  propagation,
   ProxyTracerProvider,
   SpanKind,
   SpanStatusCode,
@@ -14,7 +13,6 @@ import {
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
   AlwaysOffSampler,
@@ -37,6 +35,7 @@ import { CountingSpanProcessor, spanProcessorMeterProvider, SpanTally } from './
 import { DiscardFilter } from './discard';
 import { SPAN_KIND_BY_NAME, SpanStore, type SpanKindName, type SpanRecord, type TraceQuery, type TraceSummary } from './span-store';
 import { withDeadline } from '../util/deadline';
+import { acquireContextManager, registerGlobalProvider } from './globals';
 
 /** Span kinds accepted by {@link TracingSystem.withSpan}. */
 export type { SpanKindName };
@@ -145,6 +144,8 @@ export class TracingSystem {
   readonly #discarded = new WeakSet<object>();
   #lost = 0;
   #abandoned = false;
+  /** Unregister the OpenTelemetry globals this instance holds (see globals.ts); run at shutdown. */
+  readonly #releaseGlobals: (() => void)[] = [];
 
   /** Build the tracer from resolved options; registers the global context manager when none is. */
   constructor(settings: TracingSettings) {
@@ -161,10 +162,7 @@ export class TracingSystem {
       this.tracer = trace.getTracer(SCOPE, settings.serviceVersion);
       return;
     }
-    const manager = new AsyncLocalStorageContextManager();
-    manager.enable();
-    // An application (or another instance) may own the global context manager already: use theirs.
-    if (!context.setGlobalContextManager(manager)) manager.disable();
+    this.#releaseGlobals.push(acquireContextManager());
     if (this.usesGlobalProvider) {
       this.#provider = undefined;
       this.tracer = trace.getTracer(SCOPE, settings.serviceVersion);
@@ -193,10 +191,7 @@ export class TracingSystem {
         : { resource, sampler: samplerOf(o.sampler, o.sampleRatio ?? 1), spanProcessors: processors },
     );
     this.tracer = this.#provider.getTracer(SCOPE, settings.serviceVersion);
-    if (o.registerGlobal) {
-      trace.setGlobalTracerProvider(this.#provider);
-      propagation.setGlobalPropagator(this.propagator);
-    }
+    if (o.registerGlobal) this.#releaseGlobals.push(registerGlobalProvider(this.#provider, this.propagator));
   }
 
   /**
@@ -308,17 +303,23 @@ export class TracingSystem {
 
   async #shutdown(): Promise<void> {
     const provider = this.#provider;
-    if (!provider) return;
+    if (!provider) return this.#release();
     const t = this.#tally;
     const droppedBefore = t.dropped;
     try {
       await withDeadline(provider.shutdown(), this.#shutdownTimeoutMillis);
     } finally {
+      this.#release();
       if (!this.#abandoned) {
         const left = t.pending;
         if (left > 0) t.droppedCounter?.inc({ reason: 'shutdown' }, left);
         this.#lost = t.dropped - droppedBefore + left;
       }
     }
+  }
+
+  /** Unregister the globals this instance registered (the last instance out releases the context manager). */
+  #release(): void {
+    for (const release of this.#releaseGlobals.splice(0)) release();
   }
 }
