@@ -6,7 +6,7 @@
 // the ratio of medians to the first variant, req/s, and the medians of user and system CPU µs/request.
 // ROUNDS (default 5), DUR, ROUTE (default /users/42), RATE (same offered req/s for every variant).
 import autocannon from 'autocannon';
-import { cpuTimesOf, pinning, pinSelf, startServer, startSinks } from './lib/proc.mjs';
+import { cpuTimesOf, pinning, pinSelf, startServer, startSinks, variantOf } from './lib/proc.mjs';
 
 const pin = pinning();
 pinSelf(pin);
@@ -20,16 +20,8 @@ const variants = process.argv.slice(2);
 const results = Object.fromEntries(variants.map((v) => [v, []]));
 for (let round = 0; round < rounds; round++) {
   for (const v of variants) {
-    const [file, exp = '', extra = ''] = v.split(':');
-    const env = { EXP: exp, OTLP_URL: sinks.otlp, ES_URL: sinks.es };
-    for (const kv of extra.split(',').filter(Boolean)) {
-      const i = kv.indexOf('=');
-      env[kv.slice(0, i)] = kv.slice(i + 1);
-    }
-    // NODE_ARGS=<flags separated by spaces> goes to node itself, not into the server's environment.
-    const nodeArgs = (env.NODE_ARGS || '').split(' ').filter(Boolean);
-    delete env.NODE_ARGS;
-    const s = await startServer(pin, `${file}.cjs`, env, nodeArgs);
+    const { file, env, nodeArgs } = variantOf(v, sinks);
+    const s = await startServer(pin, file, env, nodeArgs);
     await autocannon({ url: s.url + route, connections: 32, duration: 1, ...rate });
     const c0 = cpuTimesOf(s.pid);
     const r = await autocannon({ url: s.url + route, connections: 32, duration: dur, ...rate });

@@ -9,7 +9,7 @@
 // BENCH_OFF and the other bench/servers/options.cjs knobs pass through from the environment.
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { BENCH_DIR, pinning, pinSelf, startServer, startSinks } from './lib/proc.mjs';
+import { BENCH_DIR, pinning, pinSelf, startServer, startSinks, variantOf } from './lib/proc.mjs';
 
 const pin = pinning();
 pinSelf(pin);
@@ -18,12 +18,8 @@ const sinks = await startSinks();
 const rows = [];
 try {
   for (const spec of process.argv.slice(2)) {
-    const [file, exp = '', extra = ''] = spec.split(':');
-    const env = { OTLP_URL: sinks.otlp, ES_URL: sinks.es, EXP: exp };
-    for (const kv of extra.split(',').filter(Boolean)) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
-    const nodeArgs = (env.NODE_ARGS || '').split(' ').filter(Boolean);
-    delete env.NODE_ARGS;
-    const server = await startServer(pin, `${file}.cjs`, env, [...nodeArgs, '-r', path.join(BENCH_DIR, 'lib', 'gc-preload.cjs')]);
+    const { file, env, nodeArgs } = variantOf(spec, sinks);
+    const server = await startServer(pin, file, env, [...nodeArgs, '-r', path.join(BENCH_DIR, 'lib', 'gc-preload.cjs')]);
     await autocannon({ url: `${server.url}/users/42`, connections: 32, duration: 1 });
     process.kill(server.pid, 'SIGUSR1');
     const r = await autocannon({ url: `${server.url}/users/42`, connections: 32, duration: dur });

@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { pinning, pinSelf, startServer, startSinks } from './lib/proc.mjs';
+import { pinning, pinSelf, startServer, startSinks, variantOf } from './lib/proc.mjs';
 
 const warm = Number(process.env.WARM || 8);
 const dur = Number(process.env.DUR || 5);
@@ -87,14 +87,10 @@ const sinks = await startSinks();
 const tables = [];
 try {
   for (const spec of process.argv.slice(2)) {
-    const [file, exp = '', extra = ''] = spec.split(':');
-    const env = { EXP: exp, OTLP_URL: sinks.otlp, ES_URL: sinks.es };
-    for (const kv of extra.split(',').filter(Boolean)) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
-    const nodeArgs = (env.NODE_ARGS || '').split(' ').filter(Boolean);
-    delete env.NODE_ARGS;
+    const { file, env, nodeArgs } = variantOf(spec, sinks);
     const dir = mkdtempSync(path.join(os.tmpdir(), 'eo-perf-'));
     try {
-      const server = await startServer(pin, `${file}.cjs`, env, [...nodeArgs, '--perf-prof', '--interpreted-frames-native-stack'], { cwd: dir });
+      const server = await startServer(pin, file, env, [...nodeArgs, '--perf-prof', '--interpreted-frames-native-stack'], { cwd: dir });
       await autocannon({ url: server.url + route, connections: 32, duration: warm });
       const data = path.join(dir, 'perf.data');
       const rec = spawn('perf', ['record', '-k', '1', '-F', '999', '-e', 'cpu-clock', '-g', '-o', data, '-p', String(server.pid), '--', 'sleep', String(dur)], { stdio: 'ignore' });

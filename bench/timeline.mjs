@@ -7,7 +7,7 @@
 // from this (docs/performance.md, "Method").
 import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { CLK_TCK, pinning, pinSelf, startServer, startSinks } from './lib/proc.mjs';
+import { CLK_TCK, pinning, pinSelf, startServer, startSinks, variantOf } from './lib/proc.mjs';
 
 const windows = Number(process.env.WINDOWS || 8);
 const step = Number(process.env.STEP || 2);
@@ -39,12 +39,8 @@ const sinks = await startSinks();
 console.log(`CPU µs/request per ${step} s window under continuous load: main thread + V8 worker threads (Node ${process.versions.node})`);
 try {
   for (const spec of process.argv.slice(2)) {
-    const [file, exp = '', extra = ''] = spec.split(':');
-    const env = { EXP: exp, OTLP_URL: sinks.otlp, ES_URL: sinks.es };
-    for (const kv of extra.split(',').filter(Boolean)) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
-    const nodeArgs = (env.NODE_ARGS || '').split(' ').filter(Boolean);
-    delete env.NODE_ARGS;
-    const server = await startServer(pin, `${file}.cjs`, env, nodeArgs);
+    const { file, env, nodeArgs } = variantOf(spec, sinks);
+    const server = await startServer(pin, file, env, nodeArgs);
     const cells = [];
     let before = threadTimes(server.pid);
     for (let w = 0; w < windows; w++) {

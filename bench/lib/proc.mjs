@@ -61,6 +61,23 @@ export function cpuTimeOf(pid) {
 }
 
 /**
+ * A variant argument of the A/B tools (ab.mjs, gc.mjs, perf.mjs, timeline.mjs):
+ * `<server>[:<EXP value>[:<VAR=value,...>]]`. Returns the server file, its environment (EXP, the
+ * stand-ins' URLs, the VARs) and the flags for node itself (the VAR `NODE_ARGS`, separated by spaces).
+ */
+export function variantOf(spec, sinks) {
+  const [name, exp = '', extra = ''] = spec.split(':');
+  const env = { EXP: exp, OTLP_URL: sinks.otlp, ES_URL: sinks.es };
+  for (const kv of extra.split(',').filter(Boolean)) {
+    const i = kv.indexOf('=');
+    env[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  const nodeArgs = (env.NODE_ARGS || '').split(' ').filter(Boolean);
+  delete env.NODE_ARGS;
+  return { file: `${name}.cjs`, env, nodeArgs };
+}
+
+/**
  * Start `bench/servers/<file>` on the server core; resolves once it printed "LISTENING <port>".
  * Lines "PARTS <list>" are collected (which parts of our stack the server wired).
  * `cwd` (default the repository) is where the server runs (bench/perf.mjs points it at a scratch directory).

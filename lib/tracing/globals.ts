@@ -6,7 +6,17 @@
  * touched. With `tracing.registerGlobal`, the instance's provider and propagator are released the same
  * way when the global provider is still that instance's.
  */
-import { context, createContextKey, propagation, ProxyTracerProvider, ROOT_CONTEXT, trace, type ContextManager, type TracerProvider } from '@opentelemetry/api';
+import {
+  context,
+  createContextKey,
+  propagation,
+  ProxyTracerProvider,
+  ROOT_CONTEXT,
+  trace,
+  type ContextManager,
+  type TextMapPropagator,
+  type TracerProvider,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 
 /** The context manager the package registered and how many live instances use it. */
@@ -62,7 +72,7 @@ export function acquireContextManager(): () => void {
  * Register `provider` and `propagator` as the OpenTelemetry globals (`tracing.registerGlobal`). Returns the
  * release to call at shutdown: it unregisters both while the global provider is still `provider`.
  */
-export function registerGlobalProvider(provider: TracerProvider, propagator: Parameters<typeof propagation.setGlobalPropagator>[0]): () => void {
+export function registerGlobalProvider(provider: TracerProvider, propagator: TextMapPropagator): () => void {
   const registered = trace.setGlobalTracerProvider(provider);
   const propagatorRegistered = propagation.setGlobalPropagator(propagator);
   return () => {
