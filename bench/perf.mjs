@@ -18,6 +18,8 @@ import { pinning, pinSelf, startServer, startSinks, variantOf } from './lib/proc
 const warm = Number(process.env.WARM || 8);
 const dur = Number(process.env.DUR || 5);
 const route = process.env.ROUTE || '/users/42';
+// TOP=n: also list each variant's n costliest functions (the nearest compiled JavaScript frame, else the leaf).
+const top = Number(process.env.TOP || 0);
 if (spawnSync('perf', ['--version']).status !== 0) throw new Error('bench/perf.mjs needs `perf` (Debian package linux-perf)');
 
 /** The category of one sample, from its frames (leaf first). */
@@ -112,13 +114,12 @@ try {
       for (const s of samples) {
         const c = categorise(s.frames, s.thread);
         by.set(c, (by.get(c) ?? 0) + perReq);
+        if (top === 0) continue;
         const js = s.frames.find((f) => f.sym.startsWith('JS:'));
         const key = `${c} :: ${js ? js.sym.replace(/^JS:\S*\s?/, '').replace(/^'/, '') : s.frames[0].sym}`;
         fns.set(key, (fns.get(key) ?? 0) + perReq);
       }
       tables.push({ spec, rps: r.requests.average, total: samples.length * perReq, by });
-      // TOP=n: the n costliest functions of this variant (the nearest compiled JavaScript frame, else the leaf).
-      const top = Number(process.env.TOP || 0);
       if (top > 0) {
         console.log(`${spec}: the ${top} costliest functions, µs per request`);
         for (const [k, v] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${v.toFixed(2).padStart(6)}  ${k}`);

@@ -7,30 +7,30 @@
 // from this (docs/performance.md, "Method").
 import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { CLK_TCK, pinning, pinSelf, startServer, startSinks, variantOf } from './lib/proc.mjs';
+import { cpuTimesOf, pinning, pinSelf, startServer, startSinks, variantOf } from './lib/proc.mjs';
 
 const windows = Number(process.env.WINDOWS || 8);
 const step = Number(process.env.STEP || 2);
 const route = process.env.ROUTE || '/users/42';
 
-/** CPU ticks of `pid`'s main thread and of its V8 worker threads (µs), from /proc/<pid>/task/<tid>/stat. */
+/** CPU time (µs) of `pid`'s main thread and of its V8 worker threads, from /proc/<pid>/task. */
 function threadTimes(pid) {
-  const out = { main: 0, v8: 0, other: 0 };
+  const out = { main: 0, v8: 0 };
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    let comm;
-    let stat;
-    try {
-      comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    } catch {
-      continue; // the thread ended between readdir and read
-    }
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const us = ((Number(rest[11]) + Number(rest[12])) / CLK_TCK) * 1e6;
-    const key = tid === String(pid) ? 'main' : comm === 'V8Worker' ? 'v8' : 'other';
-    out[key] += us;
+    const key = tid === String(pid) ? 'main' : threadName(pid, tid) === 'V8Worker' ? 'v8' : undefined;
+    const t = key === undefined ? undefined : cpuTimesOf(pid, tid);
+    if (t !== undefined) out[key] += t.user + t.system;
   }
   return out;
+}
+
+/** The name of thread `tid` of `pid`; undefined once it is gone. */
+function threadName(pid, tid) {
+  try {
+    return readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined; // the thread ended between readdir and read
+  }
 }
 
 const pin = pinning();

@@ -35,16 +35,19 @@ export function rssOf(pid) {
 }
 
 /** Clock ticks per second of /proc CPU times. */
-export const CLK_TCK = (() => {
+const CLK_TCK = (() => {
   const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
   const n = Number(r.stdout);
   return r.status === 0 && n > 0 ? n : 100;
 })();
 
-/** User and system CPU time of `pid` in µs, from /proc/<pid>/stat; undefined once the process is gone. */
-export function cpuTimesOf(pid) {
+/**
+ * User and system CPU time of `pid` in µs, from /proc/<pid>/stat (of its thread `tid` when given, from
+ * /proc/<pid>/task/<tid>/stat); undefined once the process or thread is gone.
+ */
+export function cpuTimesOf(pid, tid) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return { user: (Number(rest[11]) / CLK_TCK) * 1e6, system: (Number(rest[12]) / CLK_TCK) * 1e6 };
