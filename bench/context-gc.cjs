@@ -7,7 +7,7 @@
 //   api        the API's ROOT_CONTEXT.setValue (its BaseContext: three closures per context)
 //   closures   a copy of that class (same closures)
 //   prototype  the same class with its methods on the prototype
-//   ours       the package's request root context (dist/tracing/context.js; `npm run build` first)
+//   ours       the package's request root context (build/tracing/context.js; `npm run build` first)
 // Each mode runs in a fresh process.
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
@@ -22,7 +22,7 @@ function contextFactory(mode) {
     return (v) => api.ROOT_CONTEXT.setValue(key, v);
   }
   if (mode === 'ours') {
-    const { REQUEST_ROOT_CONTEXT } = require(path.join(__dirname, '..', 'dist', 'tracing', 'context.js'));
+    const { REQUEST_ROOT_CONTEXT } = require(path.join(__dirname, '..', 'build', 'tracing', 'context.js'));
     const key = Symbol('bench');
     return (v) => REQUEST_ROOT_CONTEXT.setValue(key, v);
   }

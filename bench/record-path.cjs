@@ -1,12 +1,12 @@
 'use strict';
-// Request-path cost of the HTTP metrics record path, in process: `node bench/record-path.cjs [distDir]`.
+// Request-path cost of the HTTP metrics record path, in process: `node bench/record-path.cjs [buildDir]`.
 // 1e6 `HttpMetrics.record()` calls over 8 label sets with exemplars on (a trace id on every request),
 // then the histogram observation alone three ways: the bound series (what record() uses), prom-client's
 // public bound child (`histogram.labels(...).observe`) and prom-client's `observe({ labels, value })`.
-// Prints the median of 5 rounds in ns per call. Not a test; asserts nothing. Reads the built dist/
-// (or the dist directory given), so two builds can be compared.
+// Prints the median of 5 rounds in ns per call. Not a test; asserts nothing. Reads the per-module build, build/
+// (or the build directory given), so two builds can be compared.
 const path = require('node:path');
-const dist = path.resolve(process.argv[2] || path.join(__dirname, '..', 'dist'));
+const dist = path.resolve(process.argv[2] || path.join(__dirname, '..', 'build'));
 const { Registry } = require('prom-client');
 const { MetricsCollector } = require(path.join(dist, 'metrics', 'collector.js'));
 const { HttpMetrics, OTEL_HTTP_DURATION_BUCKETS } = require(path.join(dist, 'metrics', 'http-metrics.js'));

@@ -68,4 +68,22 @@ describe('start-up: optional parts load when used', () => {
     assert.equal(out.total, true, 'memory is still reported');
     assert.deepEqual(out.failures, [], 'no probe failed');
   });
+  it('the built package is one module, and a default instance loads none of the optional dependencies', () => {
+    // The application's own require('express') comes first, as in bench/startup.cjs.
+    const script = `require('express');
+      const before = new Set(Object.keys(require.cache));
+      const { createObservability } = require('./dist/index.js');
+      const obs = createObservability({ logging: { stdout: false }, system: { enabled: false } });
+      const added = Object.keys(require.cache).filter((k) => !before.has(k));
+      const ours = added.filter((k) => k.startsWith(process.cwd() + '/dist/')).map((k) => k.slice(process.cwd().length + 1));
+      const optional = added.filter((k) => /node_modules\\/(yaml|systeminformation|@opentelemetry\\/exporter-[^/]+)\\//.test(k)).map((k) => k.replace(/^.*node_modules\\//, ''));
+      obs.registry.metrics().then(async (text) => {
+        console.log(JSON.stringify({ ours, optional, served: /^http_server_active_requests /m.test(text) }));
+        await obs.shutdown();
+      });`;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' })) as { ours: string[]; optional: string[]; served: boolean };
+    assert.deepEqual(out.ours, ['dist/index.js'], 'the package loads as one file');
+    assert.deepEqual(out.optional, [], 'no OTLP exporter, YAML or systeminformation without the options that use them');
+    assert.equal(out.served, true, 'the instance works');
+  });
 });

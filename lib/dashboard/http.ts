@@ -24,7 +24,7 @@ const ASSET_TYPES: Readonly<Record<string, string>> = {
   'index.html': 'text/html; charset=utf-8',
 };
 
-/** Directory of the page's static files (next to this module in `lib/` and in `dist/`). */
+/** Directory of the page's static files: `assets/` beside the code (lib/dashboard, build/dashboard, and dist/ for the one-file build). */
 export function assetDir(): string {
   return path.join(__dirname, 'assets');
 }
