@@ -66,8 +66,24 @@ export interface DashboardHttpParts {
 /**
  * Mount the page and its JSON API on `router`: `GET /dashboard`, `/dashboard/assets/*`,
  * `/dashboard/api/{summary,charts,traces,traces/:id,routes/detail,logs,alerts,alerts/traces}`.
+ * Their routes and the page's files are made on the first request under `/dashboard`, so a process
+ * whose dashboard is never opened does not pay for them at start-up.
  */
 export function mountDashboard(router: Router, dashboard: Dashboard, parts: DashboardHttpParts): void {
+  let sub: Router | undefined;
+  router.use(
+    '/dashboard',
+    (req, res, next) => {
+      parts.mark(req);
+      secure(res);
+      next();
+    },
+    (req, res, next) => (sub ??= dashboardRoutes(dashboard, parts))(req, res, next),
+  );
+}
+
+/** The dashboard's routes, relative to `/dashboard`. */
+function dashboardRoutes(dashboard: Dashboard, parts: DashboardHttpParts): Router {
   const assets = loadAssets();
   const sub = express.Router({ strict: true });
 
@@ -174,14 +190,5 @@ export function mountDashboard(router: Router, dashboard: Dashboard, parts: Dash
     }),
   );
   sub.use((_req, res) => json(res, 404, { error: 'not found' }));
-
-  router.use(
-    '/dashboard',
-    (req, res, next) => {
-      parts.mark(req);
-      secure(res);
-      next();
-    },
-    sub,
-  );
+  return sub;
 }
