@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Registry } from 'prom-client';
 import express from 'express';
 import winston from 'winston';
@@ -178,6 +180,35 @@ describe('Elasticsearch transport against the _bulk stand-in', () => {
     assert.equal(es.requests.at(-1)?.authorization, 'ApiKey aWQ6a2V5');
     const text = await registry.metrics();
     assert.equal(metricValue(text, 'observability_log_lines_shipped_total', 'transport="elasticsearch"'), 1);
+    await transport.shutdown(1000);
+  });
+
+  it('keeps no reference to the lines it has delivered (the garbage collector can free them at once)', async () => {
+    es.indices.clear();
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const entries: WeakRef<object>[] = [];
+    /** The transport, watching each queued entry without keeping it alive. */
+    class Watched extends ElasticsearchTransport {
+      protected override toEntry(record: Parameters<ElasticsearchTransport['toEntry']>[0]): ReturnType<ElasticsearchTransport['toEntry']> {
+        const entry = super.toEntry(record);
+        entries.push(new WeakRef(entry));
+        return entry;
+      }
+    }
+    const transport = new Watched({ url: es.url, index: 'released', registry: new Registry(), batchSize: 10, flushIntervalMs: 20 });
+    const logger = winston.createLogger({ format: winston.format.combine(winston.format.timestamp(), winston.format.json()), transports: [transport] });
+    for (let i = 0; i < 200; i++) logger.info('released', { i });
+    await transport.flush();
+    assert.equal(es.indices.get('released')?.size, 200, 'every line arrived');
+    // A WeakRef keeps its target for the rest of the job that read it: collect across a few turns.
+    for (let i = 0; i < 3; i++) {
+      await sleep(5);
+      gc();
+    }
+    const alive = entries.filter((ref) => ref.deref() !== undefined).length;
+    assert.equal(entries.length, 200);
+    assert.equal(alive, 0, `${alive} of 200 delivered entries are still reachable`);
     await transport.shutdown(1000);
   });
 

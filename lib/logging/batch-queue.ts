@@ -75,7 +75,8 @@ export interface BatchQueueSettings<T extends QueuedEntry> {
 /** The shared batching, retrying, bounded queue. */
 export class BatchQueue<T extends QueuedEntry> {
   readonly #s: BatchQueueSettings<T>;
-  #items: T[] = [];
+  /** Queued entries from `#head` on; the slots before it are emptied as batches are taken (nothing sent stays referenced here). */
+  #items: (T | undefined)[] = [];
   #head = 0;
   #queuedBytes = 0;
   #inFlight: readonly T[] = [];
@@ -170,7 +171,7 @@ export class BatchQueue<T extends QueuedEntry> {
       this.#abort?.abort(new Error('shutdown timeout'));
       this.#wake?.();
       await this.#pumpDone;
-      const left = this.#items.slice(this.#head);
+      const left = this.#queued();
       this.#due = 0;
       this.#items = [];
       this.#head = 0;
@@ -192,7 +193,7 @@ export class BatchQueue<T extends QueuedEntry> {
     this.#closed = true;
     this.#hardStop = true;
     clearInterval(this.#interval);
-    const left = [...this.#inFlight, ...this.#items.slice(this.#head)];
+    const left = [...this.#inFlight, ...this.#queued()];
     this.#inFlight = [];
     this.#inFlightBytes = 0;
     this.#items = [];
@@ -204,6 +205,11 @@ export class BatchQueue<T extends QueuedEntry> {
     this.#left(left, detail);
     this.#s.metrics.queue(0, 0);
     this.#s.metrics.publish();
+  }
+
+  /** The entries queued (not in flight), oldest first. */
+  #queued(): T[] {
+    return this.#items.slice(this.#head) as T[];
   }
 
   #length(): number {
@@ -240,7 +246,10 @@ export class BatchQueue<T extends QueuedEntry> {
       bytes += b;
       end++;
     }
-    const batch = this.#items.slice(this.#head, end);
+    const batch = this.#items.slice(this.#head, end) as T[];
+    // Empty the slots taken: otherwise each entry stays reachable until the array is compacted below,
+    // thousands of entries later, long enough for the garbage collector to promote it (docs/performance.md).
+    this.#items.fill(undefined, this.#head, end);
     this.#head = end;
     this.#due = Math.max(0, this.#due - batch.length);
     if (this.#head > 4096 && this.#head * 2 > this.#items.length) {
