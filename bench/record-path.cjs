@@ -6,16 +6,16 @@
 // Prints the median of 5 rounds in ns per call. Not a test; asserts nothing. Reads the per-module build, build/
 // (or the build directory given), so two builds can be compared.
 const path = require('node:path');
-const dist = path.resolve(process.argv[2] || path.join(__dirname, '..', 'build'));
+const buildDir = path.resolve(process.argv[2] || path.join(__dirname, '..', 'build'));
 const { Registry } = require('prom-client');
-const { MetricsCollector } = require(path.join(dist, 'metrics', 'collector.js'));
-const { HttpMetrics, OTEL_HTTP_DURATION_BUCKETS } = require(path.join(dist, 'metrics', 'http-metrics.js'));
+const { MetricsCollector } = require(path.join(buildDir, 'metrics', 'collector.js'));
+const { HttpMetrics, OTEL_HTTP_DURATION_BUCKETS } = require(path.join(buildDir, 'metrics', 'http-metrics.js'));
 const fs = require('node:fs');
 // The bound series: `bindHistogramSeries` of the adapter, or (builds before it) `new BoundHistogramSeries`.
-const adapterFile = path.join(dist, 'metrics', 'prom-client-adapter.js');
+const adapterFile = path.join(buildDir, 'metrics', 'prom-client-adapter.js');
 const bind = fs.existsSync(adapterFile)
   ? require(adapterFile).bindHistogramSeries
-  : (hist, labels) => new (require(path.join(dist, 'metrics', 'bound-series.js')).BoundHistogramSeries)(hist, labels);
+  : (hist, labels) => new (require(path.join(buildDir, 'metrics', 'bound-series.js')).BoundHistogramSeries)(hist, labels);
 
 const N = 1e6;
 const ROUNDS = 5;
@@ -76,5 +76,5 @@ for (const m of methods) for (const r of routes) labelSets.push(Object.freeze({ 
     for (let i = 0; i < n; i++) http.duration.observe({ labels: labelSets[i & 7], value: values[i & 1023] });
   });
 }
-console.log(`node ${process.version}, prom-client ${require('prom-client/package.json').version}, dist ${dist}`);
+console.log(`node ${process.version}, prom-client ${require('prom-client/package.json').version}, build ${buildDir}`);
 for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(40)} ${v.median.toFixed(1).padStart(7)} ns/call  (rounds ${v.rounds.map((x) => x.toFixed(0)).join(' ')})`);

@@ -35,7 +35,8 @@ await build({
 });
 cpSync(out, dist, { recursive: true, filter: (src) => !src.endsWith('.js') });
 // Static assets (dashboard page, scripts, styles) ship as files next to the code that serves them:
-// lib/dashboard/assets for the sources, dist/assets for the one-file build (lib/dashboard/http.ts).
+// lib/dashboard/assets for the sources, build/dashboard/assets for the per-module build, dist/assets for
+// the one-file build (lib/dashboard/http.ts reads `assets/` beside its own file).
 const assets = path.join(root, 'lib', 'dashboard', 'assets');
 if (existsSync(assets)) {
   cpSync(assets, path.join(out, 'dashboard', 'assets'), { recursive: true });
