@@ -20,6 +20,15 @@ export interface PipelineSnapshot {
   readonly spool?: SpoolStats;
 }
 
+/** `observability_log_lines_dropped_total{transport, reason}`: shared by the shippers and the log file. */
+export function droppedLinesCounter(collector: MetricsCollector): Counter<string> {
+  return collector.counter(
+    'observability_log_lines_dropped_total',
+    'Log lines that will never arrive, per transport and reason (queue_full, spool_full, spool_torn, rejected, retries_exhausted, shutdown, write_error).',
+    ['transport', 'reason'],
+  );
+}
+
 /**
  * Pipeline counters of one transport: kept in plain numbers (for `stats()` and
  * standalone use) and mirrored on prom-client metrics when a collector is given:
@@ -48,11 +57,7 @@ export class PipelineMetrics {
       this.#prom = {
         shipped: collector.counter('observability_log_lines_shipped_total', 'Log lines the backend confirmed, per shipping transport.', ['transport']),
         retried: collector.counter('observability_log_lines_retried_total', 'Log line re-sends after retryable failures, per shipping transport.', ['transport']),
-        dropped: collector.counter(
-          'observability_log_lines_dropped_total',
-          'Log lines that will never arrive, per shipping transport and reason (queue_full, spool_full, spool_torn, rejected, retries_exhausted, shutdown).',
-          ['transport', 'reason'],
-        ),
+        dropped: droppedLinesCounter(collector),
         bytes: collector.gauge('observability_log_queue_bytes', 'Bytes of log lines queued or in flight, per shipping transport.', ['transport']),
         lines: collector.gauge('observability_log_queue_lines', 'Log lines queued or in flight, per shipping transport.', ['transport']),
       };

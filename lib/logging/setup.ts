@@ -1,5 +1,4 @@
 /** Wires the logging subsystem into one instance: logger, request participant, shippers, shutdown. */
-import { createWriteStream } from 'node:fs';
 import type TransportStream from 'winston-transport';
 import type { InstanceContext } from '../observability';
 import { newRequestState } from '../middleware';
@@ -13,6 +12,8 @@ import type { ShipperShutdown, ShippingTransport, ShippedEntry } from './shipper
 import type { ShutdownLedger } from '../health/shutdown-report';
 import { FanoutTransport } from './fanout';
 import { JsonLinesTransport } from './stdout';
+import { fileLinesTransport, type FileLinesHooks } from './file';
+import { droppedLinesCounter } from './pipeline-metrics';
 import { SHUTDOWN_ORDER } from '../instance/order';
 import type { Redactor } from '../redaction/redactor';
 import type { OtlpLogTransport } from './otlp';
@@ -41,11 +42,7 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
   if (o.loki) shippers.push(new LokiTransport(o.loki, internals) as unknown as ShippingTransport<ShippedEntry>);
   const lineTransports: JsonLinesTransport[] = [];
   if (o.stdout) lineTransports.push(new JsonLinesTransport());
-  if (o.file) {
-    const stream = createWriteStream(o.file, { flags: 'a' });
-    stream.on('error', (err) => ctx.reportError('logging-file', err));
-    lineTransports.push(new JsonLinesTransport({ stream }));
-  }
+  if (o.file) lineTransports.push(fileLinesTransport(o.file, fileLossReporter(ctx)));
   const otlp = o.otlp === undefined ? undefined : otlpTransport(ctx, o.otlp);
   // Backlog checks (non-critical): /health warns while a backend is behind or lines were dropped.
   for (const s of shippers) ctx.addHealthCheck(`log-shipping:${s.transportName}`, shipperBacklogCheck(s, s.maxQueueBytes, 'bytes', o.spool?.maxBytes));
@@ -85,6 +82,7 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
         spool?.release();
       }
       await Promise.all(lineTransports.map((t) => t.drain()));
+      for (const t of lineTransports) t.close();
     },
     abandon: (ledger) => {
       for (const t of lineTransports) t.flush();
@@ -93,6 +91,15 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
     },
   });
   return { logger, shippers, attach: (t) => void fanout.add(t) };
+}
+
+/** The log file's losses: counted per line, reported once per run of failures. */
+function fileLossReporter(ctx: InstanceContext): FileLinesHooks {
+  const dropped = droppedLinesCounter(ctx.metrics);
+  return {
+    lost: (lines, reason) => dropped.inc({ transport: 'file', reason }, lines),
+    failed: (err) => ctx.reportError('logging-file', err),
+  };
 }
 
 /** A logger that writes nowhere (what `logging.enabled: false` uses), and a `req.log` bound to it. */

@@ -19,6 +19,7 @@ const MAX_PENDING_CHARS = 64 * 1024;
 export class JsonLinesTransport extends TransportStream {
   readonly #stream: NodeJS.WritableStream;
   #pending = '';
+  #pendingLines = 0;
   #scheduled: NodeJS.Immediate | undefined;
 
   /** Create a transport writing to `options.stream` (default stdout). */
@@ -30,6 +31,7 @@ export class JsonLinesTransport extends TransportStream {
   /** winston entry point: buffer the line, flush now for `error` lines. */
   override log(info: Record<string | symbol, unknown>, next?: () => void): void {
     this.#pending += `${String(info[MESSAGE])}\n`;
+    this.#pendingLines++;
     if (info.level === 'error' || this.#pending.length >= MAX_PENDING_CHARS) this.flush();
     else if (this.#scheduled === undefined) this.#scheduled = setImmediate(this.#onImmediate);
     if (next) next();
@@ -43,7 +45,14 @@ export class JsonLinesTransport extends TransportStream {
     }
     if (this.#pending === '') return;
     const chunk = this.#pending;
+    const lines = this.#pendingLines;
     this.#pending = '';
+    this.#pendingLines = 0;
+    this.writeChunk(chunk, lines);
+  }
+
+  /** Hand `chunk` (`lines` whole lines) to the destination. */
+  protected writeChunk(chunk: string, _lines: number): void {
     this.#stream.write(chunk);
   }
 
