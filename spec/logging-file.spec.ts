@@ -104,6 +104,32 @@ describe('logging.file', () => {
     assert.deepEqual([line.message, line.n], ['through the pipe', 1]);
   });
 
+  it('counts the lines a FIFO loses when its reader goes away (EPIPE) as write_error, reports once, keeps logging', async () => {
+    const fifo = path.join(tempDir(), 'gone.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const obs = createObservability({ serviceName: 'fifo', system: { enabled: false }, tracing: { enabled: false }, logging: { stdout: false, file: fifo } });
+    // A reader that takes one line and exits (an in-process read stream would keep a pool thread blocked in read()).
+    const reader = spawn('head', ['-n', '1', fifo], { stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(reader);
+    let got = '';
+    reader.stdout.on('data', (c: Buffer) => (got += c.toString()));
+    const gone = new Promise((resolve) => reader.once('exit', resolve));
+    obs.logger.info('read');
+    await gone;
+    assert.match(got, /"message":"read"/);
+    const turn = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+    for (let i = 0; i < 5; i++) {
+      obs.logger.info('into the void', { i });
+      await turn();
+    }
+    const value = async (name: string, labels: Record<string, string>): Promise<number | undefined> =>
+      samples(await obs.registry.metrics(), name, labels)[0]?.value;
+    assert.equal(await value('observability_log_lines_dropped_total', { transport: 'file', reason: 'write_error' }), 5);
+    assert.equal(await value('observability_internal_errors_total', { component: 'logging-file' }), 1);
+    await obs.shutdown();
+    assert.equal(await value('observability_log_lines_dropped_total', { transport: 'file', reason: 'shutdown' }), undefined);
+  });
+
   it('shutdown writes what is pending and closes the file; a line logged after it is counted as dropped (reason shutdown)', async () => {
     const file = path.join(tempDir(), 'app.log');
     const openOnFile = (): number => readdirSync('/proc/self/fd').filter((fd) => {

@@ -100,10 +100,14 @@ class AppendedFileTransport extends JsonLinesTransport {
   }
 }
 
-/** JSON lines written through a `fs.WriteStream` (a FIFO, a terminal): ended at `close()`. */
+/**
+ * JSON lines written through a `fs.WriteStream` (a FIFO, a terminal): ended at `close()`. A write the
+ * stream fails (its reader went away: EPIPE) counts its lines as lost, as does every line after it.
+ */
 class StreamedFileTransport extends JsonLinesTransport {
   readonly #stream: WriteStream;
   readonly #hooks: FileLinesHooks;
+  #closed = false;
 
   constructor(stream: WriteStream, hooks: FileLinesHooks) {
     super({ stream });
@@ -112,12 +116,14 @@ class StreamedFileTransport extends JsonLinesTransport {
   }
 
   protected override writeChunk(chunk: string, lines: number): void {
-    if (this.#stream.writableEnded || this.#stream.destroyed) this.#hooks.lost(lines, 'shutdown');
-    else this.#stream.write(chunk);
+    if (this.#closed) this.#hooks.lost(lines, 'shutdown');
+    else if (this.#stream.destroyed) this.#hooks.lost(lines, 'write_error');
+    else this.#stream.write(chunk, (err) => err && this.#hooks.lost(lines, 'write_error'));
   }
 
   override close(): void {
     this.flush();
+    this.#closed = true;
     if (!this.#stream.writableEnded) this.#stream.end();
   }
 }
