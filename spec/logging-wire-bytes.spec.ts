@@ -10,6 +10,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { createObservability } from '../lib';
+import { ecsJson, toEcs } from '../lib/logging/ecs';
+import { accessJson, encodeLine, sharedJson } from '../lib/logging/json-line';
+import { flatten, NO_FIELDS, type AccessFacts, type LogRecord } from '../lib/logging/record';
 import { listen, request } from './support/http';
 import { startElasticsearchStandIn, type ElasticsearchStandIn } from './support/elasticsearch-standin';
 
@@ -135,5 +138,67 @@ describe('log lines byte for byte: file JSON line and Elasticsearch document', (
       doc,
       `{"@timestamp":${j(l.timestamp)},"log.level":"error","message":"GET /boom 500","ecs.version":"8.11.0","service.name":"shop","trace.id":${j(l.trace_id)},"span.id":${j(l.span_id)},"error.type":"Error","error.message":"kaput","error.stack_trace":${j(e.stack)},"log.logger":"access","event.kind":"event","event.category":["web"],"http.request.method":"GET","http.response.status_code":500,"http.response.body.bytes":${j(l.response_bytes)},"http.route":"/boom","url.original":"/boom","url.path":"/boom","event.duration":${j(d['event.duration'])},"client.address":"127.0.0.1"}`,
     );
+  });
+});
+
+describe('access line templates equal the generic serialisation, for any string a request can carry', () => {
+  const hostile = ['plain', '', 'quote " back \\ slash', 'tab\tnew\nline\u0000nul', 'del \u007f', 'é ü 日本', 'lone \ud800 surrogate', 'emoji 😀', '</script>', '\u2028\u2029'];
+
+  /** An access record as the access log builds it, with `s` in every request-derived string. */
+  function accessRecord(s: string, i: number): LogRecord {
+    const access: AccessFacts = {
+      method: i % 2 === 0 ? 'GET' : '_OTHER',
+      route: `/r/${s}`,
+      path: `/p/${s}?q=${s}`,
+      status: 200 + i,
+      durationMs: i === 0 ? 0 : 1.5 / (i + 1),
+      responseBytes: i % 3 === 0 ? undefined : i * 100,
+      clientAddress: i % 4 === 0 ? undefined : `10.0.0.${s}`,
+      userAgent: i % 5 === 0 ? undefined : `ua ${s}`,
+      aborted: i % 2 === 1,
+    };
+    const message = `${access.method} ${access.path} ${access.status}`;
+    const record: LogRecord = {
+      timestamp: new Date(1_700_000_000_000 + i).toISOString(),
+      level: 'info',
+      message,
+      service: i % 2 === 0 ? `svc ${s}` : undefined,
+      traceId: i % 3 === 1 ? undefined : `${'ab'.repeat(15)}${String(i).padStart(2, '0')}`,
+      spanId: i % 3 === 1 ? undefined : `${'cd'.repeat(7)}${String(i).padStart(2, '0')}`,
+      traceFlags: undefined,
+      fields: NO_FIELDS,
+      error: undefined,
+      errorKey: 'error',
+      access,
+      json: accessJson(message, access),
+      line: '',
+    };
+    return record;
+  }
+
+  it('the JSON line is JSON.stringify of the flat object, byte for byte', () => {
+    hostile.forEach((s, i) => {
+      const r = accessRecord(s, i);
+      const flat = flatten(r);
+      assert.equal(encodeLine(r, flat), JSON.stringify(flat), JSON.stringify(s));
+    });
+  });
+
+  it('the ECS document is JSON.stringify of the generic ECS mapping, byte for byte', () => {
+    hostile.forEach((s, i) => {
+      const r = accessRecord(s, i);
+      assert.equal(ecsJson(r, 'fallback'), JSON.stringify(toEcs(flatten(r), 'fallback')), JSON.stringify(s));
+    });
+  });
+
+  it('plain lines: ids and message through the fast path, same bytes', () => {
+    hostile.forEach((s, i) => {
+      const fields = { k: s, n: i };
+      const base = accessRecord(s, i);
+      const r: LogRecord = { ...base, message: s, access: undefined, json: sharedJson(s, fields), fields };
+      const flat = flatten(r);
+      assert.equal(encodeLine(r, flat), JSON.stringify(flat), JSON.stringify(s));
+      assert.equal(ecsJson(r, 'fallback'), JSON.stringify(toEcs(flat, 'fallback')), JSON.stringify(s));
+    });
   });
 });

@@ -11,7 +11,8 @@
  */
 import { isoNow } from '../util/clock';
 import type { LogInfo } from './levels';
-import { field, jsonOf } from './json-line';
+import { jsonOf } from './json-line';
+import { jsonNumber, jsonText } from '../util/json';
 import { flatten, type AccessFacts, type LogRecord, type SharedJson } from './record';
 
 /** The ECS version the documents follow (`ecs.version`). */
@@ -90,8 +91,8 @@ export function ecsJson(r: LogRecord, serviceName: string | undefined): string {
   const service = r.service ?? serviceName;
   let head = `{"@timestamp":"${r.timestamp}","log.level":${jsonOf(r.level)},"message":${json.message},"ecs.version":"${ECS_VERSION}"`;
   if (service !== undefined) head += `,"service.name":${jsonOf(service)}`;
-  if (r.traceId !== undefined) head += `,"trace.id":${JSON.stringify(r.traceId)}`;
-  if (r.spanId !== undefined) head += `,"span.id":${JSON.stringify(r.spanId)}`;
+  if (r.traceId !== undefined) head += `,"trace.id":${jsonText(r.traceId)}`;
+  if (r.spanId !== undefined) head += `,"span.id":${jsonText(r.spanId)}`;
   return head + json.fieldsTail;
 }
 
@@ -106,17 +107,18 @@ function accessEcsJson(r: LogRecord, a: AccessFacts, json: SharedJson, serviceNa
   const q = path.indexOf('?');
   const service = r.service ?? serviceName;
   const pathJson = json.path as string;
-  let out = `{"@timestamp":${JSON.stringify(r.timestamp)},"log.level":${jsonOf(r.level)},"message":${json.message},"ecs.version":"${ECS_VERSION}"`;
+  let out = `{"@timestamp":${jsonText(r.timestamp)},"log.level":${jsonOf(r.level)},"message":${json.message},"ecs.version":"${ECS_VERSION}"`;
   if (service !== undefined) out += `,"service.name":${jsonOf(service)}`;
-  if (r.traceId !== undefined) out += `,"trace.id":${JSON.stringify(r.traceId)}`;
-  if (r.spanId !== undefined) out += `,"span.id":${JSON.stringify(r.spanId)}`;
+  if (r.traceId !== undefined) out += `,"trace.id":${jsonText(r.traceId)}`;
+  if (r.spanId !== undefined) out += `,"span.id":${jsonText(r.spanId)}`;
   out += `,"log.logger":"access","event.kind":"event","event.category":["web"]`;
-  out += field('http.request.method', a.method) + field('http.response.status_code', a.status);
-  out += field('http.response.body.bytes', a.responseBytes) + field('http.route', a.route);
-  out += `,"url.original":${pathJson},"url.path":${q === -1 ? pathJson : JSON.stringify(path.slice(0, q))}`;
-  if (q !== -1) out += `,"url.query":${JSON.stringify(path.slice(q + 1))}`;
-  out += `,"event.duration":${JSON.stringify(Math.round(a.durationMs * 1e6))}`;
-  out += field('client.address', a.clientAddress);
+  out += `,"http.request.method":${json.method as string},"http.response.status_code":${jsonNumber(a.status)}`;
+  if (a.responseBytes !== undefined) out += `,"http.response.body.bytes":${jsonNumber(a.responseBytes)}`;
+  out += `,"http.route":${json.route as string}`;
+  out += `,"url.original":${pathJson},"url.path":${q === -1 ? pathJson : jsonText(path.slice(0, q))}`;
+  if (q !== -1) out += `,"url.query":${jsonText(path.slice(q + 1))}`;
+  out += `,"event.duration":${jsonNumber(Math.round(a.durationMs * 1e6))}`;
+  if (json.client !== undefined) out += `,"client.address":${json.client}`;
   if (json.userAgent !== undefined) out += `,"user_agent.original":${json.userAgent}`;
   if (a.aborted) out += `,"event.outcome":"failure"`;
   return `${out}}`;

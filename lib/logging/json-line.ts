@@ -5,6 +5,7 @@
  */
 import type { LogInfo } from './levels';
 import type { AccessFacts, RecordParts, SharedJson } from './record';
+import { jsonNumber, jsonText } from '../util/json';
 
 /** JSON of the few strings every line repeats (level, service name), memoised; bounded. */
 const repeated = new Map<string, string>();
@@ -19,16 +20,31 @@ export function jsonOf(s: string): string {
   return j;
 }
 
-/** `,"key":<JSON of value>`, or nothing where `JSON.stringify` would leave the field out (`undefined`, functions). */
-export function field(key: string, value: unknown): string {
-  const json = JSON.stringify(value) as string | undefined;
-  return json === undefined ? '' : `,"${key}":${json}`;
+/** JSON of route labels and methods, memoised: they are bounded by the route-label cap. */
+const labels = new Map<string, string>();
+
+/** `JSON.stringify(s)` for a route label or method (memoised, at most 1,024 kept). */
+export function labelJson(s: string): string {
+  let j = labels.get(s);
+  if (j === undefined) {
+    j = JSON.stringify(s);
+    if (labels.size < 1024) labels.set(s, j);
+  }
+  return j;
 }
 
 /** The parts of a line with plain fields serialised once: message and fields. */
 export function sharedJson(message: string, fields: Readonly<Record<string, unknown>>): SharedJson {
   const f = JSON.stringify(fields);
-  return { message: JSON.stringify(message), fieldsTail: f.length === 2 ? '}' : `,${f.slice(1)}`, path: undefined, userAgent: undefined };
+  return {
+    message: jsonText(message),
+    fieldsTail: f.length === 2 ? '}' : `,${f.slice(1)}`,
+    path: undefined,
+    userAgent: undefined,
+    method: undefined,
+    route: undefined,
+    client: undefined,
+  };
 }
 
 /**
@@ -42,28 +58,38 @@ export function encodeLine(r: RecordParts, flat: LogInfo): string {
   if (json === undefined) return JSON.stringify(flat);
   let head = `{"timestamp":"${r.timestamp}","level":${jsonOf(r.level)},"message":${json.message}`;
   if (r.service !== undefined) head += `,"service":${jsonOf(r.service)}`;
-  if (r.traceId !== undefined) head += `,"trace_id":${JSON.stringify(r.traceId)}`;
-  if (r.spanId !== undefined) head += `,"span_id":${JSON.stringify(r.spanId)}`;
+  if (r.traceId !== undefined) head += `,"trace_id":${jsonText(r.traceId)}`;
+  if (r.spanId !== undefined) head += `,"span_id":${jsonText(r.spanId)}`;
   return head + json.fieldsTail;
 }
 
 /**
  * An access line without an error: the same keys in the same order and the same values as
  * `JSON.stringify` of its flat object (every request-derived string still goes through
- * `JSON.stringify`), without building and walking that object.
+ * `JSON.stringify` or {@link jsonText}), without building and walking that object.
  */
 function accessLine(r: RecordParts, a: AccessFacts, json: SharedJson): string {
-  let line = `{"timestamp":${JSON.stringify(r.timestamp)}${field('level', r.level)},"message":${json.message}`;
+  let line = `{"timestamp":${jsonText(r.timestamp)},"level":${jsonOf(r.level)},"message":${json.message}`;
   if (r.service !== undefined) line += `,"service":${jsonOf(r.service)}`;
-  line += field('trace_id', r.traceId) + field('span_id', r.spanId);
-  line += `,"type":"access"${field('method', a.method)}${field('route', a.route)},"path":${json.path as string}`;
-  line += field('status', a.status) + field('duration_ms', a.durationMs) + field('response_bytes', a.responseBytes);
-  line += field('client_address', a.clientAddress);
+  if (r.traceId !== undefined) line += `,"trace_id":${jsonText(r.traceId)}`;
+  if (r.spanId !== undefined) line += `,"span_id":${jsonText(r.spanId)}`;
+  line += `,"type":"access","method":${json.method as string},"route":${json.route as string},"path":${json.path as string}`;
+  line += `,"status":${jsonNumber(a.status)},"duration_ms":${jsonNumber(a.durationMs)}`;
+  if (a.responseBytes !== undefined) line += `,"response_bytes":${jsonNumber(a.responseBytes)}`;
+  if (json.client !== undefined) line += `,"client_address":${json.client}`;
   if (json.userAgent !== undefined) line += `,"user_agent":${json.userAgent}`;
   return a.aborted ? `${line},"aborted":true}` : `${line}}`;
 }
 
-/** The strings of an access line serialised once: message, path, user agent. */
+/** The strings of an access line serialised once, for its JSON line and its ECS document: message, method, route, path, client address, user agent. */
 export function accessJson(message: string, a: AccessFacts): SharedJson {
-  return { message: JSON.stringify(message), fieldsTail: '', path: JSON.stringify(a.path), userAgent: a.userAgent === undefined ? undefined : JSON.stringify(a.userAgent) };
+  return {
+    message: jsonText(message),
+    fieldsTail: '',
+    path: jsonText(a.path),
+    userAgent: a.userAgent === undefined ? undefined : jsonText(a.userAgent),
+    method: labelJson(a.method),
+    route: labelJson(a.route),
+    client: a.clientAddress === undefined ? undefined : jsonText(a.clientAddress),
+  };
 }

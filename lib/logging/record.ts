@@ -41,6 +41,12 @@ export interface SharedJson {
   readonly path: string | undefined;
   /** Access lines: `JSON.stringify(userAgent)`, when there is one. */
   readonly userAgent: string | undefined;
+  /** Access lines: `JSON.stringify(method)`. */
+  readonly method: string | undefined;
+  /** Access lines: `JSON.stringify(route)`. */
+  readonly route: string | undefined;
+  /** Access lines: `JSON.stringify(clientAddress)`, when there is one. */
+  readonly client: string | undefined;
 }
 
 /** One log line, redacted and JSON-safe (see the module comment). */

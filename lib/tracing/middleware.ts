@@ -97,6 +97,27 @@ function startAttributes(
 }
 
 /**
+ * `METHOD /route/template` span names, one string per method and template (at most 1,024 per method
+ * kept), so that spans waiting for export share their name instead of holding one each.
+ */
+function spanNames(): (method: string, template: string) => string {
+  const byMethod = new Map<string, Map<string, string>>();
+  return (method, template) => {
+    let names = byMethod.get(method);
+    if (names === undefined) {
+      names = new Map();
+      byMethod.set(method, names);
+    }
+    let name = names.get(template);
+    if (name === undefined) {
+      name = `${method} ${template}`;
+      if (names.size < 1024) names.set(template, name);
+    }
+    return name;
+  };
+}
+
+/**
  * The request participant that wraps each request in a SERVER span: continues an incoming
  * `traceparent`/`tracestate`, runs the rest of the chain inside the span's context, and at
  * completion names the span `METHOD /route/template`, sets the response attributes and status
@@ -109,6 +130,7 @@ export function createTracingParticipant(tracing: TracingSystem, legacyAttribute
   // Without `tracing.incomingBaggage`, requests are read with trace context only: a client's `baggage` never enters the context.
   const propagator = incomingBaggage ? tracing.propagator : new W3CTraceContextPropagator();
   const hostOf = hostMemo();
+  const nameOf = spanNames();
   // The headers the propagator reads; a request carrying none of them starts a new trace (no extract needed).
   const fields = propagator.fields().map((f) => f.toLowerCase());
   const carriesContext = (headers: ObservedRequest['headers']): boolean => {
@@ -155,7 +177,7 @@ export function createTracingParticipant(tracing: TracingSystem, legacyAttribute
       const { span } = slot;
       const base = done.method === '_OTHER' ? 'HTTP' : done.method;
       if (done.routeTemplate !== undefined) {
-        span.updateName(`${base} ${done.routeTemplate}`);
+        span.updateName(nameOf(base, done.routeTemplate));
         span.setAttribute('http.route', done.routeTemplate);
       }
       // A response that finished sent its headers; only an aborted one needs asking.

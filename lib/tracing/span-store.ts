@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode, type Attributes, type Context, type HrTime } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ByteRing } from '../util/byte-ring';
+import { jsonNumber, jsonText } from '../util/json';
 
 /** A span kind by name, as options take it and as {@link SpanRecord} reports it. */
 export type SpanKindName = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
@@ -77,7 +78,7 @@ function ms(t: HrTime): number {
 }
 
 /** A finished span as a {@link SpanRecord}, its attributes by reference: serialised at once, never kept. */
-function recordOf(s: ReadableSpan): SpanRecord {
+export function recordOf(s: ReadableSpan): SpanRecord {
   const service = s.resource.attributes['service.name'];
   const parent = s.parentSpanContext?.spanId;
   const code = STATUS[s.status.code] ?? 'unset';
@@ -97,6 +98,26 @@ function recordOf(s: ReadableSpan): SpanRecord {
     events: s.events.length === 0 ? [] : s.events.map((e) => ({ name: e.name, time: ms(e.time), attributes: e.attributes ?? {} })),
     ...(typeof service === 'string' ? { serviceName: service } : {}),
   };
+}
+
+/**
+ * `JSON.stringify(recordOf(s))`, written as one template over the span (the attributes, events,
+ * name and status message still go through `JSON.stringify`): no record object per span.
+ */
+export function spanJson(s: ReadableSpan): string {
+  const { traceId, spanId } = s.spanContext();
+  const parent = s.parentSpanContext?.spanId;
+  const status = s.status;
+  const code = STATUS[status.code] ?? 'unset';
+  let out = `{"traceId":${jsonText(traceId)},"spanId":${jsonText(spanId)}`;
+  if (parent !== undefined) out += `,"parentSpanId":${jsonText(parent)}`;
+  out += `,"name":${jsonText(s.name)},"kind":"${KINDS[s.kind] ?? 'internal'}"`;
+  out += `,"startTime":${jsonNumber(ms(s.startTime))},"endTime":${jsonNumber(ms(s.endTime))},"duration":${jsonNumber(ms(s.duration))}`;
+  out += status.message === undefined ? `,"status":{"code":"${code}"}` : `,"status":{"code":"${code}","message":${jsonText(status.message)}}`;
+  out += `,"attributes":${JSON.stringify(s.attributes)}`;
+  out += s.events.length === 0 ? ',"events":[]' : `,"events":${JSON.stringify(s.events.map((e) => ({ name: e.name, time: ms(e.time), attributes: e.attributes ?? {} })))}`;
+  const service = s.resource.attributes['service.name'];
+  return typeof service === 'string' ? `${out},"serviceName":${jsonText(service)}}` : `${out}}`;
 }
 
 /** Bytes the ring may use per span it keeps (spans with long stack traces take several KB). */
@@ -137,14 +158,14 @@ export class SpanStore implements SpanProcessor {
   onEnd(span: ReadableSpan): void {
     const ring = this.#ring;
     if (ring === undefined) return;
-    const record = recordOf(span);
     let text: string | undefined;
     try {
-      text = JSON.stringify(record);
+      text = spanJson(span);
     } catch {
       // An attribute JSON cannot hold (a BigInt set despite the API's types): kept like a span too large.
     }
     if (text !== undefined && ring.push(text)) return;
+    const record = recordOf(span);
     const kept: Attributes = { [OMITTED_ATTRIBUTE]: true };
     for (const key of SUMMARY_ATTRIBUTES) {
       const v = record.attributes[key];
