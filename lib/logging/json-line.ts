@@ -7,28 +7,15 @@ import type { LogInfo } from './levels';
 import type { AccessFacts, RecordParts, SharedJson } from './record';
 import { jsonNumber, jsonText } from '../util/json';
 
-/** JSON of the few strings every line repeats (level, service name), memoised; bounded. */
+/** JSON of the strings lines repeat (levels, service names, methods, route labels), memoised; at most 1,024 kept. */
 const repeated = new Map<string, string>();
 
-/** `JSON.stringify(s)` for a string lines repeat (a level, a service name). */
+/** `JSON.stringify(s)` for a string lines repeat: a level, a service name, a method, a route label (bounded by the route cap). */
 export function jsonOf(s: string): string {
   let j = repeated.get(s);
   if (j === undefined) {
     j = JSON.stringify(s);
-    if (repeated.size < 64) repeated.set(s, j);
-  }
-  return j;
-}
-
-/** JSON of route labels and methods, memoised: they are bounded by the route-label cap. */
-const labels = new Map<string, string>();
-
-/** `JSON.stringify(s)` for a route label or method (memoised, at most 1,024 kept). */
-export function labelJson(s: string): string {
-  let j = labels.get(s);
-  if (j === undefined) {
-    j = JSON.stringify(s);
-    if (labels.size < 1024) labels.set(s, j);
+    if (repeated.size < 1024) repeated.set(s, j);
   }
   return j;
 }
@@ -88,8 +75,8 @@ export function accessJson(message: string, a: AccessFacts): SharedJson {
     fieldsTail: '',
     path: jsonText(a.path),
     userAgent: a.userAgent === undefined ? undefined : jsonText(a.userAgent),
-    method: labelJson(a.method),
-    route: labelJson(a.route),
+    method: jsonOf(a.method),
+    route: jsonOf(a.route),
     client: a.clientAddress === undefined ? undefined : jsonText(a.clientAddress),
   };
 }
