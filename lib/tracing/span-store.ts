@@ -101,8 +101,8 @@ export function recordOf(s: ReadableSpan): SpanRecord {
 }
 
 /**
- * `JSON.stringify(recordOf(s))`, written as one template over the span (the attributes, events,
- * name and status message still go through `JSON.stringify`): no record object per span.
+ * `JSON.stringify(recordOf(s))`, written as one template over the span (attributes and events go
+ * through `JSON.stringify`, strings through `jsonText`): no record object per span.
  */
 export function spanJson(s: ReadableSpan): string {
   const { traceId, spanId } = s.spanContext();
