@@ -6,6 +6,8 @@
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { OtlpProtocol } from './env';
+import type { EncodedSpanExporter } from './encoded-span-processor';
+import { encodeTraceRequest, type EncodedSpanBatch } from './span-encoder';
 
 /** What the package hands an exporter; anything left out (headers of the variables, timeout, compression, TLS) the exporter reads from `OTEL_EXPORTER_OTLP_*` itself. */
 export interface OtlpExporterSettings {
@@ -23,14 +25,28 @@ function config(s: OtlpExporterSettings): { url: string; headers: Record<string,
 
 /* eslint-disable @typescript-eslint/no-require-imports -- deliberate lazy loading, see the module comment */
 
-/** An OTLP/HTTP span exporter for `protocol`. */
-export function createSpanExporter(protocol: OtlpProtocol, settings: OtlpExporterSettings): SpanExporter {
-  if (protocol === 'http/json') {
-    const m = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
-    return new m.OTLPTraceExporter(config(settings));
-  }
-  const m = require('@opentelemetry/exporter-trace-otlp-proto') as typeof import('@opentelemetry/exporter-trace-otlp-proto');
+/** The OTLP/HTTP JSON span exporter (`http/protobuf` goes through {@link createEncodedSpanExporter}). */
+export function createJsonSpanExporter(settings: OtlpExporterSettings): SpanExporter {
+  const m = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
   return new m.OTLPTraceExporter(config(settings));
+}
+
+/**
+ * The OTLP/HTTP protobuf span exporter of the encoded-span processor: the OpenTelemetry export
+ * delegate (transport, retries, compression, TLS, `OTEL_EXPORTER_OTLP_*`, as in its
+ * `OTLPTraceExporter`) with a serialiser that frames spans already encoded ({@link encodeTraceRequest}).
+ */
+export function createEncodedSpanExporter(settings: OtlpExporterSettings): EncodedSpanExporter {
+  const base = require('@opentelemetry/otlp-exporter-base') as typeof import('@opentelemetry/otlp-exporter-base');
+  const http = require('@opentelemetry/otlp-exporter-base/node-http') as typeof import('@opentelemetry/otlp-exporter-base/build/src/index-node-http');
+  const transformer = require('@opentelemetry/otlp-transformer') as typeof import('@opentelemetry/otlp-transformer');
+  const serializer = {
+    serializeRequest: (batch: EncodedSpanBatch): Uint8Array => encodeTraceRequest(batch),
+    deserializeResponse: (data: Uint8Array) => transformer.ProtobufTraceSerializer.deserializeResponse(data),
+  };
+  const options = http.convertLegacyHttpOptions(config(settings), 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' });
+  const delegate = http.createOtlpHttpExportDelegate(options, serializer, 'otlp_http_span_exporter', { name: 'span', countItems: (b: EncodedSpanBatch) => b.count }, undefined);
+  return new base.OTLPExporterBase<EncodedSpanBatch>(delegate);
 }
 
 /** An OTLP/HTTP log record exporter for `protocol`. */

@@ -40,8 +40,9 @@ export interface TracingOptions {
    */
   readonly endpoint?: string;
   /**
-   * OTLP/HTTP encoding of export requests: `http/protobuf` (`@opentelemetry/exporter-trace-otlp-proto`,
-   * 2.4x fewer bytes than JSON) or `http/json` (`@opentelemetry/exporter-trace-otlp-http`). Default:
+   * OTLP/HTTP encoding of export requests: `http/protobuf` (spans encoded as they end, sent by the
+   * OpenTelemetry OTLP/HTTP export delegate; 2.4x fewer bytes than JSON) or `http/json`
+   * (`@opentelemetry/exporter-trace-otlp-http` behind the SDK's batch processor). Default:
    * `OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, else `OTEL_EXPORTER_OTLP_PROTOCOL`, else `http/protobuf`
    * (the OTLP exporter specification's default). `grpc` is not supported.
    */
@@ -64,7 +65,7 @@ export interface TracingOptions {
    * `OTEL_BSP_EXPORT_TIMEOUT` (else 30000) for the processor.
    */
   readonly exportTimeoutMillis?: number;
-  /** Delay between two batch exports, ms. Default: the SDK's, `OTEL_BSP_SCHEDULE_DELAY`, else `1000`. */
+  /** Longest wait of a partial batch, ms (a full batch leaves at once). Default: the SDK's, `OTEL_BSP_SCHEDULE_DELAY`, else `5000`. */
   readonly scheduledDelayMillis?: number;
   /** Finished spans waiting for export; past it spans are dropped and counted. Default: the SDK's, `OTEL_BSP_MAX_QUEUE_SIZE`, else `2048`. */
   readonly maxQueueSize?: number;

@@ -44,11 +44,11 @@ export class CountingSpanProcessor implements SpanProcessor {
 }
 
 /**
- * A MeterProvider handed to the BatchSpanProcessor as its documented `selfObsMeterProvider`: it maps
- * the processor's `otel.sdk.processor.span.processed` counter onto the instance's Prometheus
- * counters (`observability_spans_exported_total`, `observability_spans_dropped_total{reason}`).
+ * What a span batch processor reports when spans finish, mapped onto the instance's Prometheus counters
+ * (`observability_spans_exported_total`, `observability_spans_dropped_total{reason}`) and `tally`:
+ * `errorType` undefined when exported, `queue_full` when dropped at the door, anything else a failed export.
  */
-export function spanProcessorMeterProvider(metrics: MetricsCollector, tally?: SpanTally): MeterProvider {
+export function spanProcessedHook(metrics: MetricsCollector, tally?: SpanTally): (count: number, errorType: string | undefined) => void {
   const exported = metrics.counter('observability_spans_exported_total', 'Spans the OTLP exporter delivered to the collector.');
   const dropped = metrics.counter(
     'observability_spans_dropped_total',
@@ -58,15 +58,22 @@ export function spanProcessorMeterProvider(metrics: MetricsCollector, tally?: Sp
   dropped.inc({ reason: 'queue_full' }, 0);
   dropped.inc({ reason: 'export_failed' }, 0);
   if (tally) tally.droppedCounter = dropped;
-  return processorMeterProvider('span', {
-    processed(count, errorType) {
-      if (errorType === undefined) {
-        exported.inc(count);
-        if (tally) tally.exported += count;
-      } else {
-        dropped.inc({ reason: errorType === 'queue_full' ? 'queue_full' : 'export_failed' }, count);
-        if (tally) tally.dropped += count;
-      }
-    },
-  });
+  return (count, errorType) => {
+    if (errorType === undefined) {
+      exported.inc(count);
+      if (tally) tally.exported += count;
+    } else {
+      dropped.inc({ reason: errorType === 'queue_full' ? 'queue_full' : 'export_failed' }, count);
+      if (tally) tally.dropped += count;
+    }
+  };
+}
+
+/**
+ * A MeterProvider handed to the SDK's BatchSpanProcessor (the OTLP/JSON export) as its documented
+ * `selfObsMeterProvider`: its `otel.sdk.processor.span.processed` counter goes to {@link spanProcessedHook}.
+ */
+export function spanProcessorMeterProvider(metrics: MetricsCollector, tally?: SpanTally): MeterProvider {
+  const processed = spanProcessedHook(metrics, tally);
+  return processorMeterProvider('span', { processed });
 }

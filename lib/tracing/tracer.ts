@@ -13,7 +13,7 @@ import {
   type Tracer,
   type TracerProvider,
 } from '@opentelemetry/api';
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
+import { CompositePropagator, getNumberFromEnv, W3CBaggagePropagator, W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
   AlwaysOffSampler,
   AlwaysOnSampler,
@@ -28,10 +28,11 @@ import {
 import type { MetricsCollector } from '../metrics/collector';
 import type { Redactor } from '../redaction/redactor';
 import { RedactingSpanProcessor } from '../redaction/spans';
-import { createSpanExporter } from '../otlp/exporters';
+import { createEncodedSpanExporter, createJsonSpanExporter } from '../otlp/exporters';
+import { EncodedBatchSpanProcessor } from '../otlp/encoded-span-processor';
 import { instanceResource } from '../otlp/resource';
 import type { ResolvedTracingOptions, SamplerName } from './options';
-import { CountingSpanProcessor, spanProcessorMeterProvider, SpanTally } from './span-metrics';
+import { CountingSpanProcessor, spanProcessedHook, spanProcessorMeterProvider, SpanTally } from './span-metrics';
 import { DiscardFilter } from './discard';
 import { SPAN_KIND_BY_NAME, SpanStore, type SpanKindName, type SpanRecord, type TraceQuery, type TraceSummary } from './span-store';
 import { withDeadline } from '../util/deadline';
@@ -82,6 +83,16 @@ function samplerOf(name: SamplerName, ratio: number): Sampler {
     default:
       return new ParentBasedSampler({ root: new AlwaysOnSampler() });
   }
+}
+
+/** The batch bounds as the SDK's `BatchSpanProcessor` resolves them: the option, else `OTEL_BSP_*`, else its defaults. */
+function batchSettings(o: ResolvedTracingOptions): { maxQueueSize: number; maxExportBatchSize: number; scheduledDelayMillis: number; exportTimeoutMillis: number } {
+  return {
+    maxQueueSize: o.maxQueueSize ?? getNumberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048,
+    maxExportBatchSize: o.maxExportBatchSize ?? getNumberFromEnv('OTEL_BSP_MAX_EXPORT_BATCH_SIZE') ?? 512,
+    scheduledDelayMillis: o.scheduledDelayMillis ?? getNumberFromEnv('OTEL_BSP_SCHEDULE_DELAY') ?? 5000,
+    exportTimeoutMillis: o.exportTimeoutMillis ?? getNumberFromEnv('OTEL_BSP_EXPORT_TIMEOUT') ?? 30000,
+  };
 }
 
 /** True when the application registered a global tracer provider before us. */
@@ -171,16 +182,23 @@ export class TracingSystem {
     // Redaction first: its onEnding runs before any processor's onEnd (the ring, the exporter).
     const kept: SpanProcessor[] = [this.#store];
     if (o.endpoint !== undefined) {
-      const exporter = createSpanExporter(o.protocol, { url: o.endpoint, headers: o.headers, timeoutMillis: o.exportTimeoutMillis });
-      // Settings left undefined are the SDK's: it reads OTEL_BSP_* itself.
-      const buffer: BufferConfig & { selfObsMeterProvider: ReturnType<typeof spanProcessorMeterProvider> } = {
-        maxQueueSize: o.maxQueueSize,
-        maxExportBatchSize: o.maxExportBatchSize,
-        scheduledDelayMillis: o.scheduledDelayMillis,
-        exportTimeoutMillis: o.exportTimeoutMillis,
-        selfObsMeterProvider: spanProcessorMeterProvider(settings.metrics, this.#tally),
-      };
-      kept.push(new CountingSpanProcessor(new BatchSpanProcessor(exporter, buffer), this.#tally));
+      const exporterSettings = { url: o.endpoint, headers: o.headers, timeoutMillis: o.exportTimeoutMillis };
+      let batch: SpanProcessor;
+      if (o.protocol === 'http/protobuf') {
+        // Spans wait for export encoded, outside the heap (lib/otlp/encoded-span-processor.ts); same settings and defaults as the SDK's processor.
+        batch = new EncodedBatchSpanProcessor(createEncodedSpanExporter(exporterSettings), batchSettings(o), spanProcessedHook(settings.metrics, this.#tally));
+      } else {
+        // Settings left undefined are the SDK's: it reads OTEL_BSP_* itself.
+        const buffer: BufferConfig & { selfObsMeterProvider: ReturnType<typeof spanProcessorMeterProvider> } = {
+          maxQueueSize: o.maxQueueSize,
+          maxExportBatchSize: o.maxExportBatchSize,
+          scheduledDelayMillis: o.scheduledDelayMillis,
+          exportTimeoutMillis: o.exportTimeoutMillis,
+          selfObsMeterProvider: spanProcessorMeterProvider(settings.metrics, this.#tally),
+        };
+        batch = new BatchSpanProcessor(createJsonSpanExporter(exporterSettings), buffer);
+      }
+      kept.push(new CountingSpanProcessor(batch, this.#tally));
     }
     const processors: SpanProcessor[] = [new RedactingSpanProcessor(settings.redactor), new DiscardFilter(kept, this.#discarded)];
     const resource = instanceResource(settings.serviceName, settings.serviceVersion);

@@ -1,0 +1,208 @@
+/**
+ * The batch span processor of the OTLP/protobuf export: the OpenTelemetry SDK's `BatchSpanProcessor`
+ * behaviour (queue bound, batch size, scheduled delay, export timeout, one export at a time, flush
+ * on `forceFlush()` and `shutdown()`), except that each sampled span is encoded as it ends and waits
+ * for export as bytes in a shared buffer outside the JavaScript heap, instead of as an SDK span
+ * object. A queued SDK span held ~1.1 KB of heap that survived every young-generation collection
+ * until its batch left, which is what grew the young generation under load (docs/performance.md,
+ * "Garbage, memory and start-up"). The exporter (the OpenTelemetry OTLP/HTTP export delegate:
+ * transport, retries, compression, TLS, `OTEL_EXPORTER_OTLP_*`) only frames the bytes
+ * ({@link encodeTraceRequest}).
+ */
+import { context, ROOT_CONTEXT, TraceFlags, type Context } from '@opentelemetry/api';
+import { ExportResultCode, suppressTracing, type ExportResult, type InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { encodeSpan, ProtoWriter, type EncodedScopeSpans, type EncodedSpanBatch } from './span-encoder';
+
+/** Where encoded batches go. */
+export interface EncodedSpanExporter {
+  export(batch: EncodedSpanBatch, done: (result: ExportResult) => void): void;
+  shutdown(): Promise<void>;
+}
+
+/** The processor's bounds (the SDK's `BufferConfig`, resolved). */
+export interface EncodedBatchSettings {
+  readonly maxQueueSize: number;
+  readonly maxExportBatchSize: number;
+  readonly scheduledDelayMillis: number;
+  readonly exportTimeoutMillis: number;
+}
+
+/** Spans finished: `errorType` undefined when exported, `queue_full` when dropped at the door, else why the export failed. */
+export type ProcessedReport = (count: number, errorType: string | undefined) => void;
+
+/** Bytes per shared buffer; a span larger than this gets a buffer of its own. */
+const CHUNK = 256 * 1024;
+
+/** See the module comment. */
+export class EncodedBatchSpanProcessor implements SpanProcessor {
+  readonly #exporter: EncodedSpanExporter;
+  readonly #s: EncodedBatchSettings;
+  readonly #processed: ProcessedReport;
+  readonly #writer = new ProtoWriter(4096);
+  #chunk: Buffer = Buffer.allocUnsafeSlow(CHUNK);
+  #chunkPos = 0;
+  // The queue, one entry per span across parallel arrays (numbers and shared references: no object per span).
+  #bufs: Buffer[] = [];
+  #starts: number[] = [];
+  #ends: number[] = [];
+  #scopes: InstrumentationScope[] = [];
+  #resources: Resource[] = [];
+  #head = 0;
+  #exporting = false;
+  #timer: NodeJS.Timeout | undefined;
+  #stopping: Promise<void> | undefined;
+
+  /** A processor sending to `exporter` within `settings`, reporting finished spans to `processed`. */
+  constructor(exporter: EncodedSpanExporter, settings: EncodedBatchSettings, processed: ProcessedReport) {
+    this.#exporter = exporter;
+    this.#s = { ...settings, maxExportBatchSize: Math.min(settings.maxExportBatchSize, settings.maxQueueSize) };
+    this.#processed = processed;
+  }
+
+  /** Spans waiting for export. */
+  get queued(): number {
+    return this.#bufs.length - this.#head;
+  }
+
+  /** Nothing to do when a span starts. */
+  onStart(_span: Span, _parentContext: Context): void {
+    // Spans are encoded when they end.
+  }
+
+  /** Encode a sampled span into the queue (or count it dropped when the queue is full). */
+  onEnd(span: ReadableSpan): void {
+    if (this.#stopping !== undefined) return;
+    if ((span.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) return;
+    if (this.queued >= this.#s.maxQueueSize) {
+      this.#processed(1, 'queue_full');
+      return;
+    }
+    const w = this.#writer;
+    w.pos = 0;
+    try {
+      encodeSpan(w, span);
+    } catch {
+      // Nothing an SDK span can hold fails to encode; should it, the span is counted lost, never thrown into end().
+      this.#processed(1, 'encode_failed');
+      return;
+    }
+    const n = w.pos;
+    if (this.#chunkPos + n > this.#chunk.length) {
+      this.#chunk = Buffer.allocUnsafeSlow(Math.max(CHUNK, n));
+      this.#chunkPos = 0;
+    }
+    w.buf.copy(this.#chunk, this.#chunkPos, 0, n);
+    this.#bufs.push(this.#chunk);
+    this.#starts.push(this.#chunkPos);
+    this.#ends.push(this.#chunkPos + n);
+    this.#scopes.push(span.instrumentationScope);
+    this.#resources.push(span.resource);
+    this.#chunkPos += n;
+    this.#maybeStart();
+  }
+
+  /** Export everything queued now. */
+  forceFlush(): Promise<void> {
+    return this.#stopping ?? this.#flushAll();
+  }
+
+  /** Export everything queued, then shut the exporter down; later spans are ignored. */
+  shutdown(): Promise<void> {
+    this.#stopping ??= this.#flushAll().then(() => this.#exporter.shutdown());
+    return this.#stopping;
+  }
+
+  #maybeStart(): void {
+    if (this.#exporting) return;
+    if (this.queued >= this.#s.maxExportBatchSize) {
+      this.#flushInBackground();
+      return;
+    }
+    if (this.#timer !== undefined) return;
+    // Armed outside the ending span's context: a timer keeps the context it was created in, and so that span.
+    this.#timer = context.with(ROOT_CONTEXT, () => setTimeout(() => this.#flushInBackground(), this.#s.scheduledDelayMillis));
+    this.#timer.unref();
+  }
+
+  #flushInBackground(): void {
+    this.#exporting = true;
+    this.#flushOne()
+      .catch(() => {
+        // Counted by the export's result (or lost to the timeout, as with the SDK's processor).
+      })
+      .finally(() => {
+        this.#exporting = false;
+        if (this.queued > 0) {
+          this.#clearTimer();
+          this.#maybeStart();
+        }
+      });
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  /** Take the next batch off the queue: the oldest spans of one resource, grouped by scope in the order they ended. */
+  #take(): EncodedSpanBatch {
+    const first = this.#head;
+    const resource = this.#resources[first] as Resource;
+    const limit = Math.min(this.#bufs.length, first + this.#s.maxExportBatchSize);
+    const groups = new Map<InstrumentationScope, EncodedScopeSpans>();
+    let i = first;
+    for (; i < limit && this.#resources[i] === resource; i++) {
+      const scope = this.#scopes[i] as InstrumentationScope;
+      let g = groups.get(scope);
+      if (g === undefined) {
+        g = { scope, spans: [] };
+        groups.set(scope, g);
+      }
+      g.spans.push((this.#bufs[i] as Buffer).subarray(this.#starts[i], this.#ends[i]));
+    }
+    this.#head = i;
+    if (this.#head === this.#bufs.length || this.#head > 4096) this.#compact();
+    return { resource, scopes: [...groups.values()], count: i - first };
+  }
+
+  #compact(): void {
+    const h = this.#head;
+    this.#bufs = this.#bufs.slice(h);
+    this.#starts = this.#starts.slice(h);
+    this.#ends = this.#ends.slice(h);
+    this.#scopes = this.#scopes.slice(h);
+    this.#resources = this.#resources.slice(h);
+    this.#head = 0;
+  }
+
+  #flushOne(): Promise<void> {
+    this.#clearTimer();
+    if (this.queued === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('Timeout')), this.#s.exportTimeoutMillis);
+      // The export's own HTTP request is not traced.
+      context.with(suppressTracing(context.active()), () => {
+        const batch = this.#take();
+        this.#exporter.export(batch, (result) => {
+          clearTimeout(timer);
+          if (result.code === ExportResultCode.SUCCESS) {
+            this.#processed(batch.count, undefined);
+            resolve();
+          } else {
+            this.#processed(batch.count, result.error?.name ?? 'export_failed');
+            reject(result.error ?? new Error('span export failed'));
+          }
+        });
+      });
+    });
+  }
+
+  #flushAll(): Promise<void> {
+    const batches = Math.ceil(this.queued / this.#s.maxExportBatchSize);
+    const all: Promise<void>[] = [];
+    for (let i = 0; i < batches; i++) all.push(this.#flushOne());
+    return Promise.all(all).then(() => undefined);
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Spans waiting for OTLP/protobuf export wait as encoded bytes (lib/otlp/encoded-span-processor.ts):
+ * no SDK span object stays reachable between its end and its export, and the batching rules are
+ * the SDK batch processor's. Checked against the stand-in collector, which decodes every request.
+ */
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { trace } from '@opentelemetry/api';
+import express from 'express';
+import { createObservability } from '../lib';
+import { listen, pool, request } from './support/http';
+import { startOtlpReceiver, type OtlpReceiver } from './support/otlp-receiver';
+import { exposeGc } from './support/v8';
+
+const gc = exposeGc();
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** An app whose route keeps a WeakRef to each request's SERVER span; `n` requests through it. */
+async function run(receiver: OtlpReceiver, tracing: Record<string, unknown>, n: number) {
+  const obs = createObservability({ metrics: { defaultMetrics: false }, system: { enabled: false }, logging: { stdout: false }, tracing: { endpoint: receiver.tracesUrl, ...tracing } } as never);
+  const refs: WeakRef<object>[] = [];
+  const app = express();
+  app.use(obs.middleware);
+  app.get('/users/:id', (req, res) => {
+    const span = trace.getActiveSpan();
+    assert.ok(span);
+    refs.push(new WeakRef(span));
+    res.json({ id: req.params.id });
+  });
+  const server = await listen(app);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  await pool(
+    Array.from({ length: n }, (_, i) => i),
+    8,
+    async (i) => assert.equal((await request(server.url, `/users/${i}`, { agent })).status, 200),
+  );
+  agent.destroy();
+  // Connections keep their last request's context until they close: close them, the queue is what is checked.
+  await server.close();
+  return { obs, refs };
+}
+
+async function collect(): Promise<void> {
+  // Node's cache of the Date header is reset by a timer armed inside whichever request rendered it (its context, and so its span, live that long).
+  await sleep(1100);
+  for (let i = 0; i < 3; i++) {
+    await sleep(10);
+    gc();
+  }
+}
+
+describe('the OTLP/protobuf export queue', () => {
+  let receiver: OtlpReceiver;
+  before(async () => {
+    receiver = await startOtlpReceiver();
+  });
+  after(async () => {
+    await receiver.close();
+  });
+
+  it('holds no SDK span while it waits, and then delivers every one (the SDK processor of http/json holds them all)', async () => {
+    const hold = { scheduledDelayMillis: 600_000, maxQueueSize: 2048, maxExportBatchSize: 2048 };
+    receiver.spans.length = 0;
+    const proto = await run(receiver, hold, 300);
+    await collect();
+    assert.equal(receiver.spans.length, 0, 'nothing exported yet');
+    assert.equal(proto.refs.filter((r) => r.deref() !== undefined).length, 0, 'no queued span is reachable');
+    await proto.obs.tracing.forceFlush();
+    const spans = await receiver.waitForSpans((s) => s.length >= 300);
+    assert.equal(spans.length, 300);
+    assert.equal(new Set(spans.map((s) => s.spanId)).size, 300);
+    assert.ok(spans.every((s) => s.name === 'GET /users/:id' && s.attributes['http.route'] === '/users/:id'));
+    assert.deepEqual(receiver.errors, []);
+    await proto.obs.shutdown();
+
+    receiver.spans.length = 0;
+    const json = await run(receiver, { ...hold, protocol: 'http/json' }, 300);
+    await collect();
+    assert.equal(json.refs.filter((r) => r.deref() !== undefined).length, 300, 'the SDK batch processor keeps every span until export');
+    await json.obs.tracing.forceFlush();
+    await receiver.waitForSpans((s) => s.length >= 300);
+    await json.obs.shutdown();
+  });
+
+  it('sends full batches at once and a partial batch after scheduledDelayMillis, never more than maxExportBatchSize per request', async () => {
+    receiver.spans.length = 0;
+    receiver.requests.length = 0;
+    const { obs } = await run(receiver, { scheduledDelayMillis: 300, maxQueueSize: 1000, maxExportBatchSize: 50 }, 120);
+    const spans = await receiver.waitForSpans((s) => s.length >= 120, 5000);
+    assert.equal(spans.length, 120, 'all delivered without a flush');
+    assert.ok(receiver.requests.length >= 3, `at least ceil(120 / 50) requests, got ${receiver.requests.length}`);
+    assert.ok(receiver.requests.every((h) => h['content-type'] === 'application/x-protobuf'));
+    await obs.shutdown();
+  });
+});
