@@ -41,7 +41,12 @@ export class ProtoWriter {
 
   /** A field's tag (numbers below 16: one byte; 16 and up: two). */
   tag(field: number, wire: number): void {
-    this.uint32((field << 3) | wire);
+    const key = (field << 3) | wire;
+    if (key >= 0x80 || this.pos + 1 > this.buf.length) {
+      this.uint32(key);
+      return;
+    }
+    this.buf[this.pos++] = key;
   }
 
   /** A varint of an unsigned 32-bit value. */
