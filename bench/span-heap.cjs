@@ -5,7 +5,9 @@
 // exports on its own (huge delay and batch), an Express route, then N (default 4000) requests over
 // keep-alive: the heap after a full collection, minus the heap before, divided by N. What each span
 // holds is what survives every scavenge while it waits (docs/performance.md, "Garbage, memory and
-// start-up"). SNAPSHOT=<file> also writes a heap snapshot at the end, to break the figure down.
+// start-up"). PROTOCOL=http/json measures the SDK's batch processor (the http/json export) instead of the
+// package's encoded queue (http/protobuf, the default). SNAPSHOT=<file> also writes a heap snapshot at the
+// end, to break the figure down.
 const http = require('node:http');
 const v8 = require('node:v8');
 const express = require('express');
@@ -23,6 +25,7 @@ const obs = createObservability({
     enabled: true,
     sampler: 'always_on',
     endpoint: 'http://127.0.0.1:9/v1/traces',
+    protocol: process.env.PROTOCOL || 'http/protobuf',
     scheduledDelayMillis: 3_600_000,
     maxQueueSize: 2 * n + 1000,
     maxExportBatchSize: 2 * n + 1000,
@@ -47,7 +50,8 @@ const server = app.listen(0, '127.0.0.1', async () => {
   globalThis.gc();
   globalThis.gc();
   const after = process.memoryUsage().heapUsed;
-  process.stdout.write(`${n} spans queued: ${((after - before) / n).toFixed(0)} bytes of heap per span (Node ${process.versions.node})\n`);
+  const protocol = process.env.PROTOCOL || 'http/protobuf';
+  process.stdout.write(`${n} spans queued (${protocol}): ${((after - before) / n).toFixed(0)} bytes of heap per span (Node ${process.versions.node})\n`);
   if (process.env.SNAPSHOT) v8.writeHeapSnapshot(process.env.SNAPSHOT);
   agent.destroy();
   server.close();

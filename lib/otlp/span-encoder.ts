@@ -289,10 +289,8 @@ function event(w: ProtoWriter, e: TimedEvent): void {
   w.end(at);
 }
 
-function link(w: ProtoWriter, l: Link & { droppedAttributesCount?: number }): void {
-  const c: SpanContext = l.context;
-  w.tag(13, 2);
-  const at = w.begin();
+/** Fields 1-3 of a `Span` and of a `Span.Link`: trace id, span id, trace state (when there is one). */
+function ids(w: ProtoWriter, c: SpanContext): void {
   w.tag(1, 2);
   w.hex(c.traceId);
   w.tag(2, 2);
@@ -302,6 +300,13 @@ function link(w: ProtoWriter, l: Link & { droppedAttributesCount?: number }): vo
     w.tag(3, 2);
     w.string(state);
   }
+}
+
+function link(w: ProtoWriter, l: Link & { droppedAttributesCount?: number }): void {
+  const c: SpanContext = l.context;
+  w.tag(13, 2);
+  const at = w.begin();
+  ids(w, c);
   attributes(w, l.attributes, 4);
   w.tag(5, 0);
   w.uint32(l.droppedAttributesCount ?? 0);
@@ -316,15 +321,7 @@ export function encodeSpan(w: ProtoWriter, span: ReadableSpan): void {
   const parent = span.parentSpanContext;
   w.tag(2, 2);
   const at = w.begin();
-  w.tag(1, 2);
-  w.hex(ctx.traceId);
-  w.tag(2, 2);
-  w.hex(ctx.spanId);
-  const state = ctx.traceState?.serialize();
-  if (state) {
-    w.tag(3, 2);
-    w.string(state);
-  }
+  ids(w, ctx);
   if (parent?.spanId) {
     w.tag(4, 2);
     w.hex(parent.spanId);
