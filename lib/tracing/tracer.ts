@@ -29,7 +29,7 @@ import type { MetricsCollector } from '../metrics/collector';
 import type { Redactor } from '../redaction/redactor';
 import { RedactingSpanProcessor } from '../redaction/spans';
 import { createEncodedSpanExporter, createJsonSpanExporter } from '../otlp/exporters';
-import { EncodedBatchSpanProcessor } from '../otlp/encoded-span-processor';
+import { EncodedBatchSpanProcessor, type EncodedBatchSettings } from '../otlp/encoded-span-processor';
 import { instanceResource } from '../otlp/resource';
 import type { ResolvedTracingOptions, SamplerName } from './options';
 import { CountingSpanProcessor, spanProcessedHook, spanProcessorMeterProvider, SpanTally } from './span-metrics';
@@ -86,7 +86,7 @@ function samplerOf(name: SamplerName, ratio: number): Sampler {
 }
 
 /** The batch bounds as the SDK's `BatchSpanProcessor` resolves them: the option, else `OTEL_BSP_*`, else its defaults. */
-function batchSettings(o: ResolvedTracingOptions): { maxQueueSize: number; maxExportBatchSize: number; scheduledDelayMillis: number; exportTimeoutMillis: number } {
+function batchSettings(o: ResolvedTracingOptions): EncodedBatchSettings {
   return {
     maxQueueSize: o.maxQueueSize ?? getNumberFromEnv('OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048,
     maxExportBatchSize: o.maxExportBatchSize ?? getNumberFromEnv('OTEL_BSP_MAX_EXPORT_BATCH_SIZE') ?? 512,
