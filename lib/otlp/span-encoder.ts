@@ -403,16 +403,27 @@ function scopeBytes(scope: InstrumentationScope & { attributes?: Attributes; dro
   return w.buf.subarray(0, w.pos);
 }
 
-/** Encoded resources and scopes, kept per object (a provider has one resource and a few scopes). */
-const framing = new WeakMap<object, Buffer>();
+/** The bytes a message of a batch puts before and after its children: a resource or a scope, then its `schema_url` (field 3). */
+interface Framing {
+  readonly head: Buffer;
+  readonly tail: Buffer;
+}
 
-function cached(o: object, make: () => Buffer): Buffer {
-  let b = framing.get(o);
-  if (b === undefined) {
-    b = make();
-    framing.set(o, b);
+/** Framings, kept per resource or scope object (a provider has one resource and a few scopes). */
+const framings = new WeakMap<object, Framing>();
+
+function framing(o: { readonly schemaUrl?: string | undefined }, head: () => Buffer): Framing {
+  let f = framings.get(o);
+  if (f === undefined) {
+    const w = new ProtoWriter(16);
+    if (o.schemaUrl) {
+      w.tag(3, 2);
+      w.string(o.schemaUrl);
+    }
+    f = { head: head(), tail: w.buf.subarray(0, w.pos) };
+    framings.set(o, f);
   }
-  return b;
+  return f;
 }
 
 function varintSize(n: number): number {
@@ -423,41 +434,32 @@ function varintSize(n: number): number {
 
 /** The `ExportTraceServiceRequest` of `batch`: one `ResourceSpans`, a `ScopeSpans` per scope, the encoded spans copied in. */
 export function encodeTraceRequest(batch: EncodedSpanBatch): Uint8Array {
-  const resource = cached(batch.resource, () => resourceBytes(batch.resource));
-  const resourceSchema = batch.resource.schemaUrl;
-  const scopeSizes: number[] = [];
-  let resourceSpans = resource.length;
-  for (const group of batch.scopes) {
-    let size = cached(group.scope, () => scopeBytes(group.scope)).length;
+  const resource = framing(batch.resource, () => resourceBytes(batch.resource));
+  const scopes = batch.scopes.map((group) => framing(group.scope, () => scopeBytes(group.scope)));
+  const scopeSizes = batch.scopes.map((group, i) => {
+    const f = scopes[i] as Framing;
+    let size = f.head.length + f.tail.length;
     for (const s of group.spans) size += s.length;
-    if (group.scope.schemaUrl) size += 1 + varintSize(Buffer.byteLength(group.scope.schemaUrl)) + Buffer.byteLength(group.scope.schemaUrl);
-    scopeSizes.push(size);
-    resourceSpans += 1 + varintSize(size) + size;
-  }
-  if (resourceSchema) resourceSpans += 1 + varintSize(Buffer.byteLength(resourceSchema)) + Buffer.byteLength(resourceSchema);
+    return size;
+  });
+  let resourceSpans = resource.head.length + resource.tail.length;
+  for (const size of scopeSizes) resourceSpans += 1 + varintSize(size) + size;
   const w = new ProtoWriter(1 + varintSize(resourceSpans) + resourceSpans);
+  const put = (bytes: Uint8Array): void => {
+    w.buf.set(bytes, w.pos);
+    w.pos += bytes.length;
+  };
   w.tag(1, 2);
   w.uint32(resourceSpans);
-  w.buf.set(resource, w.pos);
-  w.pos += resource.length;
+  put(resource.head);
   batch.scopes.forEach((group, i) => {
+    const f = scopes[i] as Framing;
     w.tag(2, 2);
     w.uint32(scopeSizes[i] as number);
-    const scope = cached(group.scope, () => scopeBytes(group.scope));
-    w.buf.set(scope, w.pos);
-    w.pos += scope.length;
-    for (const s of group.spans) {
-      w.buf.set(s, w.pos);
-      w.pos += s.length;
-    }
-    if (group.scope.schemaUrl) {
-      w.tag(3, 2);
-      w.string(group.scope.schemaUrl);
-    }
+    put(f.head);
+    for (const s of group.spans) put(s);
+    put(f.tail);
   });
-  if (resourceSchema) {
-    w.tag(3, 2);
-    w.string(resourceSchema);
-  }
+  put(resource.tail);
   return w.buf.subarray(0, w.pos);
 }
