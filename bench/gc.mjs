@@ -41,3 +41,9 @@ console.log(`${'variant'.padEnd(34)}   req/s  scav.  scav.ms  surv.KB  prom.KB  
 for (const x of rows) {
   console.log(`${x.spec.padEnd(34)}${f(x.rps)}${f(x.scavenges).slice(1)}${f(x.scavengeMs)}${f(x.survivedKbPerScavenge)}${f(x.promotedKbPerScavenge)}${f(x.newSpaceMb)}${f(x.fullGcs)}${f(x.rssMb)}`);
 }
+console.log('\nwhere the RSS is (MB committed per heap space; external and array buffers outside the heap)');
+for (const x of rows) {
+  const spaces = Object.entries(x.spacesMb).filter(([, mb]) => mb >= 0.5).map(([name, mb]) => `${name} ${mb}`).join(', ');
+  console.log(`${x.spec.padEnd(34)}${spaces}; external ${x.externalMb} (array buffers ${x.arrayBuffersMb})`);
+  console.log(`${''.padEnd(34)}young generation at scavenge #: ${x.growth.map(([i, mb]) => `#${i} ${mb} MB`).join(', ')}`);
+}

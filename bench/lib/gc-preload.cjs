@@ -27,7 +27,14 @@ process.on('SIGUSR2', () => {
   }
   const full = statistics.filter((s) => s.gcType === 'MarkSweepCompact');
   const last = scavenges[scavenges.length - 1];
+  // When the young generation grew: [scavenge index, MB] at the start and at each change.
+  const growth = [];
+  for (let i = 0; i < scavenges.length; i++) {
+    const mb = space(scavenges[i], 'afterGC', 'new_space').spaceSize / 1048576;
+    if (!growth.length || growth[growth.length - 1][1] !== mb) growth.push([i, mb]);
+  }
   const result = {
+    growth,
     scavenges: scavenges.length,
     scavengeMs,
     survivedKbPerScavenge: scavenges.length ? survived / scavenges.length / 1024 : 0,
@@ -36,6 +43,12 @@ process.on('SIGUSR2', () => {
     fullGcs: full.length,
     fullGcMs: full.reduce((a, s) => a + s.cost, 0) / 1000,
     rssMb: process.memoryUsage().rss / 1048576,
+    // Where the RSS is: each heap space's committed size, and memory outside the heap.
+    spacesMb: Object.fromEntries(
+      v8.getHeapSpaceStatistics().map((x) => [x.space_name.replace(/_space$/, ''), +(x.physical_space_size / 1048576).toFixed(1)]),
+    ),
+    externalMb: +(process.memoryUsage().external / 1048576).toFixed(1),
+    arrayBuffersMb: +(process.memoryUsage().arrayBuffers / 1048576).toFixed(1),
   };
   process.stderr.write(`GC ${JSON.stringify(result)}\n`);
 });

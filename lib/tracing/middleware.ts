@@ -1,11 +1,11 @@
-import { context, defaultTextMapGetter, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Span } from '@opentelemetry/api';
+import { context, defaultTextMapGetter, SpanKind, SpanStatusCode, TraceFlags, type Attributes, type Context, type Span } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { normalizeMethod } from '../metrics/http-metrics';
 import type { CompletedRequest, ObservedRequest, RequestParticipant, RequestState } from '../middleware';
 import { pathOf } from '../middleware';
 import type { Redactor } from '../redaction/redactor';
 import { clientAddress } from '../util/request-facts';
-import { REQUEST_ROOT_CONTEXT } from './context';
+import { contextWithSpan, releaseSpan, REQUEST_ROOT_CONTEXT } from './context';
 import { recordError, type TracingSystem } from './tracer';
 
 /** What the SERVER-span participant keeps per request. */
@@ -150,7 +150,7 @@ export function createTracingParticipant(tracing: TracingSystem, legacyAttribute
         state.traceId = sc.traceId;
         state.spanId = sc.spanId;
       }
-      const slot: SpanSlot = { span, context: trace.setSpan(parent, span) };
+      const slot: SpanSlot = { span, context: contextWithSpan(parent, span) };
       state.span = slot;
     },
 
@@ -166,6 +166,7 @@ export function createTracingParticipant(tracing: TracingSystem, legacyAttribute
       if (slot === undefined) return;
       state.span = undefined;
       tracing.discard(slot.span);
+      releaseSpan(slot.context);
     },
 
     finish(done: CompletedRequest): void {
@@ -194,6 +195,8 @@ export function createTracingParticipant(tracing: TracingSystem, legacyAttribute
         span.setStatus({ code: SpanStatusCode.ERROR });
       }
       span.end();
+      // Timers and sockets created during the request keep its context: from now on it holds the span's ids, not the span.
+      releaseSpan(slot.context);
     },
   };
 }
