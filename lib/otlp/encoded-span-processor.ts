@@ -13,7 +13,7 @@ import { context, ROOT_CONTEXT, TraceFlags, type Context } from '@opentelemetry/
 import { ExportResultCode, suppressTracing, type ExportResult, type InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { encodeSpan, ProtoWriter, type EncodedScopeSpans, type EncodedSpanBatch } from './span-encoder';
+import { encodedSpan, type ProtoWriter, type EncodedScopeSpans, type EncodedSpanBatch } from './span-encoder';
 
 /** Where encoded batches go. */
 export interface EncodedSpanExporter {
@@ -40,7 +40,6 @@ export class EncodedBatchSpanProcessor implements SpanProcessor {
   readonly #exporter: EncodedSpanExporter;
   readonly #s: EncodedBatchSettings;
   readonly #processed: ProcessedReport;
-  readonly #writer = new ProtoWriter(4096);
   #chunk: Buffer = Buffer.allocUnsafeSlow(CHUNK);
   #chunkPos = 0;
   // The queue, one entry per span across parallel arrays (numbers and shared references: no object per span).
@@ -79,10 +78,9 @@ export class EncodedBatchSpanProcessor implements SpanProcessor {
       this.#processed(1, 'queue_full');
       return;
     }
-    const w = this.#writer;
-    w.pos = 0;
+    let w: ProtoWriter;
     try {
-      encodeSpan(w, span);
+      w = encodedSpan(span);
     } catch {
       // Nothing an SDK span can hold fails to encode; should it, the span is counted lost, never thrown into end().
       this.#processed(1, 'encode_failed');

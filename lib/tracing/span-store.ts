@@ -1,7 +1,8 @@
 import { SpanKind, SpanStatusCode, type Attributes, type Context, type HrTime } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { decodeSpan, encodedTraceId, type DecodedSpan } from '../otlp/span-decoder';
+import { encodedSpan, type ProtoWriter } from '../otlp/span-encoder';
 import { ByteRing } from '../util/byte-ring';
-import { jsonNumber, jsonText } from '../util/json';
 
 /** A span kind by name, as options take it and as {@link SpanRecord} reports it. */
 export type SpanKindName = 'internal' | 'server' | 'client' | 'producer' | 'consumer';
@@ -100,25 +101,33 @@ export function recordOf(s: ReadableSpan): SpanRecord {
   };
 }
 
-/**
- * `JSON.stringify(recordOf(s))`, written as one template over the span (attributes and events go
- * through `JSON.stringify`, strings through `jsonText`): no record object per span.
- */
-export function spanJson(s: ReadableSpan): string {
-  const { traceId, spanId } = s.spanContext();
-  const parent = s.parentSpanContext?.spanId;
-  const status = s.status;
-  const code = STATUS[status.code] ?? 'unset';
-  let out = `{"traceId":${jsonText(traceId)},"spanId":${jsonText(spanId)}`;
-  if (parent !== undefined) out += `,"parentSpanId":${jsonText(parent)}`;
-  out += `,"name":${jsonText(s.name)},"kind":"${KINDS[s.kind] ?? 'internal'}"`;
-  out += `,"startTime":${jsonNumber(ms(s.startTime))},"endTime":${jsonNumber(ms(s.endTime))},"duration":${jsonNumber(ms(s.duration))}`;
-  out += status.message === undefined ? `,"status":{"code":"${code}"}` : `,"status":{"code":"${code}","message":${jsonText(status.message)}}`;
-  out += `,"attributes":${JSON.stringify(s.attributes)}`;
-  out += s.events.length === 0 ? ',"events":[]' : `,"events":${JSON.stringify(s.events.map((e) => ({ name: e.name, time: ms(e.time), attributes: e.attributes ?? {} })))}`;
-  const service = s.resource.attributes['service.name'];
-  return typeof service === 'string' ? `${out},"serviceName":${jsonText(service)}}` : `${out}}`;
+/** A span the ring kept encoded, as the viewer reads it. */
+function recordOfDecoded(d: DecodedSpan, service: string | undefined): SpanRecord {
+  let ds = d.endTime[0] - d.startTime[0];
+  let dns = d.endTime[1] - d.startTime[1];
+  if (dns < 0) {
+    ds -= 1;
+    dns += 1e9;
+  }
+  const code = STATUS[d.status.code] ?? 'unset';
+  return {
+    traceId: d.traceId,
+    spanId: d.spanId,
+    ...(d.parentSpanId === undefined ? {} : { parentSpanId: d.parentSpanId }),
+    name: d.name,
+    kind: KINDS[d.kind] ?? 'internal',
+    startTime: ms(d.startTime),
+    endTime: ms(d.endTime),
+    duration: ms([ds, dns]),
+    status: d.status.message === undefined ? { code } : { code, message: d.status.message },
+    attributes: d.attributes,
+    events: d.events.map((e) => ({ name: e.name, time: ms(e.time), attributes: e.attributes })),
+    ...(service === undefined ? {} : { serviceName: service }),
+  };
 }
+
+/** Distinct service names the ring tells apart by its records' tags (more: those spans are kept as JSON). */
+const MAX_SERVICES = 256;
 
 /** Bytes the ring may use per span it keeps (spans with long stack traces take several KB). */
 const BYTES_PER_SPAN = 4096;
@@ -137,12 +146,17 @@ function statusMatches(q: TraceQuery['status'], summary: TraceSummary): boolean 
 }
 
 /**
- * A span processor keeping the last `capacity` finished spans in a ring, as serialised
- * {@link SpanRecord}s in a buffer outside the JavaScript heap ({@link ByteRing}: at most 4 KB per
- * span on average), parsed only when read.
+ * A span processor keeping the last `capacity` finished spans in a ring, in a buffer outside the
+ * JavaScript heap ({@link ByteRing}: at most 4 KB per span on average), decoded only when read. A span
+ * is kept as its OTLP/protobuf bytes, the ones the export queue copies too (encoded once per span,
+ * `encodedSpan`), with its service name as the record's tag; a span the ring cannot keep whole is
+ * kept as a {@link SpanRecord} in JSON without its events and other attributes (tag 0).
  */
 export class SpanStore implements SpanProcessor {
   readonly #ring: ByteRing | undefined;
+  /** Service names by tag - 1, and tags by service name. */
+  readonly #services: (string | undefined)[] = [];
+  readonly #tags = new Map<string | undefined, number>();
 
   /** A store of at most `capacity` spans (`0` keeps none). */
   constructor(readonly capacity: number) {
@@ -158,13 +172,16 @@ export class SpanStore implements SpanProcessor {
   onEnd(span: ReadableSpan): void {
     const ring = this.#ring;
     if (ring === undefined) return;
-    let text: string | undefined;
-    try {
-      text = spanJson(span);
-    } catch {
-      // An attribute JSON cannot hold (a BigInt set despite the API's types): kept like a span too large.
+    const tag = this.#tagOf(span);
+    if (tag !== 0) {
+      let w: ProtoWriter | undefined;
+      try {
+        w = encodedSpan(span);
+      } catch {
+        // Nothing an SDK span can hold fails to encode; should it, the span is kept like one too large.
+      }
+      if (w !== undefined && ring.pushBytes(w.buf, 0, w.pos, tag)) return;
     }
-    if (text !== undefined && ring.push(text)) return;
     const record = recordOf(span);
     const kept: Attributes = { [OMITTED_ATTRIBUTE]: true };
     for (const key of SUMMARY_ATTRIBUTES) {
@@ -172,6 +189,20 @@ export class SpanStore implements SpanProcessor {
       if (typeof v === 'number' || (typeof v === 'string' && v.length <= 256)) kept[key] = v;
     }
     ring.push(JSON.stringify({ ...record, attributes: kept, events: [] }));
+  }
+
+  /** The tag of the span's service name (0 once {@link MAX_SERVICES} are known and it is not one of them). */
+  #tagOf(span: ReadableSpan): number {
+    const name = span.resource.attributes['service.name'];
+    const service = typeof name === 'string' ? name : undefined;
+    let tag = this.#tags.get(service);
+    if (tag === undefined) {
+      if (this.#services.length >= MAX_SERVICES) return 0;
+      this.#services.push(service);
+      tag = this.#services.length;
+      this.#tags.set(service, tag);
+    }
+    return tag;
   }
 
   /** Nothing buffered for export. */
@@ -188,10 +219,16 @@ export class SpanStore implements SpanProcessor {
   /** Stored spans, newest first; with `traceId` only that trace's. */
   #newestFirst(traceId?: string): SpanRecord[] {
     const out: SpanRecord[] = [];
-    this.#ring?.forEachNewest((text) => {
-      if (traceId !== undefined && !text.includes(traceId)) return;
-      const r = JSON.parse(text) as SpanRecord;
-      if (traceId === undefined || r.traceId === traceId) out.push(r);
+    this.#ring?.forEachNewestBytes((bytes, start, end, _seq, tag) => {
+      if (tag === 0) {
+        const text = bytes.toString('utf8', start, end);
+        if (traceId !== undefined && !text.includes(traceId)) return;
+        const r = JSON.parse(text) as SpanRecord;
+        if (traceId === undefined || r.traceId === traceId) out.push(r);
+        return;
+      }
+      if (traceId !== undefined && encodedTraceId(bytes, start, end) !== traceId) return;
+      out.push(recordOfDecoded(decodeSpan(bytes, start, end), this.#services[tag - 1]));
     });
     return out;
   }

@@ -48,13 +48,32 @@ export class ByteRing {
     if (text.length === 0) return false;
     const buf = this.#bytes;
     // At most 3 bytes per UTF-16 unit: the exact length is only computed when that bound does not fit.
-    let length = text.length * 3 <= Math.min(buf.length - this.#head, this.maxRecordBytes) ? -1 : Buffer.byteLength(text);
+    const length = text.length * 3 <= Math.min(buf.length - this.#head, this.maxRecordBytes) ? -1 : Buffer.byteLength(text);
     if (length > this.maxRecordBytes) return false;
-    if (length !== -1 && length > buf.length - this.#head) this.#wrap();
-    if (this.#count === this.#maxRecords) this.#dropOldest();
-    const at = this.#head;
+    const at = this.#reserve(length);
     // There is room for the whole text here (checked above), so nothing is cut.
-    length = buf.write(text, at, 'utf8');
+    this.#commit(at, buf.write(text, at, 'utf8'), tag);
+    return true;
+  }
+
+  /** {@link ByteRing.push} for bytes `[start, end)` of `src`. */
+  pushBytes(src: Uint8Array, start: number, end: number, tag = 0): boolean {
+    const length = end - start;
+    if (length <= 0 || length > this.maxRecordBytes) return false;
+    const at = this.#reserve(length);
+    this.#bytes.set(src.subarray(start, end), at);
+    this.#commit(at, length, tag);
+    return true;
+  }
+
+  /** Where a record of `length` bytes goes (-1: at most 3 bytes per UTF-16 unit of a text that fits where the head is). */
+  #reserve(length: number): number {
+    if (length !== -1 && length > this.#bytes.length - this.#head) this.#wrap();
+    if (this.#count === this.#maxRecords) this.#dropOldest();
+    return this.#head;
+  }
+
+  #commit(at: number, length: number, tag: number): void {
     this.#evictOverlapping(at, at + length);
     const slot = (this.#first + this.#count) % this.#maxRecords;
     this.#offsets[slot] = at;
@@ -63,7 +82,6 @@ export class ByteRing {
     this.#count++;
     this.#pushed++;
     this.#head = at + length;
-    return true;
   }
 
   /**
@@ -71,11 +89,15 @@ export class ByteRing {
    * pushed) and its tag, until `fn` returns false.
    */
   forEachNewest(fn: (text: string, seq: number, tag: number) => boolean | void): void {
+    this.forEachNewestBytes((bytes, start, end, seq, tag) => fn(bytes.toString('utf8', start, end), seq, tag));
+  }
+
+  /** {@link ByteRing.forEachNewest} with each record as bytes `[start, end)` of `bytes` (valid during the call). */
+  forEachNewestBytes(fn: (bytes: Buffer, start: number, end: number, seq: number, tag: number) => boolean | void): void {
     for (let i = this.#count - 1; i >= 0; i--) {
       const slot = (this.#first + i) % this.#maxRecords;
       const at = this.#offsets[slot] as number;
-      const text = this.#bytes.toString('utf8', at, at + (this.#lengths[slot] as number));
-      if (fn(text, this.#pushed - (this.#count - 1 - i), this.#tags[slot] as number) === false) return;
+      if (fn(this.#bytes, at, at + (this.#lengths[slot] as number), this.#pushed - (this.#count - 1 - i), this.#tags[slot] as number) === false) return;
     }
   }
 
