@@ -109,3 +109,35 @@ for (const [major, express] of EXPRESS_MAJORS) {
     });
   });
 }
+
+describe('the package\'s Context against the API\'s ROOT_CONTEXT', () => {
+  it('derives, deletes, branches and looks up like the API\'s, however deep the chain', async () => {
+    const { ROOT_CONTEXT } = await import('@opentelemetry/api');
+    const { REQUEST_ROOT_CONTEXT } = await import('../lib/tracing/context');
+    const keys = Array.from({ length: 6 }, (_, i) => createContextKey(`k${i}`));
+    // A fixed pseudo-random walk: set, delete, and branch back to an earlier context, 400 steps deep.
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pairs: Array<[ReturnType<typeof ROOT_CONTEXT.setValue>, ReturnType<typeof ROOT_CONTEXT.setValue>]> = [[ROOT_CONTEXT, REQUEST_ROOT_CONTEXT]];
+    let [api, ours] = pairs[0] as (typeof pairs)[number];
+    for (let step = 0; step < 400; step++) {
+      const key = keys[rand(keys.length)] as symbol;
+      const op = rand(10);
+      if (op < 6) {
+        const value = op === 0 ? undefined : `v${step}`;
+        [api, ours] = [api.setValue(key, value), ours.setValue(key, value)];
+      } else if (op < 9) {
+        [api, ours] = [api.deleteValue(key), ours.deleteValue(key)];
+      } else {
+        [api, ours] = pairs[rand(pairs.length)] as (typeof pairs)[number];
+      }
+      pairs.push([api, ours]);
+      for (const k of keys) assert.equal(ours.getValue(k), api.getValue(k), `step ${step}`);
+    }
+    // Earlier contexts are unchanged by what was derived from them.
+    for (const [a, o] of pairs) for (const k of keys) assert.equal(o.getValue(k), a.getValue(k));
+  });
+});
