@@ -129,8 +129,8 @@ function recordOfDecoded(d: DecodedSpan, service: string | undefined): SpanRecor
 /** Distinct service names the ring tells apart by its records' tags (more: those spans are kept as JSON). */
 const MAX_SERVICES = 256;
 
-/** Bytes the ring may use per span it keeps (spans with long stack traces take several KB). */
-const BYTES_PER_SPAN = 4096;
+/** Bytes the ring may use per span it keeps, encoded (a server span ~300-500; one with a stack trace a few KB). */
+const BYTES_PER_SPAN = 2048;
 
 /** Attributes a trace's summary reads ({@link summarize}): kept even when a span is too large for the ring. */
 const SUMMARY_ATTRIBUTES = ['http.request.method', 'http.method', 'http.route', 'http.response.status_code', 'http.status_code'] as const;
@@ -147,7 +147,7 @@ function statusMatches(q: TraceQuery['status'], summary: TraceSummary): boolean 
 
 /**
  * A span processor keeping the last `capacity` finished spans in a ring, in a buffer outside the
- * JavaScript heap ({@link ByteRing}: at most 4 KB per span on average), decoded only when read. A span
+ * JavaScript heap ({@link ByteRing}: at most 2 KB per span on average), decoded only when read. A span
  * is kept as its OTLP/protobuf bytes, the ones the export queue copies too (encoded once per span,
  * `encodedSpan`), with its service name as the record's tag; a span the ring cannot keep whole is
  * kept as a {@link SpanRecord} in JSON without its events and other attributes (tag 0).
