@@ -129,7 +129,7 @@ function recordOfDecoded(d: DecodedSpan, service: string | undefined): SpanRecor
 /** Distinct service names the ring tells apart by its records' tags (more: those spans are kept as JSON). */
 const MAX_SERVICES = 256;
 
-/** Bytes the ring may use per span it keeps, encoded (a server span ~300-500; one with a stack trace a few KB). */
+/** Bytes the ring may use per span it keeps, encoded (a server span ~400; one with a stack trace a few KB). */
 const BYTES_PER_SPAN = 2048;
 
 /** Attributes a trace's summary reads ({@link summarize}): kept even when a span is too large for the ring. */
