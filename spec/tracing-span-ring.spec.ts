@@ -8,15 +8,27 @@ import { describe, it } from 'node:test';
 import { context, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { decodeSpan } from '../lib/otlp/span-decoder';
+import { encodedSpan } from '../lib/otlp/span-encoder';
 import { recordOf, SpanStore, type SpanRecord } from '../lib/tracing/span-store';
 
 const HOSTILE = ['plain', '', 'quote " back \\ slash', 'tab\tnew\nline\u0000', 'del \u007f', 'é 日本 😀', 'lone \ud800', '</script>', '\u2028', 'x'.repeat(5_000)];
 
-function collect(resource: Attributes, store: SpanStore): { spans: ReadableSpan[]; tracer: ReturnType<BasicTracerProvider['getTracer']> } {
+/** Spans ended under `store`; with `exportFirst`, a processor before the store takes each span's encoding first, as the export queue does. */
+function collect(resource: Attributes, store: SpanStore, exportFirst = false): { spans: ReadableSpan[]; tracer: ReturnType<BasicTracerProvider['getTracer']> } {
   const spans: ReadableSpan[] = [];
+  const exporter = {
+    onStart: () => undefined,
+    onEnd: (s: ReadableSpan) => {
+      const w = encodedSpan(s);
+      assert.equal(decodeSpan(w.buf, 0, w.pos).spanId, s.spanContext().spanId);
+    },
+    forceFlush: async () => undefined,
+    shutdown: async () => undefined,
+  };
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes(resource),
-    spanProcessors: [store, { onStart: () => undefined, onEnd: (s) => void spans.push(s), forceFlush: async () => undefined, shutdown: async () => undefined }],
+    spanProcessors: [...(exportFirst ? [exporter] : []), store, { onStart: () => undefined, onEnd: (s) => void spans.push(s), forceFlush: async () => undefined, shutdown: async () => undefined }],
   });
   return { spans, tracer: provider.getTracer('spec') };
 }
@@ -29,9 +41,9 @@ function expected(span: ReadableSpan): SpanRecord {
 }
 
 describe('the span ring', () => {
-  it('gives back each span\'s record: ids, parent, name, kind, times, attributes of every type, events, status, service', () => {
+  for (const exportFirst of [false, true]) it(`gives back each span's record: ids, parent, name, kind, times, attributes of every type, events, status, service${exportFirst ? ' (encoded first for export)' : ''}`, () => {
     const store = new SpanStore(100);
-    const { spans, tracer } = collect({ 'service.name': 'svc "x"' }, store);
+    const { spans, tracer } = collect({ 'service.name': 'svc "x"' }, store, exportFirst);
     const remote = trace.setSpanContext(context.active(), { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: TraceFlags.SAMPLED, isRemote: true });
     HOSTILE.forEach((s, i) => {
       const attributes = { 'url.path': `/p/${s}`, n: i, neg: -i - 1, big: 2 ** 60 + i * 4096, small: -(2 ** 40), f: i / 3, b: i % 2 === 0, list: [s, 'x'], nums: [1, 2.5], flags: [true, false] };

@@ -358,25 +358,23 @@ export function encodeSpan(w: ProtoWriter, span: ReadableSpan): void {
   w.end(at);
 }
 
-/** The writer of {@link encodedSpan}, and the ids of the span its bytes are (no reference to the span itself). */
+/** The writer of {@link encodedSpan}, and the end time (its array) of the span its bytes are: no reference to the span itself. */
 const shared = new ProtoWriter();
-let sharedTrace = '';
-let sharedSpan = '';
+let sharedEnd: HrTime | undefined;
 
 /**
  * `span` encoded as by {@link encodeSpan}: bytes `[0, pos)` of the returned writer's `buf`, valid until
  * the next call. The span processors that keep a span's bytes (the export queue, the trace viewer's
- * ring) each call it from their `onEnd`: the first encodes, the others get the same bytes. A span's
- * data no longer changes once it has ended, and ids are unique, so the last ids encoded identify the bytes.
+ * ring) each call it from their `onEnd`: the first encodes, the others get the same bytes. An ended
+ * span's data no longer changes, and its end time is an array of its own, which identifies it.
  */
 export function encodedSpan(span: ReadableSpan): ProtoWriter {
-  const { traceId, spanId } = span.spanContext();
-  if (spanId === sharedSpan && traceId === sharedTrace) return shared;
-  sharedSpan = '';
+  const end = span.endTime;
+  if (end === sharedEnd) return shared;
+  sharedEnd = undefined;
   shared.pos = 0;
   encodeSpan(shared, span);
-  sharedTrace = traceId;
-  sharedSpan = spanId;
+  sharedEnd = end;
   return shared;
 }
 
