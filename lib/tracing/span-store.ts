@@ -1,4 +1,5 @@
-import { SpanKind, SpanStatusCode, type Attributes, type Context, type HrTime } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, type Attributes, type Context } from '@opentelemetry/api';
+import { hrTimeDuration, hrTimeToMilliseconds as ms } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { decodeSpan, encodedTraceId, type DecodedSpan } from '../otlp/span-decoder';
 import { encodedSpan, type ProtoWriter } from '../otlp/span-encoder';
@@ -74,10 +75,6 @@ const STATUS: Record<number, SpanRecord['status']['code']> = {
   [SpanStatusCode.ERROR]: 'error',
 };
 
-function ms(t: HrTime): number {
-  return t[0] * 1000 + t[1] / 1e6;
-}
-
 /** A finished span as a {@link SpanRecord}, its attributes by reference: serialised at once, never kept. */
 export function recordOf(s: ReadableSpan): SpanRecord {
   const service = s.resource.attributes['service.name'];
@@ -103,12 +100,6 @@ export function recordOf(s: ReadableSpan): SpanRecord {
 
 /** A span the ring kept encoded, as the viewer reads it. */
 function recordOfDecoded(d: DecodedSpan, service: string | undefined): SpanRecord {
-  let ds = d.endTime[0] - d.startTime[0];
-  let dns = d.endTime[1] - d.startTime[1];
-  if (dns < 0) {
-    ds -= 1;
-    dns += 1e9;
-  }
   const code = STATUS[d.status.code] ?? 'unset';
   return {
     traceId: d.traceId,
@@ -118,7 +109,7 @@ function recordOfDecoded(d: DecodedSpan, service: string | undefined): SpanRecor
     kind: KINDS[d.kind] ?? 'internal',
     startTime: ms(d.startTime),
     endTime: ms(d.endTime),
-    duration: ms([ds, dns]),
+    duration: ms(hrTimeDuration(d.startTime, d.endTime)),
     status: d.status.message === undefined ? { code } : { code, message: d.status.message },
     attributes: d.attributes,
     events: d.events.map((e) => ({ name: e.name, time: ms(e.time), attributes: e.attributes })),
