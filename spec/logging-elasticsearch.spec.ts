@@ -183,32 +183,45 @@ describe('Elasticsearch transport against the _bulk stand-in', () => {
     await transport.shutdown(1000);
   });
 
-  it('keeps no reference to the lines it has delivered (the garbage collector can free them at once)', async () => {
+  it('reuses the entries of delivered lines and keeps none of their bytes (the garbage collector can free them at once)', async () => {
     es.indices.clear();
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;
-    const entries: WeakRef<object>[] = [];
-    /** The transport, watching each queued entry without keeping it alive. */
+    type Entry = ReturnType<ElasticsearchTransport['toEntry']>;
+    const entries: Entry[] = [];
+    const slabs: WeakRef<Buffer>[] = [];
+    /** The transport, noting each queued entry and, without keeping it alive, the buffer its bytes are in. */
     class Watched extends ElasticsearchTransport {
-      protected override toEntry(record: Parameters<ElasticsearchTransport['toEntry']>[0]): ReturnType<ElasticsearchTransport['toEntry']> {
+      protected override toEntry(record: Parameters<ElasticsearchTransport['toEntry']>[0]): Entry {
         const entry = super.toEntry(record);
-        entries.push(new WeakRef(entry));
+        entries.push(entry);
+        const buf = (entry as unknown as { buf: Buffer }).buf;
+        if (slabs.at(-1)?.deref() !== buf) slabs.push(new WeakRef(buf));
         return entry;
       }
     }
     const transport = new Watched({ url: es.url, index: 'released', registry: new Registry(), batchSize: 10, flushIntervalMs: 20 });
     const logger = winston.createLogger({ format: winston.format.combine(winston.format.timestamp(), winston.format.json()), transports: [transport] });
-    for (let i = 0; i < 200; i++) logger.info('released', { i });
+    const pad = 'x'.repeat(4000);
+    for (let i = 0; i < 200; i++) logger.info('released', { i, pad });
     await transport.flush();
-    assert.equal(es.indices.get('released')?.size, 200, 'every line arrived');
-    // A WeakRef keeps its target for the rest of the job that read it: collect across a few turns.
+    const first = new Set(entries.splice(0));
+    for (let i = 200; i < 400; i++) logger.info('released', { i, pad });
+    await transport.flush();
+    const docs = [...(es.indices.get('released')?.values() ?? [])] as Array<{ i?: number }>;
+    assert.deepEqual(docs.map((d) => d.i).sort((a, b) => (a as number) - (b as number)), Array.from({ length: 400 }, (_, i) => i), 'every line arrived once');
+    assert.equal(first.size, 200);
+    const reused = entries.filter((e) => first.has(e)).length;
+    assert.ok(reused >= 190, `the second 200 lines reused ${reused} entries of the first 200`);
+    for (const e of [...first, ...entries]) assert.equal(e.bytes, 0, 'a settled entry points at no bytes');
+    // 400 lines of ~4 KB fill several 256 KB buffers: every one but the buffer still being filled is unreachable.
     for (let i = 0; i < 3; i++) {
       await sleep(5);
       gc();
     }
-    const alive = entries.filter((ref) => ref.deref() !== undefined).length;
-    assert.equal(entries.length, 200);
-    assert.equal(alive, 0, `${alive} of 200 delivered entries are still reachable`);
+    assert.ok(slabs.length >= 5, `${slabs.length} buffers`);
+    const alive = slabs.slice(0, -1).filter((ref) => ref.deref() !== undefined).length;
+    assert.equal(alive, 0, `${alive} of ${slabs.length - 1} filled buffers are still reachable`);
     await transport.shutdown(1000);
   });
 

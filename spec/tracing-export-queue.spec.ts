@@ -81,6 +81,34 @@ describe('the OTLP/protobuf export queue', () => {
     await json.obs.shutdown();
   });
 
+  it('sends a batch of interleaved scopes, spans across the ends of its shared buffers and spans larger than a buffer, each span whole under its own scope', async () => {
+    receiver.spans.length = 0;
+    const obs = createObservability({ metrics: { defaultMetrics: false }, system: { enabled: false }, logging: { stdout: false }, tracing: { endpoint: receiver.tracesUrl, registerGlobal: true, scheduledDelayMillis: 600_000, maxQueueSize: 2048, maxExportBatchSize: 2048 } } as never);
+    const tracers = [trace.getTracer('scope-a', '1.0.0'), trace.getTracer('scope-b'), trace.getTracer('scope-a', '1.0.0')];
+    // ~9 KB per span: the shared 256 KB buffers fill every ~28 spans; every 40th span is larger than a buffer.
+    const expected: Array<{ name: string; scope: string; size: number }> = [];
+    for (let i = 0; i < 200; i++) {
+      const tracer = tracers[i % 3] as ReturnType<typeof trace.getTracer>;
+      const size = i % 40 === 39 ? 300_000 : 9000 + i;
+      const name = `span-${i}`;
+      tracer.startSpan(name, { attributes: { pad: String.fromCharCode(97 + (i % 26)).repeat(size), i } }).end();
+      expected.push({ name, scope: i % 3 === 1 ? 'scope-b' : 'scope-a', size });
+    }
+    await obs.tracing.forceFlush();
+    const spans = await receiver.waitForSpans((got) => got.length >= 200);
+    assert.equal(spans.length, 200);
+    const byName = new Map(spans.map((sp) => [sp.name, sp]));
+    for (const e of expected) {
+      const sp = byName.get(e.name);
+      assert.ok(sp, e.name);
+      assert.equal(sp.scope.name, e.scope, `${e.name}'s scope`);
+      assert.equal(String(sp.attributes.pad).length, e.size, `${e.name}'s attribute`);
+      assert.equal(Number(sp.attributes.i), Number(e.name.slice(5)));
+    }
+    assert.deepEqual(receiver.errors, []);
+    await obs.shutdown();
+  });
+
   it('sends full batches at once and a partial batch after scheduledDelayMillis, never more than maxExportBatchSize per request', async () => {
     receiver.spans.length = 0;
     receiver.requests.length = 0;

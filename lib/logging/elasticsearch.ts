@@ -83,10 +83,21 @@ class BulkEntry implements ShippedEntry, SlabRange {
   seg: SpoolSegment | undefined = undefined;
   ord = 0;
   constructor(
-    readonly buf: Buffer,
-    readonly start: number,
-    readonly end: number,
+    public buf: Buffer,
+    public start: number,
+    public end: number,
   ) {}
+
+  /** Point a settled entry at another pair (the transport reuses settled entries). */
+  reset(buf: Buffer, start: number, end: number): this {
+    this.buf = buf;
+    this.start = start;
+    this.end = end;
+    this.attempts = 0;
+    this.seg = undefined;
+    this.ord = 0;
+    return this;
+  }
 
   /** Size counted against the queue limit (the encoded pair). */
   get bytes(): number {
@@ -106,6 +117,16 @@ class BulkEntry implements ShippedEntry, SlabRange {
  * 170 KB for a batch of 1,000. Error responses are not filtered by Elasticsearch.
  */
 const BULK_PATH = '/_bulk?filter_path=errors,items.*.error,items.*.status';
+
+/**
+ * Settled entries kept for reuse. Reusing them keeps the queue from allocating an object per line
+ * that lives for a batch's fill time and round trip, long enough to be copied by the young-generation
+ * collector (docs/performance.md); a few batches' worth covers steady traffic without holding memory
+ * after a backlog drains.
+ */
+const REUSED_ENTRIES = 4096;
+/** What a reusable entry points at: nothing, so that it keeps no slab alive. */
+const NO_BYTES = Buffer.alloc(0);
 
 interface BulkItemResult {
   readonly status?: number;
@@ -136,6 +157,7 @@ export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
   #indexKey = '';
   /** `{"create":{"_index":"<index of #indexKey>","_id":"<idPrefix>` */
   #actionHead = '';
+  readonly #free: BulkEntry[] = [];
 
   /** Validates `options` (errors name the option) and starts the (unref'd) flush timer. */
   constructor(options: ElasticsearchTransportOptions, internals: ShipperInternals = {}) {
@@ -171,7 +193,17 @@ export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
     const doc = this.#o.ecs ? ecsJson(record, this.#o.serviceName) : record.line;
     const slab = this.#slab;
     const start = slab.append(`${this.#action(ts)}${(this.#seq++).toString(36)}"}}\n${doc}\n`);
-    return new BulkEntry(slab.buffer, start, slab.position);
+    return this.#entry(slab.buffer, start, slab.position);
+  }
+
+  #entry(buf: Buffer, start: number, end: number): BulkEntry {
+    return this.#free.pop()?.reset(buf, start, end) ?? new BulkEntry(buf, start, end);
+  }
+
+  /** Delivered or dropped entries: kept for reuse (up to {@link REUSED_ENTRIES}). */
+  protected override settled(items: readonly BulkEntry[]): void {
+    const free = this.#free;
+    for (let i = 0; i < items.length && free.length < REUSED_ENTRIES; i++) free.push((items[i] as BulkEntry).reset(NO_BYTES, 0, 0));
   }
 
   /** The encoded pair itself: replayed, it carries the same `_id`, so Elasticsearch stores it once. */
@@ -181,7 +213,7 @@ export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
 
   /** A spooled pair, sent as it was written. */
   protected fromSpool(buf: Buffer, start: number, end: number): BulkEntry {
-    return new BulkEntry(buf, start, end);
+    return this.#entry(buf, start, end);
   }
 
   /** POST one `_bulk` request and sort its items into delivered, retry and rejected. */

@@ -83,11 +83,15 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
       onDrop: (items, reason, detail) => {
         spool?.settle(items);
         this.#deadLetter(items, reason, detail);
+        this.settled(items);
+      },
+      onDelivered: (items) => {
+        spool?.settle(items);
+        this.settled(items);
       },
       metrics: this.#pipeline,
       ...(spool
         ? {
-            onDelivered: (items: readonly T[]) => spool.settle(items),
             keep: (items: readonly T[]) => {
               const lost = items.filter((it) => it.seg === undefined);
               this.#kept += items.length - lost.length;
@@ -167,6 +171,12 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
 
   /** Encode a line's record into a queue entry. */
   protected abstract toEntry(record: LogRecord): T;
+
+  /**
+   * Entries that left the queue for good (delivered, or dropped and dead-lettered): nothing refers to
+   * them any more, so a transport may reuse them for later lines. Default: nothing.
+   */
+  protected settled(_items: readonly T[]): void {}
 
   /** Send one batch to the backend. */
   protected abstract sendBatch(batch: readonly T[], signal: AbortSignal): Promise<BatchOutcome<T>>;

@@ -381,7 +381,7 @@ export function encodedSpan(span: ReadableSpan): ProtoWriter {
 /** Encoded spans of one instrumentation scope, in the order they ended. */
 export interface EncodedScopeSpans {
   readonly scope: InstrumentationScope;
-  /** Each an encoded `ScopeSpans.spans` entry ({@link encodeSpan}). */
+  /** Encoded `ScopeSpans.spans` entries ({@link encodeSpan}), one or more side by side in each view. */
   readonly spans: Uint8Array[];
 }
 
