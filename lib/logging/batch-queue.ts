@@ -5,6 +5,7 @@
  * plus `dropped` counter by reason). Nothing is removed from the queue before the
  * backend has answered for it.
  */
+import Denque from 'denque';
 import type { PipelineMetrics } from './pipeline-metrics';
 import { backoffDelay, wakeableSleep, withJitter } from '../util/backoff';
 import { errorMessage } from '../util/warn';
@@ -75,9 +76,11 @@ export interface BatchQueueSettings<T extends QueuedEntry> {
 /** The shared batching, retrying, bounded queue. */
 export class BatchQueue<T extends QueuedEntry> {
   readonly #s: BatchQueueSettings<T>;
-  /** Queued entries from `#head` on; the slots before it are emptied as batches are taken (nothing sent stays referenced here). */
-  #items: (T | undefined)[] = [];
-  #head = 0;
+  /**
+   * Queued entries, oldest first, in a ring that empties each slot as its entry is taken: nothing sent
+   * stays referenced here, and under steady traffic the ring is reused rather than reallocated.
+   */
+  readonly #items = new Denque<T>();
   #queuedBytes = 0;
   #inFlight: readonly T[] = [];
   #inFlightBytes = 0;
@@ -173,8 +176,7 @@ export class BatchQueue<T extends QueuedEntry> {
       await this.#pumpDone;
       const left = this.#queued();
       this.#due = 0;
-      this.#items = [];
-      this.#head = 0;
+      this.#items.clear();
       this.#queuedBytes = 0;
       this.#left(left, `not delivered within the shutdown timeout of ${timeoutMs} ms`);
     }
@@ -196,8 +198,7 @@ export class BatchQueue<T extends QueuedEntry> {
     const left = [...this.#inFlight, ...this.#queued()];
     this.#inFlight = [];
     this.#inFlightBytes = 0;
-    this.#items = [];
-    this.#head = 0;
+    this.#items.clear();
     this.#queuedBytes = 0;
     this.#due = 0;
     this.#abort?.abort(new Error(detail));
@@ -209,11 +210,11 @@ export class BatchQueue<T extends QueuedEntry> {
 
   /** The entries queued (not in flight), oldest first. */
   #queued(): T[] {
-    return this.#items.slice(this.#head) as T[];
+    return this.#items.toArray();
   }
 
   #length(): number {
-    return this.#items.length - this.#head;
+    return this.#items.length;
   }
 
   #kick(): void {
@@ -238,24 +239,16 @@ export class BatchQueue<T extends QueuedEntry> {
 
   #take(): T[] {
     const { batchSize, batchBytes } = this.#s;
-    let end = this.#head;
+    const items = this.#items;
+    const batch: T[] = [];
     let bytes = 0;
-    while (end < this.#items.length && end - this.#head < batchSize) {
-      const b = (this.#items[end] as T).bytes;
-      if (end > this.#head && bytes + b > batchBytes) break;
+    while (items.length > 0 && batch.length < batchSize) {
+      const b = (items.peekFront() as T).bytes;
+      if (batch.length > 0 && bytes + b > batchBytes) break;
       bytes += b;
-      end++;
+      batch.push(items.shift() as T);
     }
-    const batch = this.#items.slice(this.#head, end) as T[];
-    // Empty the slots taken: otherwise each entry stays reachable until the array is compacted below,
-    // thousands of entries later, long enough for the garbage collector to promote it (docs/performance.md).
-    this.#items.fill(undefined, this.#head, end);
-    this.#head = end;
     this.#due = Math.max(0, this.#due - batch.length);
-    if (this.#head > 4096 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
     this.#queuedBytes -= bytes;
     this.#inFlight = batch;
     this.#inFlightBytes = bytes;
@@ -267,13 +260,7 @@ export class BatchQueue<T extends QueuedEntry> {
     if (items.length === 0) return;
     // They were sent once: due again (after the backoff), whether or not a batch is full.
     this.#due += items.length;
-    if (this.#head >= items.length) {
-      this.#head -= items.length;
-      for (let i = 0; i < items.length; i++) this.#items[this.#head + i] = items[i] as T;
-    } else {
-      this.#items = [...items, ...this.#items.slice(this.#head)];
-      this.#head = 0;
-    }
+    for (let i = items.length - 1; i >= 0; i--) this.#items.unshift(items[i] as T);
     for (const it of items) this.#queuedBytes += it.bytes;
   }
 
