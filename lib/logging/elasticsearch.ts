@@ -11,7 +11,7 @@ import { SendError, type BatchOutcome, type Rejection } from './batch-queue';
 import { basicAuthorization, retryableStatus } from './http-post';
 import { ecsJson } from './ecs';
 import type { LogRecord } from './record';
-import { coalesce, Utf8Slab, type SlabRange } from './slab';
+import { coalesce, Utf8Slab, type SlabChunk, type SlabRange } from './slab';
 import type { SpoolSegment } from './spool';
 import { ShippingTransport, type ShippedEntry, type ShipperInternals } from './shipper';
 import { readShipperOptions, SHIPPER_KEYS, type ResolvedShipperOptions, type ShipperOptions } from './shipper-options';
@@ -86,13 +86,16 @@ class BulkEntry implements ShippedEntry, SlabRange {
     public buf: Buffer,
     public start: number,
     public end: number,
+    /** The slab buffer `buf` is, while the pair is in use there (not for a pair read back from the spool). */
+    public chunk: SlabChunk | undefined,
   ) {}
 
   /** Point a settled entry at another pair (the transport reuses settled entries). */
-  reset(buf: Buffer, start: number, end: number): this {
+  reset(buf: Buffer, start: number, end: number, chunk: SlabChunk | undefined): this {
     this.buf = buf;
     this.start = start;
     this.end = end;
+    this.chunk = chunk;
     this.attempts = 0;
     this.seg = undefined;
     this.ord = 0;
@@ -193,17 +196,22 @@ export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
     const doc = this.#o.ecs ? ecsJson(record, this.#o.serviceName) : record.line;
     const slab = this.#slab;
     const start = slab.append(`${this.#action(ts)}${(this.#seq++).toString(36)}"}}\n${doc}\n`);
-    return this.#entry(slab.buffer, start, slab.position);
+    return this.#entry(slab.buffer, start, slab.position, slab.chunk);
   }
 
-  #entry(buf: Buffer, start: number, end: number): BulkEntry {
-    return this.#free.pop()?.reset(buf, start, end) ?? new BulkEntry(buf, start, end);
+  #entry(buf: Buffer, start: number, end: number, chunk: SlabChunk | undefined): BulkEntry {
+    return this.#free.pop()?.reset(buf, start, end, chunk) ?? new BulkEntry(buf, start, end, chunk);
   }
 
-  /** Delivered or dropped entries: kept for reuse (up to {@link REUSED_ENTRIES}). */
+  /** Delivered or dropped entries: their bytes released in the slab, the entries kept for reuse (up to {@link REUSED_ENTRIES}). */
   protected override settled(items: readonly BulkEntry[]): void {
+    const slab = this.#slab;
     const free = this.#free;
-    for (let i = 0; i < items.length && free.length < REUSED_ENTRIES; i++) free.push((items[i] as BulkEntry).reset(NO_BYTES, 0, 0));
+    for (const it of items) {
+      if (it.chunk !== undefined) slab.release(it.chunk);
+      it.reset(NO_BYTES, 0, 0, undefined);
+      if (free.length < REUSED_ENTRIES) free.push(it);
+    }
   }
 
   /** The encoded pair itself: replayed, it carries the same `_id`, so Elasticsearch stores it once. */
@@ -213,7 +221,7 @@ export class ElasticsearchTransport extends ShippingTransport<BulkEntry> {
 
   /** A spooled pair, sent as it was written. */
   protected fromSpool(buf: Buffer, start: number, end: number): BulkEntry {
-    return this.#entry(buf, start, end);
+    return this.#entry(buf, start, end, undefined);
   }
 
   /** POST one `_bulk` request and sort its items into delivered, retry and rejected. */

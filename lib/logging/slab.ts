@@ -2,8 +2,9 @@
  * Append-only UTF-8 storage for queued log lines. A line is encoded straight into a large
  * shared buffer and kept as a range of it: no Buffer object and no pool slice per line, and a
  * batch whose lines sit side by side is sent as one slice of that buffer, without copying.
- * A buffer is never written twice, so a range stays valid for as long as anything refers to
- * it, and the buffer is garbage once no queued line points into it. The bytes stay outside
+ * A buffer is written again only after every line in it has been released (delivered, or
+ * dropped): a range stays valid for as long as its line is in use, and a buffer whose lines are
+ * never released is garbage once nothing points into it. The bytes stay outside
  * the JavaScript heap, so a backlog (a slow or absent backend) costs the garbage collector one
  * small object per line rather than the line's strings.
  */
@@ -18,30 +19,68 @@ export interface SlabRange {
   readonly end: number;
 }
 
+/**
+ * One buffer of a {@link Utf8Slab} and the number of its lines still in use: once every line in it
+ * is released and the slab has moved on to another buffer, the buffer is written again.
+ */
+export class SlabChunk {
+  /** Lines appended and not yet released. */
+  live = 0;
+  /** A buffer lines are encoded into. */
+  constructor(readonly buf: Buffer) {}
+}
+
+/** Free buffers a slab keeps for reuse (2 MB): a few batches' worth. */
+const KEPT_CHUNKS = 8;
+
 /** See the module comment. */
 export class Utf8Slab {
-  #buf: Buffer = Buffer.alloc(0);
+  #chunk = new SlabChunk(Buffer.alloc(0));
   #pos = 0;
+  readonly #free: SlabChunk[] = [];
 
   /**
    * Encode `text` (UTF-8) and return its start in {@link Utf8Slab.buffer}; it ends at
    * {@link Utf8Slab.position}. Room is reserved for the worst case (3 bytes per UTF-16 unit) so
-   * a line never straddles two buffers.
+   * a line never straddles two buffers. The line counts as in use in {@link Utf8Slab.chunk} until
+   * {@link Utf8Slab.release}d.
    */
   append(text: string): number {
     const worst = text.length * 3;
-    if (this.#buf.length - this.#pos < worst) {
-      this.#buf = Buffer.allocUnsafe(Math.max(SLAB_BYTES, worst));
+    let chunk = this.#chunk;
+    if (chunk.buf.length - this.#pos < worst) {
+      if (chunk.live === 0) this.#keep(chunk);
+      chunk = (worst <= SLAB_BYTES ? this.#free.pop() : undefined) ?? new SlabChunk(Buffer.allocUnsafe(Math.max(SLAB_BYTES, worst)));
+      this.#chunk = chunk;
       this.#pos = 0;
     }
     const start = this.#pos;
-    this.#pos = start + this.#buf.write(text, start);
+    this.#pos = start + chunk.buf.write(text, start);
+    chunk.live++;
     return start;
+  }
+
+  /**
+   * A line of `chunk` is no longer needed: nothing will read its bytes again (it was delivered, or
+   * dropped and dead-lettered). A buffer whose lines are all released is reused by a later append,
+   * so under steady traffic the same few buffers carry every line instead of a new one per 256 KB.
+   */
+  release(chunk: SlabChunk): void {
+    if (--chunk.live === 0 && chunk !== this.#chunk) this.#keep(chunk);
+  }
+
+  #keep(chunk: SlabChunk): void {
+    if (chunk.buf.length === SLAB_BYTES && this.#free.length < KEPT_CHUNKS) this.#free.push(chunk);
   }
 
   /** The buffer the last {@link Utf8Slab.append} wrote into. */
   get buffer(): Buffer {
-    return this.#buf;
+    return this.#chunk.buf;
+  }
+
+  /** The buffer (with its count of lines in use) the last {@link Utf8Slab.append} wrote into. */
+  get chunk(): SlabChunk {
+    return this.#chunk;
   }
 
   /** Where the last {@link Utf8Slab.append} ended. */
