@@ -12,6 +12,7 @@ import { createObservability } from '../lib';
 import { listen, pool, request } from './support/http';
 import { startOtlpReceiver, type OtlpReceiver } from './support/otlp-receiver';
 import { exposeGc } from './support/v8';
+import { samples } from './support/exposition';
 
 const gc = exposeGc();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -105,6 +106,36 @@ describe('the OTLP/protobuf export queue', () => {
       assert.equal(String(sp.attributes.pad).length, e.size, `${e.name}'s attribute`);
       assert.equal(Number(sp.attributes.i), Number(e.name.slice(5)));
     }
+    assert.deepEqual(receiver.errors, []);
+    await obs.shutdown();
+  });
+
+  it('keeps exporting every span whole as its queue wraps around, and counts the spans it had no room for', async () => {
+    receiver.spans.length = 0;
+    // A queue of 64 spans exported 20 at a time, under 8 concurrent clients: its ring wraps many times over and may fill.
+    const { obs } = await run(receiver, { scheduledDelayMillis: 5, maxQueueSize: 64, maxExportBatchSize: 20 }, 600);
+    await obs.tracing.forceFlush();
+    const counts = async (): Promise<{ exported: number; dropped: number }> => {
+      const text = await obs.registry.metrics();
+      return {
+        exported: samples(text, 'observability_spans_exported_total')[0]?.value ?? 0,
+        dropped: samples(text, 'observability_spans_dropped_total', { reason: 'queue_full' })[0]?.value ?? 0,
+      };
+    };
+    // An export already under way when forceFlush() was called is counted when it is answered.
+    let c = await counts();
+    for (let i = 0; i < 100 && c.exported + c.dropped < 600; i++) {
+      await sleep(20);
+      c = await counts();
+    }
+    const { exported, dropped } = c;
+    const spans = await receiver.waitForSpans((got) => got.length >= exported);
+    assert.equal(exported + dropped, 600, `${exported} exported + ${dropped} dropped`);
+    assert.equal(spans.length, exported);
+    assert.equal(new Set(spans.map((sp) => sp.spanId)).size, exported, 'no span twice');
+    assert.ok(spans.every((sp) => sp.name === 'GET /users/:id' && sp.attributes['http.route'] === '/users/:id'));
+    const ids = spans.map((sp) => Number(String(sp.attributes['url.path']).slice('/users/'.length)));
+    assert.ok(ids.every((id) => Number.isInteger(id) && id >= 0 && id < 600));
     assert.deepEqual(receiver.errors, []);
     await obs.shutdown();
   });

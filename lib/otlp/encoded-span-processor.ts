@@ -46,6 +46,9 @@ interface ScopeRun {
   end: number;
 }
 
+/** The most spans the queue holds, whatever `maxQueueSize` says. */
+const MAX_SLOTS = 1 << 20;
+
 /** Bytes per shared buffer; a span larger than this gets a buffer of its own. */
 const CHUNK = 256 * 1024;
 
@@ -57,12 +60,17 @@ export class EncodedBatchSpanProcessor implements SpanProcessor {
   #chunk: Buffer = Buffer.allocUnsafeSlow(CHUNK);
   #chunkPos = 0;
   // The queue, one entry per span across parallel arrays (numbers and shared references: no object per span).
-  #bufs: Buffer[] = [];
-  #starts: number[] = [];
-  #ends: number[] = [];
-  #scopes: InstrumentationScope[] = [];
-  #resources: Resource[] = [];
+  /**
+   * The queue: a ring of `maxQueueSize` slots, allocated once, each span's buffer, byte range, scope
+   * and resource in parallel arrays (no object per span, and no array reallocated as spans come and go).
+   */
+  readonly #bufs: (Buffer | undefined)[];
+  readonly #starts: Int32Array;
+  readonly #ends: Int32Array;
+  readonly #scopes: (InstrumentationScope | undefined)[];
+  readonly #resources: (Resource | undefined)[];
   #head = 0;
+  #count = 0;
   #exporting = false;
   #timer: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
@@ -70,13 +78,21 @@ export class EncodedBatchSpanProcessor implements SpanProcessor {
   /** A processor sending to `exporter` within `settings`, reporting finished spans to `processed`. */
   constructor(exporter: EncodedSpanExporter, settings: EncodedBatchSettings, processed: ProcessedReport) {
     this.#exporter = exporter;
-    this.#s = { ...settings, maxExportBatchSize: Math.min(settings.maxExportBatchSize, settings.maxQueueSize) };
+    // The ring's size: `OTEL_BSP_MAX_QUEUE_SIZE` may be any number; past a million spans it is capped.
+    const maxQueueSize = settings.maxQueueSize >= 1 ? Math.min(Math.floor(settings.maxQueueSize), MAX_SLOTS) : 0;
+    this.#s = { ...settings, maxQueueSize, maxExportBatchSize: Math.min(settings.maxExportBatchSize, maxQueueSize) };
     this.#processed = processed;
+    const slots = Math.max(1, this.#s.maxQueueSize);
+    this.#bufs = new Array<Buffer | undefined>(slots).fill(undefined);
+    this.#starts = new Int32Array(slots);
+    this.#ends = new Int32Array(slots);
+    this.#scopes = new Array<InstrumentationScope | undefined>(slots).fill(undefined);
+    this.#resources = new Array<Resource | undefined>(slots).fill(undefined);
   }
 
   /** Spans waiting for export. */
   get queued(): number {
-    return this.#bufs.length - this.#head;
+    return this.#count;
   }
 
   /** Nothing to do when a span starts. */
@@ -106,11 +122,13 @@ export class EncodedBatchSpanProcessor implements SpanProcessor {
       this.#chunkPos = 0;
     }
     w.buf.copy(this.#chunk, this.#chunkPos, 0, n);
-    this.#bufs.push(this.#chunk);
-    this.#starts.push(this.#chunkPos);
-    this.#ends.push(this.#chunkPos + n);
-    this.#scopes.push(span.instrumentationScope);
-    this.#resources.push(span.resource);
+    const at = (this.#head + this.#count) % this.#bufs.length;
+    this.#bufs[at] = this.#chunk;
+    this.#starts[at] = this.#chunkPos;
+    this.#ends[at] = this.#chunkPos + n;
+    this.#scopes[at] = span.instrumentationScope;
+    this.#resources[at] = span.resource;
+    this.#count++;
     this.#chunkPos += n;
     this.#maybeStart();
   }
@@ -160,16 +178,19 @@ export class EncodedBatchSpanProcessor implements SpanProcessor {
 
   /** Take the next batch off the queue: the oldest spans of one resource, grouped by scope in the order they ended. */
   #take(): EncodedSpanBatch {
-    const first = this.#head;
-    const resource = this.#resources[first] as Resource;
-    const limit = Math.min(this.#bufs.length, first + this.#s.maxExportBatchSize);
+    const slots = this.#bufs.length;
+    const resource = this.#resources[this.#head] as Resource;
+    const limit = Math.min(this.#count, this.#s.maxExportBatchSize);
     const groups = new Map<InstrumentationScope, ScopeRun>();
-    let i = first;
-    for (; i < limit && this.#resources[i] === resource; i++) {
-      const scope = this.#scopes[i] as InstrumentationScope;
-      const buf = this.#bufs[i] as Buffer;
-      const start = this.#starts[i] as number;
-      const end = this.#ends[i] as number;
+    let n = 0;
+    for (let at = this.#head; n < limit && this.#resources[at] === resource; n++, at = (at + 1) % slots) {
+      const scope = this.#scopes[at] as InstrumentationScope;
+      const buf = this.#bufs[at] as Buffer;
+      const start = this.#starts[at] as number;
+      const end = this.#ends[at] as number;
+      this.#bufs[at] = undefined;
+      this.#scopes[at] = undefined;
+      this.#resources[at] = undefined;
       const g = groups.get(scope);
       if (g === undefined) groups.set(scope, { scope, spans: [], buf, start, end });
       else if (g.buf === buf && g.end === start) g.end = end;
@@ -180,24 +201,14 @@ export class EncodedBatchSpanProcessor implements SpanProcessor {
         g.end = end;
       }
     }
-    this.#head = i;
-    if (this.#head === this.#bufs.length || this.#head > 4096) this.#compact();
+    this.#head = (this.#head + n) % slots;
+    this.#count -= n;
     const scopes: EncodedScopeSpans[] = [];
     for (const g of groups.values()) {
       g.spans.push(g.buf.subarray(g.start, g.end));
       scopes.push({ scope: g.scope, spans: g.spans });
     }
-    return { resource, scopes, count: i - first };
-  }
-
-  #compact(): void {
-    const h = this.#head;
-    this.#bufs = this.#bufs.slice(h);
-    this.#starts = this.#starts.slice(h);
-    this.#ends = this.#ends.slice(h);
-    this.#scopes = this.#scopes.slice(h);
-    this.#resources = this.#resources.slice(h);
-    this.#head = 0;
+    return { resource, scopes, count: n };
   }
 
   #flushOne(): Promise<void> {
