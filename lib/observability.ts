@@ -25,7 +25,7 @@ import { isOpenMetrics, type AnyRegistry } from './metrics/registry';
 import { createMiddleware, RequestStates, type ErrorMiddleware, type Middleware, type RequestParticipant } from './middleware';
 import type { ObservabilityOptions, ResolvedOptions } from './options';
 import { setupLogging } from './logging/setup';
-import type { ObservabilityLogger } from './logging/logger';
+import type { ObservabilityLogger, SharedLogger } from './logging/logger';
 import { SystemSampler } from './system/sampler';
 import { installTracing } from './tracing/install';
 import type { TracingSystem } from './tracing/tracer';
@@ -181,7 +181,9 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     wrap: entry.wrap,
     createServer: entry.createServer,
     tracing,
-    logger,
+    get logger() {
+      return logger.logger;
+    },
     health,
     system,
     dashboard,
@@ -208,7 +210,7 @@ function startSystemSampler(ctx: InstanceContext, health: HealthChecks): SystemS
 }
 
 /** The alert engine over the instance's registry, notifying through its logger. */
-function createAlerts(ctx: InstanceContext, logger: ObservabilityLogger): AlertEngine {
+function createAlerts(ctx: InstanceContext, logger: SharedLogger): AlertEngine {
   const { options, registry, metrics, reportError } = ctx;
   const alerts = new AlertEngine({
     options: options.alerts,
@@ -217,7 +219,7 @@ function createAlerts(ctx: InstanceContext, logger: ObservabilityLogger): AlertE
     serviceName: options.serviceName,
     buckets: options.metrics.buckets,
     lazyGauges: options.system.enabled ? SYSTEM_GAUGES : [],
-    log: (level, message, fields) => logger[level](message, fields),
+    log: (level, message, fields) => logger.log(level, message, fields),
     reportError,
   });
   ctx.onShutdown({ name: 'alerts', order: SHUTDOWN_ORDER.timers, run: () => alerts.close() });
@@ -227,7 +229,7 @@ function createAlerts(ctx: InstanceContext, logger: ObservabilityLogger): AlertE
 /** What the router serves besides the metrics. */
 interface RouterInputs {
   readonly health: HealthChecks;
-  readonly logger: ObservabilityLogger;
+  readonly logger: SharedLogger;
   readonly dashboard: Dashboard | undefined;
   readonly alerts: Alerts;
   readonly markServed: (req: object) => void;
@@ -250,19 +252,19 @@ function createInstanceRouter(ctx: InstanceContext, inputs: RouterInputs): Reque
     markServed: inputs.markServed,
     reportError,
     ...(options.auth
-      ? { auth: options.auth, authFailed: authFailureRecorder(metrics, (m, f) => logger.warn(m, f), options.auth.failureLogIntervalMs) }
+      ? { auth: options.auth, authFailed: authFailureRecorder(metrics, (m, f) => logger.log('warn', m, f), options.auth.failureLogIntervalMs) }
       : {}),
     ...(dashboard ? { dashboard } : {}),
     alerts: inputs.alerts,
     views: options.views.serve,
   });
   if (options.views.warnOpen) {
-    logger.warn('observability router: the dashboard, its trace and log APIs and /alerts are served without auth (views: true)', {
+    logger.log('warn', 'observability router: the dashboard, its trace and log APIs and /alerts are served without auth (views: true)', {
       paths: dashboard ? ['/dashboard', '/alerts'] : ['/alerts'],
     });
   }
   if (dashboard && !options.views.serve) {
-    logger.warn('observability router: dashboard.enabled is true but the router does not serve its views (views: false, or NODE_ENV=production without auth); set auth, or views: true, to reach /dashboard', {
+    logger.log('warn', 'observability router: dashboard.enabled is true but the router does not serve its views (views: false, or NODE_ENV=production without auth); set auth, or views: true, to reach /dashboard', {
       option: 'dashboard.enabled',
     });
   }

@@ -1,6 +1,9 @@
 // Start-up cost: parts a default instance does not use are not loaded until they are used.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ROOT } from './support/demo';
 
@@ -67,6 +70,53 @@ describe('start-up: optional parts load when used', () => {
     assert.equal(out.index, true, 'the package index was loaded instead');
     assert.equal(out.total, true, 'memory is still reported');
     assert.deepEqual(out.failures, [], 'no probe failed');
+  });
+
+  it('winston loads when the logger is first asked for; the lines written before are the lines winston writes', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'obs-startup-')), 'app.log');
+    const script = `require('express');
+      const http = require('node:http');
+      const fs = require('node:fs');
+      const winstonLoaded = () => Object.keys(require.cache).some((k) => /node_modules\\/winston\\//.test(k));
+      const { createObservability } = require('./dist/index.js');
+      // views: true without auth: the router warns at creation, through the package's own path.
+      const obs = createObservability({ logging: { stdout: false, file: ${JSON.stringify(file)} }, system: { enabled: false }, views: true });
+      const app = require('express')();
+      app.use(obs.middleware);
+      app.get('/users/:id', (req, res) => res.json({ id: req.params.id }));
+      const server = app.listen(0, '127.0.0.1', () => {
+        http.get({ host: '127.0.0.1', port: server.address().port, path: '/users/7' }, (res) => {
+          res.resume();
+          res.on('end', async () => {
+            const before = winstonLoaded();
+            const lines = fs.readFileSync(${JSON.stringify(file)}, 'utf8').trim().split('\\n').map((l) => JSON.parse(l));
+            const warned = lines.find((l) => l.level === 'warn');
+            // The same call through winston: the logger's own path.
+            obs.logger.warn(warned.message, { paths: warned.paths });
+            const after = winstonLoaded();
+            server.close();
+            await obs.shutdown();
+            const again = fs.readFileSync(${JSON.stringify(file)}, 'utf8').trim().split('\\n').map((l) => JSON.parse(l)).at(-1);
+            console.log(JSON.stringify({ before, after, lines, warned, again }));
+          });
+        });
+      });`;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' })) as {
+      before: boolean;
+      after: boolean;
+      lines: Array<Record<string, unknown>>;
+      warned: Record<string, unknown>;
+      again: Record<string, unknown>;
+    };
+    assert.equal(out.before, false, 'a warning at creation and an access line did not load winston');
+    assert.equal(out.after, true, 'obs.logger loaded it');
+    assert.ok(out.lines.some((l) => l.message === 'GET /users/7 200' && l.type === 'access' && l.route === '/users/:id'), `the access line was written: ${JSON.stringify(out.lines)}`);
+    assert.match(String(out.warned.message), /served without auth/);
+    const { timestamp: t1, ...direct } = out.warned;
+    const { timestamp: t2, ...viaWinston } = out.again;
+    assert.ok(typeof t1 === 'string' && typeof t2 === 'string');
+    assert.deepEqual(Object.keys(viaWinston), Object.keys(direct), 'the same keys in the same order');
+    assert.deepEqual(viaWinston, direct);
   });
 
   it('the built package is one module, and a default instance loads none of the optional dependencies', () => {

@@ -9,7 +9,7 @@ import type { CompletedRequest, RequestParticipant, RequestState } from '../midd
 import { isoNow } from '../util/clock';
 import { clientAddress, contentLength } from '../util/request-facts';
 import { accessJson, encodeLine } from './json-line';
-import { acceptsLevel, writeDirect, type ObservabilityLogger } from './logger';
+import type { SharedLogger } from './logger';
 import { attachRecord, NO_FIELDS, type AccessFacts, type LogRecord } from './record';
 import { RequestLogger, requestLogBinder } from './request-log';
 import type { Redactor } from '../redaction/redactor';
@@ -17,7 +17,7 @@ import { serializeError } from './serialize';
 
 /** Settings of {@link createLoggingParticipant}. */
 export interface AccessLogSettings {
-  readonly logger: ObservabilityLogger;
+  readonly logger: SharedLogger;
   readonly service: string;
   /** The instance's redaction policy (the URL and a 5xx's error are redacted). */
   readonly redactor: Redactor;
@@ -49,7 +49,7 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
     const { req, res, state } = done;
     if (skipped !== undefined && skipped(done.path)) return;
     const level = accessLevel(done.statusCode);
-    if (!acceptsLevel(logger, level)) return;
+    if (!logger.accepts(level)) return;
     const url = redactor.text(done.url);
     const ua = req.headers['user-agent'];
     const access: AccessFacts = {
@@ -82,7 +82,7 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
       line: '',
     };
     const info = attachRecord(record, level, encodeLine);
-    writeDirect(logger, info);
+    logger.write(info);
   }
 
   const logOf = (state: RequestState): RequestLogger => {

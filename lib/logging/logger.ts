@@ -1,10 +1,11 @@
 /**
  * The shared winston logger: JSON lines `timestamp, level, message, service, trace_id,
  * span_id, ...fields`, correlated with the active OpenTelemetry span, secrets redacted
- * and errors expanded before any transport sees the entry.
+ * and errors expanded before any transport sees the entry. winston itself is loaded when
+ * the logger is first asked for ({@link SharedLogger}).
  */
 import { isoNow } from '../util/clock';
-import winston from 'winston';
+import type winston from 'winston';
 import type TransportStream from 'winston-transport';
 import { activeSpanIds } from '../tracing/active';
 import { deliver, transportLevel } from './fanout';
@@ -145,12 +146,14 @@ export class CorrelationFormat {
   }
 }
 
-/** Create the instance's logger. */
-export function createLogger(s: LoggerSettings): ObservabilityLogger {
-  const logger = winston.createLogger({
+/** Create a winston logger with `format` over the settings' transports (winston is loaded now). */
+function createLogger(s: LoggerSettings, format: CorrelationFormat): ObservabilityLogger {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- deliberate lazy loading (start-up cost)
+  const { createLogger: create } = require('winston') as typeof winston;
+  const logger = create({
     levels: { ...LOG_LEVELS },
     level: s.level,
-    format: new CorrelationFormat(s.service, s.redactor) as unknown as winston.Logform.Format,
+    format: format as unknown as winston.Logform.Format,
     transports: [...s.transports],
     exitOnError: false,
   });
@@ -166,12 +169,25 @@ export function createLogger(s: LoggerSettings): ObservabilityLogger {
   return logger;
 }
 
+/** What the direct path reads of a logger: the winston logger once it exists, the settings until then. */
+interface LoggerView {
+  readonly silent?: boolean;
+  readonly levels: Readonly<Record<string, number>>;
+  readonly level: string;
+  readonly transports: readonly TransportStream[];
+}
+
 /**
  * True when some transport of `logger` would take a line at `level` (winston's
  * `isLevelEnabled` without its per-call closure; the access log asks once per request).
  */
-export function acceptsLevel(logger: ObservabilityLogger, level: string): boolean {
+function acceptsLevel(logger: LoggerView, level: string): boolean {
   if (logger.silent) return false;
+  return levelEnabled(logger, level);
+}
+
+/** winston's `isLevelEnabled`: the logger's level, or some transport's, lets `level` through. */
+function levelEnabled(logger: LoggerView, level: string): boolean {
   const levels = logger.levels;
   const value = levels[level];
   if (value === undefined) return false;
@@ -188,10 +204,82 @@ export function acceptsLevel(logger: ObservabilityLogger, level: string): boolea
  * transports, honouring the logger's and each transport's level and format, without
  * winston's per-entry stream machinery. The access log uses this on the request path.
  */
-export function writeDirect(logger: ObservabilityLogger, info: LogInfo): void {
+function writeDirect(logger: LoggerView, info: LogInfo): void {
   if (logger.silent) return;
   const levels = logger.levels;
   const value = levels[info.level];
   if (value === undefined) return;
   deliver(logger.transports, levels, levels[logger.level] ?? 0, value, info);
+}
+
+/**
+ * The instance's logger and the package's own way to it. The winston logger (and winston, ~3 MB and
+ * ~18 ms to load) is made when {@link SharedLogger.logger} is first read: by the application
+ * (`obs.logger`), or by a request's `req.log`. Until then the package's own lines (the access log,
+ * the alerts' and the router's warnings) are formatted by the same {@link CorrelationFormat} and
+ * handed straight to the same transports, so they are the same lines either way.
+ */
+export class SharedLogger {
+  readonly #s: LoggerSettings;
+  readonly #format: CorrelationFormat;
+  /** The settings as a {@link LoggerView}, until the winston logger exists. */
+  readonly #settings: LoggerView;
+  #logger: ObservabilityLogger | undefined;
+
+  /** A logger of `s`; `silent` writes nothing (what `logging.enabled: false` uses). */
+  constructor(s: LoggerSettings, silent = false) {
+    this.#s = s;
+    this.#format = new CorrelationFormat(s.service, s.redactor);
+    this.#settings = { silent, levels: { ...LOG_LEVELS }, level: s.level, transports: [...s.transports] };
+  }
+
+  /** The winston logger, made on first use. */
+  get logger(): ObservabilityLogger {
+    if (this.#logger === undefined) {
+      const logger = createLogger(this.#s, this.#format);
+      if (this.#settings.silent) logger.silent = true;
+      this.#logger = logger;
+    }
+    return this.#logger;
+  }
+
+  /** What the direct path reads: the winston logger's current levels and transports once it exists. */
+  get #view(): LoggerView {
+    return this.#logger ?? this.#settings;
+  }
+
+  /** The level table. */
+  get levels(): Readonly<Record<string, number>> {
+    return this.#view.levels;
+  }
+
+  /** The logger's own level. */
+  get level(): string {
+    return this.#view.level;
+  }
+
+  /** True when some transport would take a line at `level` (false while silent). */
+  accepts(level: string): boolean {
+    return acceptsLevel(this.#view, level);
+  }
+
+  /** winston's `isLevelEnabled(level)`, without making the logger. */
+  isLevelEnabled(level: string): boolean {
+    return this.#logger === undefined ? levelEnabled(this.#settings, level) : this.#logger.isLevelEnabled(level);
+  }
+
+  /** Hand a finished entry to the transports (see {@link writeDirect}). */
+  write(info: LogInfo): void {
+    writeDirect(this.#view, info);
+  }
+
+  /** Log one of the package's own lines: through winston once the logger exists, else formatted and written here. */
+  log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
+    if (this.#logger !== undefined) {
+      this.#logger[level](message, fields);
+      return;
+    }
+    if (!this.accepts(level)) return;
+    this.write(this.#format.transform({ ...fields, level, message, [LEVEL]: level }));
+  }
 }

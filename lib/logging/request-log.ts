@@ -6,18 +6,18 @@
 import { IncomingMessage } from 'node:http';
 import type winston from 'winston';
 import type { RequestState } from '../middleware';
-import type { ObservabilityLogger } from './logger';
+import type { ObservabilityLogger, SharedLogger } from './logger';
 
 type LogArgs = [message: unknown, ...meta: unknown[]];
 
 /** The logger bound to one request (`req.log`), with the shared logger's level methods. */
 export class RequestLogger {
-  readonly #root: ObservabilityLogger;
+  readonly #root: SharedLogger;
   readonly #state: RequestState;
   #bound: ObservabilityLogger | undefined;
 
   /** Bind `root` to the request whose state is `state`. */
-  constructor(root: ObservabilityLogger, state: RequestState) {
+  constructor(root: SharedLogger, state: RequestState) {
     this.#root = root;
     this.#state = state;
   }
@@ -28,7 +28,7 @@ export class RequestLogger {
       const fields: Record<string, string> = {};
       if (this.#state.traceId) fields.trace_id = this.#state.traceId;
       if (this.#state.spanId) fields.span_id = this.#state.spanId;
-      this.#bound = this.#root.child(fields);
+      this.#bound = this.#root.logger.child(fields);
     }
     return this.#bound;
   }

@@ -4,7 +4,7 @@ import type { InstanceContext } from '../observability';
 import { newRequestState } from '../middleware';
 import { createLoggingParticipant } from './access-log';
 import { ElasticsearchTransport } from './elasticsearch';
-import { createLogger, type ObservabilityLogger } from './logger';
+import { SharedLogger } from './logger';
 import { shipperBacklogCheck } from './health';
 import { LokiTransport } from './loki';
 import { RequestLogger, requestLogBinder } from './request-log';
@@ -22,7 +22,8 @@ import { SpoolDirectory } from './spool-dir';
 
 /** What the logging subsystem gives the instance. */
 export interface LoggingSubsystem {
-  readonly logger: ObservabilityLogger;
+  /** The instance's logger (winston is loaded when it is first asked for). */
+  readonly logger: SharedLogger;
   /** The shipping transports built from the options (Elasticsearch, Loki). */
   readonly shippers: readonly ShippingTransport<ShippedEntry>[];
   /** Add a package-owned transport (the dashboard's ring) behind the logger's fan-out. */
@@ -50,7 +51,7 @@ export function setupLogging(ctx: InstanceContext): LoggingSubsystem {
   // The package's own transports sit behind one fan-out (one winston pipe per line instead of one
   // per transport); transports from `logging.transports` are the caller's and stay on the logger.
   const fanout = new FanoutTransport([...lineTransports, ...shippers, ...(otlp ? [otlp] : [])]);
-  const logger = createLogger({ service: ctx.options.serviceName, level: o.level, redactor, transports: [fanout, ...o.transports] });
+  const logger = new SharedLogger({ service: ctx.options.serviceName, level: o.level, redactor, transports: [fanout, ...o.transports] });
   fanout.bind(logger);
   ctx.addParticipant(
     'logging',
@@ -103,9 +104,8 @@ function fileLossReporter(ctx: InstanceContext): FileLinesHooks {
 }
 
 /** A logger that writes nowhere (what `logging.enabled: false` uses), and a `req.log` bound to it. */
-function silentLogging(service: string, redactor: Redactor): { logger: ObservabilityLogger; log: RequestLogger } {
-  const logger = createLogger({ service, level: 'error', redactor, transports: [new JsonLinesTransport({ silent: true })] });
-  logger.silent = true;
+function silentLogging(service: string, redactor: Redactor): { logger: SharedLogger; log: RequestLogger } {
+  const logger = new SharedLogger({ service, level: 'error', redactor, transports: [new JsonLinesTransport({ silent: true })] }, true);
   return { logger, log: new RequestLogger(logger, newRequestState(0, true)) };
 }
 
