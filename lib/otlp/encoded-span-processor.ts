@@ -59,7 +59,6 @@ export class EncodedBatchSpanProcessor implements SpanProcessor {
   readonly #processed: ProcessedReport;
   #chunk: Buffer = Buffer.allocUnsafeSlow(CHUNK);
   #chunkPos = 0;
-  // The queue, one entry per span across parallel arrays (numbers and shared references: no object per span).
   /**
    * The queue: a ring of `maxQueueSize` slots, allocated once, each span's buffer, byte range, scope
    * and resource in parallel arrays (no object per span, and no array reallocated as spans come and go).
