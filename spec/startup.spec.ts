@@ -1,10 +1,10 @@
 // Start-up cost: parts a default instance does not use are not loaded until they are used.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { ROOT } from './support/demo';
 
 describe('start-up: optional parts load when used', () => {
@@ -73,7 +73,9 @@ describe('start-up: optional parts load when used', () => {
   });
 
   it('winston loads when the logger is first asked for; the lines written before are the lines winston writes', () => {
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'obs-startup-')), 'app.log');
+    const dir = mkdtempSync(path.join(tmpdir(), 'obs-startup-'));
+    after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'app.log');
     const script = `require('express');
       const http = require('node:http');
       const fs = require('node:fs');

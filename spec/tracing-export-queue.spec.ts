@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { trace } from '@opentelemetry/api';
 import express from 'express';
 import { createObservability } from '../lib';
-import { listen, pool, request } from './support/http';
+import { listen, pool, request, waitFor } from './support/http';
 import { startOtlpReceiver, type OtlpReceiver } from './support/otlp-receiver';
 import { exposeGc } from './support/v8';
 import { samples } from './support/exposition';
@@ -123,12 +123,15 @@ describe('the OTLP/protobuf export queue', () => {
       };
     };
     // An export already under way when forceFlush() was called is counted when it is answered.
-    let c = await counts();
-    for (let i = 0; i < 100 && c.exported + c.dropped < 600; i++) {
-      await sleep(20);
-      c = await counts();
-    }
-    const { exported, dropped } = c;
+    const { exported, dropped } = await waitFor(
+      async () => {
+        const c = await counts();
+        return c.exported + c.dropped >= 600 ? c : undefined;
+      },
+      2000,
+      20,
+      'every span exported or counted dropped',
+    );
     const spans = await receiver.waitForSpans((got) => got.length >= exported);
     assert.equal(exported + dropped, 600, `${exported} exported + ${dropped} dropped`);
     assert.equal(spans.length, exported);
