@@ -1,7 +1,8 @@
 // A/B of server CPU per request between benchmark servers, interleaved rounds (not part of `npm run bench`):
 //   node bench/ab.mjs bare bare::BENCH_CLASSES=1 metrics traced::OTLP_URL=
 // Each argument is <file in bench/servers without .cjs>[:<EXP value>[:<VAR=value,...>]] (VAR NODE_ARGS: flags for node). Every round
-// starts each variant fresh on the server core, warms it 1 s, drives it DUR s (default 3) with 32
+// starts each variant fresh on the server core, warms it WARM s (default 1; `npm run bench` warms 8 s, long
+// enough for the JIT to settle), drives it DUR s (default 3) with 32
 // connections, and reads the server's CPU time from /proc. Prints per-round CPU µs/request, median, min,
 // the ratio of medians to the first variant, req/s, and the medians of user and system CPU µs/request.
 // ROUNDS (default 5), DUR, ROUTE (default /users/42), RATE (same offered req/s for every variant).
@@ -13,6 +14,7 @@ pinSelf(pin);
 const sinks = await startSinks();
 const rounds = Number(process.env.ROUNDS || 5);
 const dur = Number(process.env.DUR || 3);
+const warm = Number(process.env.WARM || 1);
 const route = process.env.ROUTE || '/users/42';
 // RATE=n: every variant gets the same offered load, n requests/s in all (autocannon overallRate), not saturation.
 const rate = process.env.RATE ? { overallRate: Number(process.env.RATE) } : {};
@@ -22,7 +24,7 @@ for (let round = 0; round < rounds; round++) {
   for (const v of variants) {
     const { file, env, nodeArgs } = variantOf(v, sinks);
     const s = await startServer(pin, file, env, nodeArgs);
-    await autocannon({ url: s.url + route, connections: 32, duration: 1, ...rate });
+    await autocannon({ url: s.url + route, connections: 32, duration: warm, ...rate });
     const c0 = cpuTimesOf(s.pid);
     const r = await autocannon({ url: s.url + route, connections: 32, duration: dur, ...rate });
     const c1 = cpuTimesOf(s.pid);
