@@ -6,8 +6,10 @@
 // graphs) over DUR s (default 5) of load, `perf inject --jit` to name compiled JavaScript correctly even after
 // V8 moved or freed code, and a table of µs per request by where the time went: the kernel waking the load
 // generator, the rest of the network stack, other kernel work, garbage collection, the JIT compilers, and
-// JavaScript (with the builtins and runtime code it called) by package. Sampling itself costs CPU, so totals
-// run above bench/ab.mjs's; compare variants within one run. Scratch files go to a temporary directory.
+// JavaScript (with the builtins and runtime code it called) by package; then a table by where the work
+// started (the request's handling, the response's 'finish' event, background timers and HTTP clients),
+// user and kernel apart. Sampling itself costs CPU, so totals run above bench/ab.mjs's; compare variants
+// within one run. Scratch files go to a temporary directory.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -38,6 +40,25 @@ function categorise(frames, thread) {
   const js = frames.find((f) => f.sym.startsWith('JS:'));
   if (js === undefined) return 'no JavaScript on the stack (libuv, Node C++)';
   return `JS: ${packageOf(js.sym)}`;
+}
+
+/**
+ * Where the work of a sample started: which event-loop entry point is at the root of its JavaScript
+ * stack (the request's handling through the app, the response's `finish` event, timers and immediates,
+ * the HTTP clients of the exports), split into user and kernel time.
+ */
+function originOf(frames, thread) {
+  if (thread !== 'main') return 'other threads (JIT compilers, GC helpers)';
+  const js = frames.filter((f) => f.sym.startsWith('JS:')).map((f) => f.sym);
+  const kernel = frames[0].kernel ? ', kernel' : ', user';
+  if (js.length === 0) return `main thread outside JavaScript (epoll, GC, libuv)${kernel}`;
+  const all = js.join('\n');
+  // OutgoingMessage's onFinish (a tick after the response's last write): our recording runs there.
+  if (/onFinish node:_http_outgoing:/.test(all)) return `response finished ('finish' event)${kernel}`;
+  if (/(parserOnIncoming|parserOnHeadersComplete|parserOnMessageComplete) node:_http_/.test(all)) return `request: parsing, routing, handler, response write${kernel}`;
+  if (/otlp-exporter-base|node:_http_client|node:_http_agent/.test(all)) return `background: the exports' HTTP clients${kernel}`;
+  if (all.includes('node:internal/timers:')) return `background: timers and immediates${kernel}`;
+  return `other${kernel}`;
 }
 
 /** Which code a compiled JavaScript frame belongs to. */
@@ -110,16 +131,19 @@ try {
       // cpu-clock samples at 999 Hz: each one stands for 1/999 s of CPU on its thread.
       const perReq = 1e6 / 999 / r.requests.total;
       const by = new Map();
+      const origins = new Map();
       const fns = new Map();
       for (const s of samples) {
         const c = categorise(s.frames, s.thread);
         by.set(c, (by.get(c) ?? 0) + perReq);
+        const o = originOf(s.frames, s.thread);
+        origins.set(o, (origins.get(o) ?? 0) + perReq);
         if (top === 0) continue;
         const js = s.frames.find((f) => f.sym.startsWith('JS:'));
         const key = `${c} :: ${js ? js.sym.replace(/^JS:\S*\s?/, '').replace(/^'/, '') : s.frames[0].sym}`;
         fns.set(key, (fns.get(key) ?? 0) + perReq);
       }
-      tables.push({ spec, rps: r.requests.average, total: samples.length * perReq, by });
+      tables.push({ spec, rps: r.requests.average, total: samples.length * perReq, by, origins });
       if (top > 0) {
         console.log(`${spec}: the ${top} costliest functions, µs per request`);
         for (const [k, v] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${v.toFixed(2).padStart(6)}  ${k}`);
@@ -131,10 +155,16 @@ try {
 } finally {
   await sinks.stop();
 }
-const cats = [...new Set(tables.flatMap((t) => [...t.by.keys()]))].sort((a, b) => (tables.at(-1).by.get(b) ?? 0) - (tables.at(-1).by.get(a) ?? 0));
 console.log(`µs of CPU per request under perf (${warm} s warm-up, ${dur} s sampled, Node ${process.versions.node} for this script; servers run ${process.execPath})`);
-console.log(`| ${'where'.padEnd(48)} | ${tables.map((t) => t.spec.padStart(10)).join(' | ')} |`);
-console.log(`|${'-'.repeat(50)}|${tables.map(() => '-'.repeat(11) + ':').join('|')}|`);
-for (const c of cats) console.log(`| ${c.padEnd(48)} | ${tables.map((t) => (t.by.get(c) ?? 0).toFixed(1).padStart(10)).join(' | ')} |`);
-console.log(`| ${'total'.padEnd(48)} | ${tables.map((t) => t.total.toFixed(1).padStart(10)).join(' | ')} |`);
+/** One markdown table: a row per key of `pick(table)`, the costliest (in the last variant) first. */
+function printTable(title, pick, width) {
+  const keys = [...new Set(tables.flatMap((t) => [...pick(t).keys()]))].sort((a, b) => (pick(tables.at(-1)).get(b) ?? 0) - (pick(tables.at(-1)).get(a) ?? 0));
+  console.log(`| ${title.padEnd(width)} | ${tables.map((t) => t.spec.padStart(10)).join(' | ')} |`);
+  console.log(`|${'-'.repeat(width + 2)}|${tables.map(() => '-'.repeat(11) + ':').join('|')}|`);
+  for (const k of keys) console.log(`| ${k.padEnd(width)} | ${tables.map((t) => (pick(t).get(k) ?? 0).toFixed(1).padStart(10)).join(' | ')} |`);
+  console.log(`| ${'total'.padEnd(width)} | ${tables.map((t) => t.total.toFixed(1).padStart(10)).join(' | ')} |`);
+}
+printTable('where', (t) => t.by, 48);
 console.log(`| ${'req/s under the sampler'.padEnd(48)} | ${tables.map((t) => String(Math.round(t.rps)).padStart(10)).join(' | ')} |`);
+console.log('');
+printTable('where the work started', (t) => t.origins, 66);
