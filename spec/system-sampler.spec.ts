@@ -1,8 +1,13 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import express from 'express';
 import { createObservability, type ObservabilityOptions } from '../lib/index';
+import { DEFAULT_EXCLUDED_FS_TYPES } from '../lib/system/options';
+import { parseProcMounts } from '../lib/system/probes';
 import { samples } from './support/exposition';
 import { listen, request, waitFor, type Listening } from './support/http';
 import { promtool } from './support/tools';
@@ -167,6 +172,54 @@ describe('system sampler', () => {
     );
     assert.throws(() => createObservability({ system: { bogus: 1 } as never }), /unknown option "system\.bogus"/);
     assert.throws(() => createObservability({ system: { excludeFsTypes: ['proc', 3] as never } }), /"system\.excludeFsTypes\[1\]"/);
+  });
+
+  it('reads the mount list without starting a process (Linux: /proc/self/mounts), and reports every mount df reports', () => {
+    // systeminformation's fsSize() ran `cat /proc/mounts` through execSync: a stop of the event loop once a minute.
+    const out = JSON.parse(execFileSync(process.execPath, [path.join(__dirname, 'fixtures', 'sampler-app.cjs')], { encoding: 'utf8', timeout: 30_000 })) as {
+      calls: string[];
+      mountpoints: string[];
+      filesystemModule: boolean;
+    };
+    assert.deepEqual(out.calls, [], 'no child process started by the sampler');
+    assert.equal(out.filesystemModule, false, "systeminformation's filesystem module not loaded");
+    // df -P: one line per filesystem, the mountpoint last (this machine's have no spaces); pseudo types skipped as the sampler does.
+    const excluded = new Set(DEFAULT_EXCLUDED_FS_TYPES);
+    const df = execFileSync('df', ['-kPT'], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(/\s+/))
+      .filter((f) => !excluded.has(f[1] as string))
+      .map((f) => f.slice(6).join(' '));
+    assert.ok(df.length > 0, 'df lists a real filesystem');
+    for (const mountpoint of df) assert.ok(out.mountpoints.includes(mountpoint), `${mountpoint} (from df) is reported: ${out.mountpoints.join(', ')}`);
+    const mounted = new Set(readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]));
+    for (const mountpoint of out.mountpoints) assert.ok(mounted.has(mountpoint), `${mountpoint} is a mountpoint`);
+  });
+
+  it('parses /proc/mounts as df lists it: escapes decoded, the visible one of stacked mounts, a block device once at its shortest mountpoint', () => {
+    const text = [
+      'proc /proc proc rw,relatime 0 0',
+      '/dev/sda1 / ext4 rw,relatime 0 0',
+      'tmpfs /dev/shm tmpfs rw 0 0',
+      'tmpfs /run tmpfs rw 0 0',
+      '/dev/sdb1 /mnt/my\\040data xfs rw 0 0',
+      '/dev/sda1 /etc/hostname ext4 rw 0 0',
+      '/dev/sda1 /etc/hosts ext4 rw 0 0',
+      'overlay /var/lib/x overlay rw 0 0',
+      'shm /var/lib/x overlay rw 0 0',
+      '',
+    ].join('\n');
+    const got = parseProcMounts(text).sort((a, b) => a.mountpoint.localeCompare(b.mountpoint));
+    assert.deepEqual(got, [
+      { device: '/dev/sda1', mountpoint: '/', fstype: 'ext4' },
+      { device: 'tmpfs', mountpoint: '/dev/shm', fstype: 'tmpfs' },
+      { device: '/dev/sdb1', mountpoint: '/mnt/my data', fstype: 'xfs' },
+      { device: 'proc', mountpoint: '/proc', fstype: 'proc' },
+      { device: 'tmpfs', mountpoint: '/run', fstype: 'tmpfs' },
+      { device: 'shm', mountpoint: '/var/lib/x', fstype: 'overlay' },
+    ]);
   });
 
   it('does not sample when disabled', async () => {

@@ -1,4 +1,4 @@
-import { statfs } from 'node:fs/promises';
+import { readFile, statfs } from 'node:fs/promises';
 import os from 'node:os';
 import type { Systeminformation } from 'systeminformation';
 
@@ -46,7 +46,10 @@ export interface SystemProbes {
   readonly cpu?: () => readonly { readonly times: CpuTimes }[] | Promise<readonly { readonly times: CpuTimes }[]>;
   /** Memory figures. Default: `systeminformation.mem()`. */
   readonly memory?: () => MemoryFigures | Promise<MemoryFigures>;
-  /** Mounted filesystems. Default: `systeminformation.fsSize()` (refreshed once a minute). */
+  /**
+   * Mounted filesystems (the sampler re-reads them once a minute). Default: on Linux, `/proc/self/mounts`
+   * read asynchronously ({@link parseProcMounts}); elsewhere `systeminformation.fsSize()`.
+   */
   readonly mounts?: () => readonly MountInfo[] | Promise<readonly MountInfo[]>;
   /** Capacity of one mount. Default: `fs.promises.statfs()`. */
   readonly statfs?: (mountpoint: string) => FsFigures | Promise<FsFigures>;
@@ -66,42 +69,84 @@ interface SiFunctions {
   fsSize(): Promise<Systeminformation.FsSizeData[]>;
 }
 
-let siFunctions: SiFunctions | undefined;
+/** The systeminformation module that holds each of them. */
+const SI_MODULES: { readonly [K in keyof SiFunctions]: string } = { mem: 'systeminformation/lib/memory', fsSize: 'systeminformation/lib/filesystem' };
+
+const siLoaded: Partial<SiFunctions> = {};
 
 /**
- * systeminformation's `mem()` and `fsSize()`, loaded on the first sample. Its package index loads
- * all of its twenty modules (about 30 ms and 10 MB at start-up); the two that hold these functions
- * take a third of that. Falls back to the index if a release moves them.
+ * systeminformation's `mem()` or `fsSize()`, loaded when first called. Its package index loads all of
+ * its twenty modules (about 30 ms and 10 MB at start-up); one module is a fraction of that. Falls back
+ * to the index if a release moves the function.
  */
-function systeminformation(): SiFunctions {
-  if (siFunctions !== undefined) return siFunctions;
+function systeminformation<K extends keyof SiFunctions>(name: K): SiFunctions[K] {
+  const loaded = siLoaded[name];
+  if (loaded !== undefined) return loaded;
+  /* eslint-disable @typescript-eslint/no-require-imports -- loaded when a probe first runs */
+  let fn: SiFunctions[K] | undefined;
   try {
-    /* eslint-disable @typescript-eslint/no-require-imports -- loaded when the sampler first runs */
-    const memory = require('systeminformation/lib/memory') as Partial<SiFunctions>;
-    const filesystem = require('systeminformation/lib/filesystem') as Partial<SiFunctions>;
-    if (typeof memory.mem === 'function' && typeof filesystem.fsSize === 'function') {
-      siFunctions = { mem: memory.mem, fsSize: filesystem.fsSize };
-      return siFunctions;
-    }
+    fn = (require(SI_MODULES[name]) as Partial<SiFunctions>)[name];
   } catch {
-    // a release without lib/memory.js or lib/filesystem.js: the package's index below
+    // a release without that module: the package's index below
   }
-  siFunctions = require('systeminformation') as SiFunctions;
+  if (typeof fn !== 'function') fn = (require('systeminformation') as SiFunctions)[name];
   /* eslint-enable @typescript-eslint/no-require-imports */
-  return siFunctions;
+  siLoaded[name] = fn;
+  return fn;
+}
+
+/** `\040`-style octal escapes of `/proc/mounts` fields (space, tab, newline, backslash) decoded. */
+function unescapeMountField(field: string): string {
+  return field.includes('\\') ? field.replace(/\\([0-7]{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8))) : field;
+}
+
+/**
+ * The mounts of a `/proc/<pid>/mounts` text, as `df` lists them: a mountpoint mounted over several
+ * times is the last (visible) mount; a block device (`/dev/...`) mounted at several places (a
+ * container's bind-mounted files) is listed once, at its shortest mountpoint.
+ */
+export function parseProcMounts(text: string): MountInfo[] {
+  const byMountpoint = new Map<string, MountInfo>();
+  for (const line of text.split('\n')) {
+    const [device, mountpoint, fstype] = line.split(' ');
+    if (device === undefined || mountpoint === undefined || fstype === undefined || fstype === '') continue;
+    const m = { device: unescapeMountField(device), mountpoint: unescapeMountField(mountpoint), fstype };
+    byMountpoint.delete(m.mountpoint);
+    byMountpoint.set(m.mountpoint, m);
+  }
+  const byDevice = new Map<string, MountInfo>();
+  const out: MountInfo[] = [];
+  for (const m of byMountpoint.values()) {
+    if (!m.device.startsWith('/')) {
+      out.push(m);
+      continue;
+    }
+    const seen = byDevice.get(m.device);
+    if (seen === undefined || m.mountpoint.length < seen.mountpoint.length) byDevice.set(m.device, m);
+  }
+  return [...out, ...byDevice.values()];
+}
+
+/**
+ * The mount list. On Linux, `/proc/self/mounts`, read asynchronously: systeminformation's `fsSize()`
+ * runs `cat /proc/mounts` through `execSync` on every call, which stopped the event loop, and every
+ * request in flight, for 4–26 ms once a minute, longer the larger the process ("System sampler" in
+ * docs/health.md). Elsewhere, `fsSize()`.
+ */
+async function mountList(): Promise<readonly MountInfo[]> {
+  if (process.platform === 'linux') return parseProcMounts(await readFile('/proc/self/mounts', 'utf8'));
+  const list = await systeminformation('fsSize')();
+  return list.map((f) => ({ mountpoint: f.mount, device: f.fs, fstype: f.type }));
 }
 
 /** The default probes: systeminformation and Node's own `os`/`fs`. */
 export const DEFAULT_PROBES: ProbeSet = Object.freeze({
   cpu: () => os.cpus(),
   memory: async (): Promise<MemoryFigures> => {
-    const m = await systeminformation().mem();
+    const m = await systeminformation('mem')();
     return { total: m.total, free: m.free, available: m.available, buffers: m.buffers, cached: m.cached };
   },
-  mounts: async (): Promise<readonly MountInfo[]> => {
-    const list = await systeminformation().fsSize();
-    return list.map((f) => ({ mountpoint: f.mount, device: f.fs, fstype: f.type }));
-  },
+  mounts: mountList,
   statfs: async (mountpoint: string): Promise<FsFigures> => {
     const s = await statfs(mountpoint);
     return { size: s.blocks * s.bsize, used: (s.blocks - s.bfree) * s.bsize, available: s.bavail * s.bsize };
