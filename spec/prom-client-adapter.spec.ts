@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { MetricsCollector } from '../lib/metrics/collector';
 import { HttpMetrics, OTEL_HTTP_DURATION_BUCKETS } from '../lib/metrics/http-metrics';
-import { bindHistogramSeries, PINNED_PROM_CLIENT_VERSION, PROM_CLIENT, promClientSupport } from '../lib/metrics/prom-client-adapter';
+import { bindHistogramSeries, histogramCounts, PINNED_PROM_CLIENT_VERSION, PROM_CLIENT, promClientSupport } from '../lib/metrics/prom-client-adapter';
 import { createRegistry } from '../lib/metrics/registry';
 import { samples } from './support/exposition';
 
@@ -40,6 +40,28 @@ describe('prom-client adapter', () => {
     assert.equal(samples(text, 'work_seconds_bucket', { route: '/a', le: '1' })[0]?.value, 2);
     assert.equal(samples(text, 'work_seconds_bucket', { route: '/a', le: '+Inf' })[0]?.value, 3);
     assert.match(text, /work_seconds_bucket\{le="1",method="GET",route="\/a"\} 2 # \{trace_id="abc"\} 0\.5 /);
+  });
+
+  it("reads every series' counts from prom-client's own state, as its exposition gives them", async () => {
+    const { registry, hist } = histogram(false);
+    const bound = bindHistogramSeries(hist, Object.freeze({ method: 'GET', route: '/a' }));
+    for (const v of [0.0625, 0.5, 5, 0.125, 7]) bound.observe(v);
+    hist.observe({ method: 'POST', route: '/b' }, 0.75);
+    hist.observe({ method: 'POST', route: '/b' }, 30);
+    hist.observe({ method: 'GET', route: '/c' }, 0.015625);
+    const fast = await histogramCounts(hist);
+    const slow = await histogramCounts(hist, promClientSupport('0.0.0', undefined));
+    const byRoute = (c: typeof fast) => Object.fromEntries(c.series.map((x) => [String(x.labels.route), { method: x.labels.method, buckets: x.buckets, sum: x.sum, count: x.count }]));
+    assert.deepEqual(fast.bounds, [0.1, 1]);
+    assert.deepEqual(slow.bounds, [0.1, 1]);
+    assert.deepEqual(byRoute(fast), {
+      '/a': { method: 'GET', buckets: [1, 2, 2], sum: 12.6875, count: 5 },
+      '/b': { method: 'POST', buckets: [0, 1, 1], sum: 30.75, count: 2 },
+      '/c': { method: 'GET', buckets: [1, 0, 0], sum: 0.015625, count: 1 },
+    });
+    assert.deepEqual(byRoute(slow), byRoute(fast), 'the exposition gives the same counts');
+    registry.resetMetrics();
+    assert.deepEqual((await histogramCounts(hist)).series, [], 'a reset registry has no series');
   });
 
   it('rebinds after a registry reset instead of writing into a series prom-client dropped', async () => {

@@ -1,5 +1,6 @@
 import type { Histogram } from 'prom-client';
 import { bucketCountsQuantile as quantile } from '../metrics/histogram-math';
+import { histogramCounts } from '../metrics/prom-client-adapter';
 
 /** Name of the request-duration histogram the route table reads. */
 export const DURATION_METRIC = 'http_server_request_duration_seconds';
@@ -62,48 +63,28 @@ export class RouteStats {
     this.#windowMs = windowMs;
   }
 
-  /** Read the histogram now. */
+  /** Read the histogram now (its series' own counts, not its exposition: {@link histogramCounts}). */
   async read(): Promise<Map<string, Cell>> {
     const h = this.#histogram();
     const cells = new Map<string, Cell>();
     if (!h) return cells;
-    const data = await h.get();
-    const bounds: number[] = [];
-    const perSeries = new Map<string, { cell: Cell; prev: number }>();
-    for (const v of data.values) {
-      const labels = v.labels as Record<string, string | number>;
-      const method = String(labels.method ?? '');
-      const route = String(labels.route ?? '');
-      const status = String(labels.status_code ?? '');
-      const series = `${method} ${route} ${status}`;
-      let s = perSeries.get(series);
+    const { bounds, series } = await histogramCounts(h);
+    if (series.length > 0 && bounds.length > 0) this.#bounds = [...bounds];
+    const width = this.#bounds.length + 1;
+    for (const s of series) {
+      const method = String(s.labels.method ?? '');
+      const route = String(s.labels.route ?? '');
       const key = keyOf(method, route);
       let cell = cells.get(key);
       if (!cell) {
-        cell = { buckets: [], count: 0, sum: 0, errors: 0 };
+        cell = { buckets: new Array<number>(width).fill(0), count: 0, sum: 0, errors: 0 };
         cells.set(key, cell);
       }
-      if (!s) {
-        s = { cell, prev: 0 };
-        perSeries.set(series, s);
-      }
-      const name = (v as { metricName?: string }).metricName ?? '';
-      if (name.endsWith('_bucket')) {
-        const le = labels.le;
-        const idx = boundSlot(bounds, le);
-        const inBucket = v.value - s.prev;
-        s.prev = v.value;
-        cell.buckets[idx] = (cell.buckets[idx] ?? 0) + inBucket;
-      } else if (name.endsWith('_count')) {
-        cell.count += v.value;
-        if (status.startsWith('5')) cell.errors += v.value;
-      } else if (name.endsWith('_sum')) {
-        cell.sum += v.value;
-      }
+      for (let i = 0; i < width; i++) cell.buckets[i] = (cell.buckets[i] as number) + (s.buckets[i] ?? 0);
+      cell.count += s.count;
+      cell.sum += s.sum;
+      if (String(s.labels.status_code ?? '').startsWith('5')) cell.errors += s.count;
     }
-    if (bounds.length > 0) this.#bounds = bounds;
-    const width = this.#bounds.length + 1;
-    for (const c of cells.values()) for (let i = 0; i < width; i++) c.buckets[i] ??= 0;
     return cells;
   }
 
@@ -169,15 +150,3 @@ export class RouteStats {
   }
 }
 
-/** Slot of the `le` label's bound in `bounds`: a new finite bound is appended; `+Inf` is the slot after the last. */
-function boundSlot(bounds: number[], le: unknown): number {
-  const n = le === '+Inf' ? Infinity : Number(le);
-  let i = bounds.indexOf(n);
-  if (i === -1 && Number.isFinite(n)) {
-    bounds.push(n);
-    i = bounds.length - 1;
-  } else if (!Number.isFinite(n)) {
-    return bounds.length;
-  }
-  return i;
-}
