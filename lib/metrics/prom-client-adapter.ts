@@ -210,8 +210,8 @@ export interface HistogramCounts {
  * Every series of `hist` as counts. With the fast path (`support`, default the loaded prom-client's),
  * read from prom-client's own series state: no exposition objects, where `hist.get()` makes one per
  * bucket and series with a copy of its labels (at the default cap of 2,500 label sets, ~40,000
- * objects and 20–40 ms with the event loop stopped, for each dashboard sample). Otherwise, and for a
- * histogram with a `collect()` callback, from `hist.get()`.
+ * objects and tens of milliseconds with the event loop stopped, for each dashboard read). Otherwise,
+ * and for a histogram with a `collect()` callback, from `hist.get()`.
  */
 export async function histogramCounts(hist: Histogram<string>, support: PromClientSupport = PROM_CLIENT): Promise<HistogramCounts> {
   const internals = hist as unknown as HistogramInternals & { collect?: unknown };
