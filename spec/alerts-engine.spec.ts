@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import express from 'express';
 import { createObservability, type AlertNotification, type AlertsOptions, type Observability } from '../lib/index';
+import { RegistryReader } from '../lib/alerts/series';
+import { MetricsCollector } from '../lib/metrics/collector';
+import { createRegistry } from '../lib/metrics/registry';
 import { startWebhookReceiver, type WebhookReceiver } from './support/alertmanager';
 import { listen, request, waitFor, type Listening } from './support/http';
 
@@ -51,6 +54,22 @@ function ruleState(obs: Observability, name: string) {
 }
 
 describe('alert state machine', () => {
+
+  it("reads a histogram's _count, _sum and _bucket series from its counts, as its exposition gives them", async () => {
+    const registry = createRegistry();
+    const hist = new MetricsCollector(registry).histogram('work_seconds', 'Work.', ['route', 'status_code'], [0.1, 1]);
+    for (const [route, status, v] of [['/a', '200', 0.0625], ['/a', '200', 0.5], ['/a', '500', 3], ['/b', '200', 0.25]] as const) hist.observe({ route, status_code: status }, v);
+    const exposed = (await hist.get()).values;
+    const reader = new RegistryReader(registry);
+    const plain = (vs: readonly { labels: object; value: number }[] | undefined) => (vs ?? []).map((v) => JSON.stringify([Object.entries(v.labels).sort(), v.value])).sort();
+    const want = (suffix: string) => plain(exposed.filter((v) => (v as { metricName?: string }).metricName === `work_seconds${suffix}`));
+    for (const suffix of ['_count', '_sum', '_bucket']) {
+      reader.begin();
+      assert.deepEqual(plain(await reader.values(`work_seconds${suffix}`)), want(suffix), suffix);
+    }
+    assert.deepEqual(plain(await reader.values('work_seconds')), want('_count'), 'the histogram itself reads as its _count');
+    assert.equal(want('_bucket').length, 9);
+  });
   it('goes pending only above the threshold, fires only after `for`, resolves when it clears', async () => {
     const seen: AlertNotification[] = [];
     const obs = makeObs({ notifiers: [(alerts) => void seen.push(...alerts)] });

@@ -1,4 +1,5 @@
 import { Histogram, type MetricValue } from 'prom-client';
+import { histogramCounts, type HistogramCounts } from '../metrics/prom-client-adapter';
 import type { AnyRegistry } from '../metrics/registry';
 import { WindowRing, type Sample, type WindowDelta } from '../metrics/window-ring';
 import { RuleError } from './rule-reader';
@@ -19,9 +20,14 @@ export interface SeriesResult {
   readonly active: boolean;
 }
 
-/** Reads the instance's own registry, each metric once per evaluation (never over HTTP). */
+/**
+ * Reads the instance's own registry, each metric once per evaluation (never over HTTP). A histogram is
+ * read once for all of its `_count`, `_sum` and `_bucket` series, from its counts
+ * ({@link histogramCounts}), not through its exposition.
+ */
 export class RegistryReader {
   readonly #cache = new Map<string, Promise<readonly MetricValue<string>[] | undefined>>();
+  readonly #histograms = new Map<Histogram<string>, Promise<HistogramCounts>>();
 
   /** Read from `registry`. */
   constructor(readonly registry: AnyRegistry) {}
@@ -29,6 +35,7 @@ export class RegistryReader {
   /** Forget the previous evaluation's values. */
   begin(): void {
     this.#cache.clear();
+    this.#histograms.clear();
   }
 
   /** Current values of `name` (a metric, or a histogram's `_count`/`_sum`/`_bucket`). */
@@ -47,10 +54,36 @@ export class RegistryReader {
     const m = /^(.*)_(count|sum|bucket)$/.exec(name);
     const base = direct ?? (m ? this.registry.getSingleMetric(m[1] as string) : undefined);
     if (!base) return undefined;
+    if (base instanceof Histogram) {
+      let counts = this.#histograms.get(base);
+      if (counts === undefined) {
+        counts = histogramCounts(base);
+        this.#histograms.set(base, counts);
+      }
+      return seriesOf(await counts, direct ? 'count' : (m?.[2] as 'count' | 'sum' | 'bucket'));
+    }
     const all = (await base.get()).values as MetricValue<string>[];
     const wanted = direct ? `${name}_count` : name;
     return all.filter((v) => (v as { metricName?: string }).metricName === wanted);
   }
+}
+
+/** A histogram's `_count`, `_sum` or `_bucket` series (cumulative, `le` labelled) as prom-client reports them. */
+function seriesOf(counts: HistogramCounts, part: 'count' | 'sum' | 'bucket'): MetricValue<string>[] {
+  const out: MetricValue<string>[] = [];
+  for (const s of counts.series) {
+    if (part !== 'bucket') {
+      out.push({ labels: s.labels, value: part === 'count' ? s.count : s.sum });
+      continue;
+    }
+    let cumulative = 0;
+    counts.bounds.forEach((le, i) => {
+      cumulative += s.buckets[i] ?? 0;
+      out.push({ labels: { ...s.labels, le }, value: cumulative });
+    });
+    out.push({ labels: { ...s.labels, le: '+Inf' }, value: s.count });
+  }
+  return out;
 }
 
 /** Compare `v` with `op`; NaN never holds. */
