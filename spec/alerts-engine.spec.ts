@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import express from 'express';
 import { createObservability, type AlertNotification, type AlertsOptions, type Observability } from '../lib/index';
-import { RegistryReader } from '../lib/alerts/series';
+import { badAndAll, DURATION_METRIC, RegistryReader } from '../lib/alerts/series';
 import { MetricsCollector } from '../lib/metrics/collector';
 import { createRegistry } from '../lib/metrics/registry';
 import { startWebhookReceiver, type WebhookReceiver } from './support/alertmanager';
@@ -69,6 +69,20 @@ describe('alert state machine', () => {
     }
     assert.deepEqual(plain(await reader.values('work_seconds')), want('_count'), 'the histogram itself reads as its _count');
     assert.equal(want('_bucket').length, 9);
+  });
+
+  it('counts bad and all requests from the duration histogram: 5xx, or slower than a latency bound', async () => {
+    const registry = createRegistry();
+    const hist = new MetricsCollector(registry).histogram(DURATION_METRIC, 'Durations.', ['method', 'route', 'status_code'], [0.05, 0.1, 0.2, 0.5]);
+    const seen: [string, string, number][] = [['/a', '200', 0.03], ['/a', '200', 0.07], ['/a', '200', 0.3], ['/a', '500', 0.01], ['/b', '200', 0.15]];
+    for (const [route, status, v] of seen) hist.observe({ method: 'GET', route, status_code: status }, v);
+    const reader = new RegistryReader(registry);
+    const of = async (route: string | undefined, latency: number | undefined) => Object.fromEntries(await badAndAll(reader, route, latency));
+    assert.deepEqual(await of(undefined, undefined), { bad: 1, all: 5 }, '5xx are bad');
+    assert.deepEqual(await of('/a', 0.1), { bad: 1, all: 4 }, 'on /a, one request slower than 100 ms');
+    assert.deepEqual(await of(undefined, 0.2), { bad: 1, all: 5 }, 'one request slower than 200 ms');
+    assert.deepEqual(await of(undefined, 0.3), { bad: 5, all: 5 }, 'a latency that is no bound: nothing counts as fast enough');
+    assert.deepEqual(await of('/none', undefined), { bad: 0, all: 0 });
   });
   it('goes pending only above the threshold, fires only after `for`, resolves when it clears', async () => {
     const seen: AlertNotification[] = [];

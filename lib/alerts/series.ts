@@ -48,20 +48,31 @@ export class RegistryReader {
     return p;
   }
 
+  /**
+   * The counts of histogram `name`, undefined when the registry has no metric of that name (a metric
+   * that is not a prom-client `Histogram`, such as an aggregated one, is read through its exposition).
+   */
+  histogram(name: string): Promise<HistogramCounts | undefined> {
+    const h = this.registry.getSingleMetric(name);
+    return h === undefined ? Promise.resolve(undefined) : this.#countsOf(h as Histogram<string>);
+  }
+
+  #countsOf(h: Histogram<string>): Promise<HistogramCounts> {
+    let counts = this.#histograms.get(h);
+    if (counts === undefined) {
+      counts = histogramCounts(h);
+      this.#histograms.set(h, counts);
+    }
+    return counts;
+  }
+
   async #read(name: string): Promise<readonly MetricValue<string>[] | undefined> {
     const direct = this.registry.getSingleMetric(name);
     if (direct && !(direct instanceof Histogram)) return (await direct.get()).values;
     const m = /^(.*)_(count|sum|bucket)$/.exec(name);
     const base = direct ?? (m ? this.registry.getSingleMetric(m[1] as string) : undefined);
     if (!base) return undefined;
-    if (base instanceof Histogram) {
-      let counts = this.#histograms.get(base);
-      if (counts === undefined) {
-        counts = histogramCounts(base);
-        this.#histograms.set(base, counts);
-      }
-      return seriesOf(await counts, direct ? 'count' : (m?.[2] as 'count' | 'sum' | 'bucket'));
-    }
+    if (base instanceof Histogram) return seriesOf(await this.#countsOf(base), direct ? 'count' : (m?.[2] as 'count' | 'sum' | 'bucket'));
     const all = (await base.get()).values as MetricValue<string>[];
     const wanted = direct ? `${name}_count` : name;
     return all.filter((v) => (v as { metricName?: string }).metricName === wanted);
@@ -124,18 +135,20 @@ function is5xx(labels: Labels): boolean {
 /** Cumulative `bad` and `all` requests of `route`: bad = 5xx, or slower than `latency` seconds when given. */
 export async function badAndAll(reader: RegistryReader, route: string | undefined, latency: number | undefined): Promise<Sample> {
   const out = new Map<string, number>([['bad', 0], ['all', 0]]);
-  const counts = (await reader.values(`${DURATION_METRIC}_count`)) ?? [];
-  for (const c of counts) {
-    if (!matches(c.labels, route, {})) continue;
-    addTo(out, 'all', c.value);
-    if (latency === undefined && is5xx(c.labels)) addTo(out, 'bad', c.value);
-  }
-  if (latency !== undefined) {
-    let good = 0;
-    for (const b of (await reader.values(`${DURATION_METRIC}_bucket`)) ?? []) {
-      if (matches(b.labels, route, {}) && Number(b.labels.le) === latency) good += b.value;
+  const h = await reader.histogram(DURATION_METRIC);
+  if (h === undefined) return out;
+  // Requests no slower than `latency` are those in the buckets up to its bound (none when it is not a bound).
+  const at = latency === undefined ? -1 : h.bounds.indexOf(latency);
+  for (const s of h.series) {
+    if (!matches(s.labels, route, {})) continue;
+    addTo(out, 'all', s.count);
+    if (latency === undefined) {
+      if (is5xx(s.labels)) addTo(out, 'bad', s.count);
+      continue;
     }
-    addTo(out, 'bad', (out.get('all') ?? 0) - good);
+    let good = 0;
+    for (let i = 0; i <= at; i++) good += s.buckets[i] ?? 0;
+    addTo(out, 'bad', s.count - good);
   }
   return out;
 }

@@ -15,8 +15,16 @@ export interface LatencyRule extends RuleOf<'latency'> {
 /** Cumulative bucket counts of `route`, by `le`. */
 async function bucketSample(reader: RegistryReader, route: string | undefined): Promise<Map<string, number>> {
   const sample = new Map<string, number>();
-  for (const b of (await reader.values(`${DURATION_METRIC}_bucket`)) ?? []) {
-    if (matches(b.labels, route, {})) addTo(sample, String(b.labels.le), b.value);
+  const h = await reader.histogram(DURATION_METRIC);
+  if (h === undefined) return sample;
+  for (const s of h.series) {
+    if (!matches(s.labels, route, {})) continue;
+    let cumulative = 0;
+    h.bounds.forEach((le, i) => {
+      cumulative += s.buckets[i] ?? 0;
+      addTo(sample, String(le), cumulative);
+    });
+    addTo(sample, '+Inf', s.count);
   }
   return sample;
 }
