@@ -1,4 +1,5 @@
 import { Histogram, type MetricValue } from 'prom-client';
+import { DURATION_METRIC } from '../metrics/http-metrics';
 import { histogramCounts, type HistogramCounts } from '../metrics/prom-client-adapter';
 import type { AnyRegistry } from '../metrics/registry';
 import { WindowRing, type Sample, type WindowDelta } from '../metrics/window-ring';
@@ -6,7 +7,7 @@ import { RuleError } from './rule-reader';
 import type { CompareOp } from './types';
 
 /** The request duration histogram every request rule reads. */
-export const DURATION_METRIC = 'http_server_request_duration_seconds';
+export { DURATION_METRIC };
 
 /** Labels of one series as prom-client reports them. */
 export type Labels = Partial<Record<string, string | number>>;

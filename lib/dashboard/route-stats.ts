@@ -1,9 +1,10 @@
 import type { Histogram } from 'prom-client';
 import { bucketCountsQuantile as quantile } from '../metrics/histogram-math';
+import { DURATION_METRIC } from '../metrics/http-metrics';
 import { histogramCounts } from '../metrics/prom-client-adapter';
 
 /** Name of the request-duration histogram the route table reads. */
-export const DURATION_METRIC = 'http_server_request_duration_seconds';
+export { DURATION_METRIC };
 
 /** Cumulative counters of one (method, route) at one instant. */
 export interface Cell {

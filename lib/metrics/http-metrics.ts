@@ -5,6 +5,9 @@ import { bindHistogramSeries, PROM_CLIENT, type HistogramSeries, type PromClient
 import type { MetricsCollector } from './collector';
 import { innerMap } from '../util/maps';
 
+/** Name of the request-duration histogram (read by the dashboard and the alert rules). */
+export const DURATION_METRIC = 'http_server_request_duration_seconds';
+
 /** Request-duration buckets of the OpenTelemetry HTTP semantic conventions (seconds). */
 export const OTEL_HTTP_DURATION_BUCKETS: readonly number[] = Object.freeze([
   0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
@@ -95,7 +98,7 @@ export class HttpMetrics {
     this.#promClient = settings.promClient ?? PROM_CLIENT;
     if (this.#promClient.reason !== undefined) settings.reportError?.('prom-client-adapter', new Error(this.#promClient.reason));
     this.duration = collector.histogram(
-      'http_server_request_duration_seconds',
+      DURATION_METRIC,
       'Duration of HTTP server requests, by route template.',
       ['method', 'route', 'status_code'],
       settings.buckets,
@@ -161,7 +164,7 @@ export class HttpMetrics {
     const known = routes.get(route);
     if (known) return known;
     if (this.#seenCount >= this.#max && route !== OVERFLOW_ROUTE && route !== UNMATCHED_ROUTE) {
-      this.#overflow.inc({ metric: 'http_server_request_duration_seconds' });
+      this.#overflow.inc({ metric: DURATION_METRIC });
       let folded = routes.get(OVERFLOW_ROUTE);
       if (!folded) {
         folded = this.#admitted(method, OVERFLOW_ROUTE, status);
