@@ -167,6 +167,8 @@ describe('dashboard trace viewer (headless Chromium)', () => {
     const { page, problems, dialogs } = await chrome.newPage();
     await page.goto(`${server.url}/dashboard`);
     await page.locator('#error-logs li', { hasText: 'onerror' }).first().waitFor();
+    // The traces table renders from its own request: wait for the four traces' rows, not just the logs.
+    await page.locator('#traces tbody tr').nth(3).waitFor();
     // Open every trace, so every attribute, event and log line gets rendered.
     const ids = await page.locator('#traces tbody tr').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.traceId as string));
     assert.ok(ids.length >= 4);
