@@ -62,6 +62,8 @@ export function createMiddleware(parts: MiddlewareParts): {
   enter: Enter;
   /** Called by `shutdown()`: end the diagnostics-channel subscription once its requests ended. */
   close: () => void;
+  /** Called by `shutdown()` before the flushes: hand the participants now the requests that ended this turn. */
+  recordFinished: () => void;
   /** The router answers `req` itself: it leaves the in-flight gauge now and is never measured. */
   markServed: (req: object) => void;
 } {
@@ -71,7 +73,7 @@ export function createMiddleware(parts: MiddlewareParts): {
   const routes = new RouteLabels(settings.normalizePath, settings.reportError);
   const participants = new Participants(parts.participants, settings.reportError);
 
-  /** Record a finished request: the histogram (and sizes), then each participant's `finish`. */
+  /** Record a finished request: the histogram (and sizes) now, each participant's `finish` at the end of the turn. */
   function complete(req: ObservedRequest, res: ServerResponse, state: RequestState, aborted: boolean): void {
     // A request the router served left the in-flight gauge when it was marked (markServed).
     if (state.served) {
@@ -79,7 +81,8 @@ export function createMiddleware(parts: MiddlewareParts): {
       return;
     }
     http.end();
-    const durationMs = performance.now() - state.start;
+    const end = performance.now();
+    const durationMs = end - state.start;
     const statusCode = res.statusCode;
     if (state.handledError !== undefined) {
       if (state.error === undefined && statusCode >= 500) state.error = state.handledError;
@@ -95,7 +98,7 @@ export function createMiddleware(parts: MiddlewareParts): {
     }
     if (!participants.wantsFinish) return;
     const url = req.originalUrl ?? req.url ?? '/';
-    participants.finish({ req, res, state, method, route, routeTemplate: template, url, path: pathOf(url), statusCode, status, aborted, durationMs });
+    participants.finishAtTurnEnd({ req, res, state, method, route, routeTemplate: template, url, path: pathOf(url), statusCode, status, aborted, durationMs, end });
   }
   const ends = new RequestEndWatch(states, complete);
 
@@ -129,5 +132,5 @@ export function createMiddleware(parts: MiddlewareParts): {
     if (states.markServed(req)) http.end();
   };
 
-  return { middleware, errorHandler, enter, close: () => ends.close(), markServed };
+  return { middleware, errorHandler, enter, close: () => ends.close(), recordFinished: () => participants.finishNow(), markServed };
 }

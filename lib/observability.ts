@@ -167,6 +167,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     participants: PARTICIPANT_ORDER.flatMap((role) => participants.get(role) ?? []),
     settings: { excludePaths: resolved.metrics.excludePaths, normalizePath: resolved.metrics.normalizePath, reportError },
   });
+  ctx.onShutdown({ name: 'finished-requests', order: SHUTDOWN_ORDER.finishedRequests, run: () => requests.recordFinished(), abandon: () => requests.recordFinished() });
   ctx.onShutdown({ name: 'request-watch', order: SHUTDOWN_ORDER.requestWatch, run: () => requests.close() });
   const router = createInstanceRouter(ctx, { health, logger, dashboard, alerts, markServed: requests.markServed });
   const entry = createEntryPoints({ ...requests, router, states, reportError, middlewareEndpoints: resolved.middlewareEndpoints });

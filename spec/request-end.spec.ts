@@ -1,12 +1,40 @@
 import assert from 'node:assert/strict';
 import { hasSubscribers } from 'node:diagnostics_channel';
 import { EventEmitter } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import express from 'express';
-import { createObservability } from '../lib';
+import { createObservability, type Observability } from '../lib';
 import { samples } from './support/exposition';
 import { abortAfter, listen, request, waitFor } from './support/http';
+import { startOtlpReceiver, type OtlpReceiver } from './support/otlp-receiver';
+
+/** An instance exporting spans to `receiver` and appending its access lines to a file in a fresh directory. */
+function recordingInstance(receiver: OtlpReceiver): { obs: Observability; file: string; dir: string } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'eo-request-end-'));
+  const file = path.join(dir, 'access.log');
+  const obs = createObservability({
+    serviceName: 'request-end',
+    metrics: { defaultMetrics: false },
+    tracing: { endpoint: receiver.tracesUrl, scheduledDelayMillis: 20 },
+    logging: { stdout: false, file },
+    system: { enabled: false },
+  });
+  return { obs, file, dir };
+}
+
+/** The access lines of `file`. */
+function accessLines(file: string): Record<string, unknown>[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .filter((l) => l.type === 'access');
+}
 
 /** Send `paths` one after another on one keep-alive connection, then return the raw responses. */
 function keepAlive(base: string, paths: readonly string[]): Promise<string> {
@@ -102,6 +130,73 @@ describe('how the end of a request is observed', () => {
       assert.equal(hasSubscribers('http.server.response.finish'), false, 'the subscription ended with the last request it watched');
     } finally {
       await srv.close();
+    }
+  });
+
+  it('times each request to the end of its response, however long the rest of that event-loop turn runs', async () => {
+    const receiver = await startOtlpReceiver();
+    const { obs, file, dir } = recordingInstance(receiver);
+    const app = express();
+    app.use(obs.middleware);
+    let finishedAt = 0;
+    app.get('/busy/:n', (_req, res) => {
+      // The application's own 'finish' listener keeps the event loop busy for 300 ms after the response finished.
+      res.on('finish', () => {
+        finishedAt = Date.now();
+        const until = performance.now() + 300;
+        while (performance.now() < until);
+      });
+      res.send('ok');
+    });
+    const srv = await listen(app);
+    try {
+      assert.equal((await request(srv.url, '/busy/1')).body, 'ok');
+      await obs.shutdown();
+      const text = await obs.registry.metrics();
+      const seconds = samples(text, 'http_server_request_duration_seconds_sum', { route: '/busy/:n' })[0]?.value;
+      assert.ok(seconds !== undefined && seconds < 0.2, `histogram: ${seconds} s`);
+      const span = receiver.spans.find((s) => s.name === 'GET /busy/:n');
+      assert.ok(span, 'the span was exported');
+      const spanMs = Number(span.endTimeUnixNano - span.startTimeUnixNano) / 1e6;
+      assert.ok(spanMs >= 0 && spanMs < 200, `span: ${spanMs} ms`);
+      const [line] = accessLines(file);
+      assert.ok(line, 'the access line was written');
+      assert.ok(typeof line.duration_ms === 'number' && line.duration_ms < 200, `access line: ${JSON.stringify(line)}`);
+      const at = Date.parse(String(line.timestamp));
+      assert.ok(at <= finishedAt + 1 && at >= finishedAt - 200, `access line at ${String(line.timestamp)}, response finished at ${new Date(finishedAt).toISOString()}`);
+    } finally {
+      await srv.close();
+      await receiver.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('records, exports and logs a request whose response finished in the same turn as shutdown()', async () => {
+    const receiver = await startOtlpReceiver();
+    const { obs, file, dir } = recordingInstance(receiver);
+    const app = express();
+    app.use(obs.middleware);
+    let stopping: Promise<unknown> | undefined;
+    app.get('/last/:n', (_req, res) => {
+      res.on('finish', () => {
+        stopping = obs.shutdown();
+      });
+      res.send('bye');
+    });
+    const srv = await listen(app);
+    try {
+      assert.equal((await request(srv.url, '/last/1')).body, 'bye');
+      assert.ok(stopping, 'shutdown() was called when the response finished');
+      await stopping;
+      const text = await obs.registry.metrics();
+      assert.equal(samples(text, 'http_server_request_duration_seconds_count', { route: '/last/:n', status_code: '200' })[0]?.value, 1);
+      assert.ok(receiver.spans.some((s) => s.name === 'GET /last/:n'), `exported: ${receiver.spans.map((s) => s.name).join(', ')}`);
+      assert.equal(accessLines(file).filter((l) => String(l.message).startsWith('GET /last/1')).length, 1);
+      assert.doesNotMatch(text, /observability_spans_dropped_total\{[^}]*\} [1-9]/);
+    } finally {
+      await srv.close();
+      await receiver.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

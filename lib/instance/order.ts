@@ -9,12 +9,14 @@ export const PARTICIPANT_ORDER = ['tracing', 'logging', 'dashboard'] as const;
 export type ParticipantRole = (typeof PARTICIPANT_ORDER)[number];
 
 /**
- * When each shutdown step runs (lower first): readiness fails at once; spans are flushed before logs
+ * When each shutdown step runs (lower first): readiness fails at once; requests that ended in this
+ * event-loop turn reach their participants (not left to the turn's end); spans are flushed before logs
  * (the last log lines may describe failed exports); timers and the dashboard stop after the flushes
  * (they feed nothing that is still delivered); the request watch ends last, once requests ended.
  */
 export const SHUTDOWN_ORDER = {
   readiness: 0,
+  finishedRequests: 10,
   tracing: 50,
   logging: 60,
   timers: 90,

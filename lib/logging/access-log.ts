@@ -6,7 +6,7 @@
  */
 import { pathMatcher } from '../util/path-match';
 import type { CompletedRequest, RequestParticipant, RequestState } from '../middleware';
-import { isoNow } from '../util/clock';
+import { isoAt, wallClockOf } from '../util/clock';
 import { clientAddress, contentLength } from '../util/request-facts';
 import { accessJson, encodeLine } from './json-line';
 import type { SharedLogger } from './logger';
@@ -66,7 +66,7 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
     const message = `${done.method} ${url} ${done.status}`;
     const error = level === 'error' && state.error instanceof Error ? serializeError(state.error, redactor) : undefined;
     const record: LogRecord = {
-      timestamp: isoNow(),
+      timestamp: isoAt(wallClockOf(done.end)),
       level,
       message,
       service: s.service,

@@ -1,4 +1,5 @@
 import TransportStream from 'winston-transport';
+import { atTurnEnd } from '../util/turn-end';
 import { MESSAGE } from './levels';
 
 /** Options of {@link JsonLinesTransport}. */
@@ -20,7 +21,7 @@ export class JsonLinesTransport extends TransportStream {
   readonly #stream: NodeJS.WritableStream;
   #pending = '';
   #pendingLines = 0;
-  #scheduled: NodeJS.Immediate | undefined;
+  #scheduled = false;
 
   /** Create a transport writing to `options.stream` (default stdout). */
   constructor(options: JsonLinesTransportOptions = {}) {
@@ -33,16 +34,16 @@ export class JsonLinesTransport extends TransportStream {
     this.#pending += `${String(info[MESSAGE])}\n`;
     this.#pendingLines++;
     if (info.level === 'error' || this.#pending.length >= MAX_PENDING_CHARS) this.flush();
-    else if (this.#scheduled === undefined) this.#scheduled = setImmediate(this.#onImmediate);
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      atTurnEnd(this.#onTurnEnd);
+    }
     if (next) next();
   }
 
   /** Write everything buffered now. */
   flush(): void {
-    if (this.#scheduled !== undefined) {
-      clearImmediate(this.#scheduled);
-      this.#scheduled = undefined;
-    }
+    this.#scheduled = false;
     if (this.#pending === '') return;
     const chunk = this.#pending;
     const lines = this.#pendingLines;
@@ -71,8 +72,7 @@ export class JsonLinesTransport extends TransportStream {
     this.flush();
   }
 
-  readonly #onImmediate = (): void => {
-    this.#scheduled = undefined;
-    this.flush();
+  readonly #onTurnEnd = (): void => {
+    if (this.#scheduled) this.flush();
   };
 }

@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { atTurnEnd } from '../util/turn-end';
 import type { CompletedRequest, ObservedRequest, RequestParticipant, RequestState } from './state';
 
 /**
@@ -6,6 +7,10 @@ import type { CompletedRequest, ObservedRequest, RequestParticipant, RequestStat
  * enters the span's context, and the access log reads the span's ids). The list is fixed once
  * `createObservability()` returns, so it is split by hook on the first request. A participant that
  * throws is reported and the request goes on.
+ *
+ * Finished requests reach the participants together at the end of the event-loop turn (the span's end,
+ * the access line): a turn writes all its responses before this work starts. Each request carries the
+ * time it ended, so nothing is timed to the turn's end.
  */
 export class Participants {
   readonly #all: readonly RequestParticipant[];
@@ -15,6 +20,9 @@ export class Participants {
   #skippers: readonly RequestParticipant[] = [];
   #servers: readonly RequestParticipant[] = [];
   #runner: RequestParticipant | undefined;
+  /** Requests ended this turn, handed to the finishers at its end. */
+  #ended: CompletedRequest[] = [];
+  readonly #atTurnEnd = (): void => this.finishNow();
 
   /** Participants `all` (read on first use); failures go to `reportError`. */
   constructor(all: readonly RequestParticipant[], reportError: (component: string, err: unknown) => void) {
@@ -47,13 +55,25 @@ export class Participants {
     else fn(a, b);
   }
 
-  /** A measured request ended. */
-  finish(done: CompletedRequest): void {
-    for (const p of this.#finishers) {
-      try {
-        p.finish?.(done);
-      } catch (err) {
-        this.#reportError('participant', err);
+  /** A measured request ended: the finishers get it at the end of this event-loop turn. */
+  finishAtTurnEnd(done: CompletedRequest): void {
+    if (this.#ended.push(done) === 1) atTurnEnd(this.#atTurnEnd);
+  }
+
+  /** Hand every ended request to the finishers now (at the turn's end, and when shutdown begins). */
+  finishNow(): void {
+    const ended = this.#ended;
+    if (ended.length === 0) return;
+    this.#ended = [];
+    const finishers = this.#finishers;
+    for (let i = 0; i < ended.length; i++) {
+      const done = ended[i] as CompletedRequest;
+      for (let j = 0; j < finishers.length; j++) {
+        try {
+          (finishers[j] as RequestParticipant).finish?.(done);
+        } catch (err) {
+          this.#reportError('participant', err);
+        }
       }
     }
   }

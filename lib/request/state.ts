@@ -98,6 +98,8 @@ export interface CompletedRequest {
   readonly aborted: boolean;
   /** Wall time from middleware entry to finish/close, in milliseconds. */
   readonly durationMs: number;
+  /** `performance.now()` when the response finished or the connection closed (recording may come later in the turn). */
+  readonly end: number;
 }
 
 /** A subsystem that takes part in each request (tracing, access log, ...). */

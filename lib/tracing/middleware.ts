@@ -194,7 +194,7 @@ export function createTracingParticipant(tracing: TracingSystem, legacyAttribute
         span.setAttribute('error.type', String(done.statusCode));
         span.setStatus({ code: SpanStatusCode.ERROR });
       }
-      span.end();
+      span.end(done.end);
       // Timers and sockets created during the request keep its context: from now on it holds the span's ids, not the span.
       releaseSpan(slot.context);
     },
