@@ -7,8 +7,8 @@
 // V8 moved or freed code, and a table of µs per request by where the time went: the kernel waking the load
 // generator, the rest of the network stack, other kernel work, garbage collection, the JIT compilers, and
 // JavaScript (with the builtins and runtime code it called) by package; then a table by where the work
-// started (the request's handling, the response's 'finish' event, background timers and HTTP clients),
-// user and kernel apart. Sampling itself costs CPU, so totals run above bench/ab.mjs's; compare variants
+// started (the request's handling, the response's 'finish' event, the package's end-of-turn work, background
+// timers and HTTP clients), user and kernel apart. Sampling itself costs CPU, so totals run above bench/ab.mjs's; compare variants
 // within one run. Scratch files go to a temporary directory.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -44,8 +44,8 @@ function categorise(frames, thread) {
 
 /**
  * Where the work of a sample started: which event-loop entry point is at the root of its JavaScript
- * stack (the request's handling through the app, the response's `finish` event, timers and immediates,
- * the HTTP clients of the exports), split into user and kernel time.
+ * stack (the request's handling through the app, the response's `finish` event, the package's work at
+ * the end of the turn, timers and immediates, the HTTP clients of the exports), split into user and kernel time.
  */
 function originOf(frames, thread) {
   if (thread !== 'main') return 'other threads (JIT compilers, GC helpers)';
@@ -55,6 +55,8 @@ function originOf(frames, thread) {
   const all = js.join('\n');
   // OutgoingMessage's onFinish (a tick after the response's last write): our recording runs there.
   if (/onFinish node:_http_outgoing:/.test(all)) return `response finished ('finish' event)${kernel}`;
+  // The package's end-of-turn queue (lib/util/turn-end.ts): participants' finish for the turn's requests, log writes.
+  if (/\brunQueue\b/.test(all)) return `the turn's end (spans ended, access lines, log writes)${kernel}`;
   if (/(parserOnIncoming|parserOnHeadersComplete|parserOnMessageComplete) node:_http_/.test(all)) return `request: parsing, routing, handler, response write${kernel}`;
   if (/otlp-exporter-base|node:_http_client|node:_http_agent/.test(all)) return `background: the exports' HTTP clients${kernel}`;
   if (all.includes('node:internal/timers:')) return `background: timers and immediates${kernel}`;
