@@ -22,6 +22,8 @@ const dur = Number(process.env.DUR || 5);
 const route = process.env.ROUTE || '/users/42';
 // TOP=n: also list each variant's n costliest functions (the nearest compiled JavaScript frame, else the leaf).
 const top = Number(process.env.TOP || 0);
+// TOP_ORIGIN=text: list only the samples whose origin (second table) contains text, e.g. "turn's end".
+const topOrigin = process.env.TOP_ORIGIN || '';
 if (spawnSync('perf', ['--version']).status !== 0) throw new Error('bench/perf.mjs needs `perf` (Debian package linux-perf)');
 
 /** The category of one sample, from its frames (leaf first). */
@@ -140,14 +142,14 @@ try {
         by.set(c, (by.get(c) ?? 0) + perReq);
         const o = originOf(s.frames, s.thread);
         origins.set(o, (origins.get(o) ?? 0) + perReq);
-        if (top === 0) continue;
+        if (top === 0 || !o.includes(topOrigin)) continue;
         const js = s.frames.find((f) => f.sym.startsWith('JS:'));
-        const key = `${c} :: ${js ? js.sym.replace(/^JS:\S*\s?/, '').replace(/^'/, '') : s.frames[0].sym}`;
+        const key = `${c} :: ${js ? js.sym.replace(/^JS:[*~^+-]?/, '').replace(/^'/, '') : s.frames[0].sym}`;
         fns.set(key, (fns.get(key) ?? 0) + perReq);
       }
       tables.push({ spec, rps: r.requests.average, total: samples.length * perReq, by, origins });
       if (top > 0) {
-        console.log(`${spec}: the ${top} costliest functions, µs per request`);
+        console.log(`${spec}: the ${top} costliest functions${topOrigin ? ` where the work started in "${topOrigin}"` : ''}, µs per request`);
         for (const [k, v] of [...fns].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${v.toFixed(2).padStart(6)}  ${k}`);
       }
     } finally {
