@@ -6,7 +6,7 @@ import { Participants } from './request/participants';
 import { RouteLabels } from './request/route-labels';
 import { newRequestState, type ObservedRequest, type RequestParticipant, type RequestState, type RequestStates } from './request/state';
 import { pathMatcher } from './util/path-match';
-import { contentLength, pathOf } from './util/request-facts';
+import { clientAddress, contentLength, pathOf } from './util/request-facts';
 
 export { newRequestState, RequestStates, type CompletedRequest, type ObservedRequest, type RequestParticipant, type RequestState } from './request/state';
 
@@ -64,7 +64,7 @@ export function createMiddleware(parts: MiddlewareParts): {
   close: () => void;
   /** Called by `shutdown()` before the flushes: hand the participants now the requests that ended this turn. */
   recordFinished: () => void;
-  /** The router answers `req` itself: it leaves the in-flight gauge now and is never measured. */
+  /** The router answers `req` itself: it leaves the in-flight gauge now and is never measured; the turn's ended requests are recorded first. */
   markServed: (req: object) => void;
 } {
   const { states, http, settings } = parts;
@@ -93,12 +93,28 @@ export function createMiddleware(parts: MiddlewareParts): {
     const status = aborted ? ABORTED_STATUS : String(statusCode);
     const route = http.record(method, template ?? routes.fallback(req, statusCode), status, durationMs / 1000, state.traceId);
     if (aborted) http.recordAborted(method, route);
-    if (http.recordsSizes) {
-      http.recordSizes(method, route, status, contentLength(req.headers['content-length']), contentLength(res.getHeader('content-length')));
-    }
+    const responseBytes = contentLength(res.getHeader('content-length'));
+    if (http.recordsSizes) http.recordSizes(method, route, status, contentLength(req.headers['content-length']), responseBytes);
     if (!participants.wantsFinish) return;
     const url = req.originalUrl ?? req.url ?? '/';
-    participants.finishAtTurnEnd({ req, res, state, method, route, routeTemplate: template, url, path: pathOf(url), statusCode, status, aborted, durationMs, end });
+    const ua = req.headers['user-agent'];
+    participants.finishAtTurnEnd({
+      state,
+      method,
+      route,
+      routeTemplate: template,
+      url,
+      path: pathOf(url),
+      statusCode,
+      status,
+      aborted,
+      headersSent: res.headersSent,
+      responseBytes,
+      userAgent: typeof ua === 'string' ? ua : undefined,
+      clientAddress: clientAddress(req, state),
+      durationMs,
+      end,
+    });
   }
   const ends = new RequestEndWatch(states, complete);
 
@@ -128,7 +144,9 @@ export function createMiddleware(parts: MiddlewareParts): {
     next(err);
   };
 
+  // The router is about to answer one of its endpoints, which may read what participants record.
   const markServed = (req: object): void => {
+    participants.finishNow();
     if (states.markServed(req)) http.end();
   };
 

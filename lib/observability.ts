@@ -119,6 +119,11 @@ export interface InstanceContext extends Core {
   onShutdown(step: ShutdownStep): void;
   /** Register a health check (e.g. a shipper's backlog, the span exporter); same as `obs.health.addCheck()`. */
   addHealthCheck(name: string, fn: CheckFunction, options?: CheckOptions): void;
+  /**
+   * Hand the participants now the requests that ended in this event-loop turn (otherwise done at its
+   * end): readers of what participants record (the span ring, a span flush) call it first.
+   */
+  recordFinished(): void;
 }
 
 /** Create an observability stack. Throws a TypeError/RangeError naming the option when options are invalid. */
@@ -135,12 +140,15 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   });
   const participants = new Map<ParticipantRole, RequestParticipant[]>();
   const states = new RequestStates();
+  // Bound to the request middleware once it exists (below); nothing has ended before.
+  let recordFinished = (): void => undefined;
   const ctx: InstanceContext = {
     ...core,
     states,
     addParticipant: (role, p) => participants.set(role, [...(participants.get(role) ?? []), p]),
     onShutdown: (step) => shutdown.add(step),
     addHealthCheck: (name, fn, opts) => health.addCheck(name, fn, opts),
+    recordFinished: () => recordFinished(),
   };
   ctx.onShutdown({ name: 'readiness', order: SHUTDOWN_ORDER.readiness, run: () => health.beginShutdown() });
   ctx.onShutdown({ name: 'health-checks', order: SHUTDOWN_ORDER.timers, run: () => health.stop() });
@@ -167,6 +175,7 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     participants: PARTICIPANT_ORDER.flatMap((role) => participants.get(role) ?? []),
     settings: { excludePaths: resolved.metrics.excludePaths, normalizePath: resolved.metrics.normalizePath, reportError },
   });
+  recordFinished = requests.recordFinished;
   ctx.onShutdown({ name: 'finished-requests', order: SHUTDOWN_ORDER.finishedRequests, run: () => requests.recordFinished(), abandon: () => requests.recordFinished() });
   ctx.onShutdown({ name: 'request-watch', order: SHUTDOWN_ORDER.requestWatch, run: () => requests.close() });
   const router = createInstanceRouter(ctx, { health, logger, dashboard, alerts, markServed: requests.markServed });

@@ -199,4 +199,36 @@ describe('how the end of a request is observed', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('shows a request to in-process readers of spans as soon as its client has the response, even one written from a timer', async () => {
+    const obs = createObservability({
+      serviceName: 'readers',
+      metrics: { defaultMetrics: false },
+      logging: { enabled: false },
+      system: { enabled: false },
+      tracing: { ringBufferSize: 100 },
+    });
+    const app = express();
+    app.use(obs.middleware);
+    app.get('/later/:n', (req, res) => {
+      // Written from a timer: a client in this process reads it before the event-loop turn ends.
+      setTimeout(() => res.send(`later ${req.params.n}`), 5);
+    });
+    const srv = await listen(app);
+    try {
+      assert.equal((await request(srv.url, '/later/1')).body, 'later 1');
+      const [listed] = obs.tracing.recentTraces({ route: '/later/:n' });
+      assert.equal(listed?.name, 'GET /later/:n');
+      assert.equal(listed.statusCode, 200);
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const traceparent = `00-${traceId}-00f067aa0ba902b7-01`;
+      assert.equal((await request(srv.url, '/later/2', { headers: { traceparent } })).body, 'later 2');
+      const spans = obs.tracing.getTrace(traceId);
+      assert.equal(spans?.length, 1);
+      assert.equal(spans[0]?.attributes['url.path'], '/later/2');
+    } finally {
+      await srv.close();
+      await obs.shutdown();
+    }
+  });
 });

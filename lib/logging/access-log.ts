@@ -7,7 +7,6 @@
 import { pathMatcher } from '../util/path-match';
 import type { CompletedRequest, RequestParticipant, RequestState } from '../middleware';
 import { isoAt, wallClockOf } from '../util/clock';
-import { clientAddress, contentLength } from '../util/request-facts';
 import { accessJson, encodeLine } from './json-line';
 import type { SharedLogger } from './logger';
 import { attachRecord, NO_FIELDS, type AccessFacts, type LogRecord } from './record';
@@ -46,21 +45,21 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
   const { logger, redactor } = s;
 
   function accessLine(done: CompletedRequest): void {
-    const { req, res, state } = done;
+    const { state } = done;
     if (skipped !== undefined && skipped(done.path)) return;
     const level = accessLevel(done.statusCode);
     if (!logger.accepts(level)) return;
     const url = redactor.text(done.url);
-    const ua = req.headers['user-agent'];
+    const ua = done.userAgent;
     const access: AccessFacts = {
       method: done.method,
       route: done.route,
       path: url,
       status: done.statusCode,
       durationMs: Math.round(done.durationMs * 1000) / 1000,
-      responseBytes: contentLength(res.getHeader('content-length')),
-      clientAddress: clientAddress(req, state),
-      userAgent: typeof ua === 'string' ? redactor.text(ua) : undefined,
+      responseBytes: done.responseBytes,
+      clientAddress: done.clientAddress,
+      userAgent: ua === undefined ? undefined : redactor.text(ua),
       aborted: done.aborted,
     };
     const message = `${done.method} ${url} ${done.status}`;

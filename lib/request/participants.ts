@@ -3,14 +3,20 @@ import { atTurnEnd } from '../util/turn-end';
 import type { CompletedRequest, ObservedRequest, RequestParticipant, RequestState } from './state';
 
 /**
+ * Ended requests waiting for the turn's end at most: the participants get them as soon as this many
+ * wait. Fewer ended requests alive at once when the young-generation collector runs (docs/performance.md).
+ */
+const MAX_WAITING = 16;
+
+/**
  * The subsystems that take part in each request, in registration order (tracing first: its `run`
  * enters the span's context, and the access log reads the span's ids). The list is fixed once
  * `createObservability()` returns, so it is split by hook on the first request. A participant that
  * throws is reported and the request goes on.
  *
  * Finished requests reach the participants together at the end of the event-loop turn (the span's end,
- * the access line): a turn writes all its responses before this work starts. Each request carries the
- * time it ended, so nothing is timed to the turn's end.
+ * the access line), or sooner when {@link MAX_WAITING} wait: a turn writes its responses before this
+ * work starts. Each request carries the time it ended, so nothing is timed to the turn's end.
  */
 export class Participants {
   readonly #all: readonly RequestParticipant[];
@@ -57,7 +63,9 @@ export class Participants {
 
   /** A measured request ended: the finishers get it at the end of this event-loop turn. */
   finishAtTurnEnd(done: CompletedRequest): void {
-    if (this.#ended.push(done) === 1) atTurnEnd(this.#atTurnEnd);
+    const waiting = this.#ended.push(done);
+    if (waiting === 1) atTurnEnd(this.#atTurnEnd);
+    else if (waiting >= MAX_WAITING) this.finishNow();
   }
 
   /** Hand every ended request to the finishers now (at the turn's end, and when shutdown begins). */

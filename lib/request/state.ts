@@ -75,10 +75,12 @@ export class RequestStates {
 /** A request as the middleware sees it. */
 export type ObservedRequest = IncomingMessage & RoutableRequest;
 
-/** A finished (or aborted) request, as handed to each participant once. */
+/**
+ * A finished (or aborted) request, as handed to each participant once. It waits for the end of the
+ * event-loop turn, so it carries the facts participants need, not the request and response objects:
+ * those are garbage as soon as the response is done, as without the package.
+ */
 export interface CompletedRequest {
-  readonly req: ObservedRequest;
-  readonly res: ServerResponse;
   readonly state: RequestState;
   /** Normalised method (`_OTHER` for unknown methods). */
   readonly method: string;
@@ -96,6 +98,14 @@ export interface CompletedRequest {
   readonly status: string;
   /** True when the connection closed before the response finished. */
   readonly aborted: boolean;
+  /** True when the response's status line and headers were sent (always, unless aborted early). */
+  readonly headersSent: boolean;
+  /** The response's `Content-Length`, when it had a valid one. */
+  readonly responseBytes: number | undefined;
+  /** The request's `User-Agent` header. */
+  readonly userAgent: string | undefined;
+  /** The client's address (`X-Forwarded-For` as Express's `req.ip` reads it, else the socket's peer). */
+  readonly clientAddress: string | undefined;
   /** Wall time from middleware entry to finish/close, in milliseconds. */
   readonly durationMs: number;
   /** `performance.now()` when the response finished or the connection closed (recording may come later in the turn). */

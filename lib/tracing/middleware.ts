@@ -182,7 +182,7 @@ export function createTracingParticipant(tracing: TracingSystem, legacyAttribute
         span.setAttribute('http.route', done.routeTemplate);
       }
       // A response that finished sent its headers; only an aborted one needs asking.
-      const sent = !done.aborted || done.res.headersSent;
+      const sent = done.headersSent;
       if (sent) {
         span.setAttribute('http.response.status_code', done.statusCode);
         if (legacyAttributes) span.setAttribute('http.status_code', done.statusCode);
