@@ -1,5 +1,6 @@
 import { bucketIndex } from '../metrics/histogram-math';
 import { innerMap } from '../util/maps';
+import { wallClockOf } from '../util/clock';
 import type { CompletedRequest, RequestParticipant } from '../middleware';
 
 /** A traced request kept as an exemplar of a route's latency bucket. */
@@ -71,7 +72,7 @@ export class ExemplarIndex {
       finish: (done: CompletedRequest) => {
         const traceId = done.state.traceId;
         if (!traceId) return;
-        const now = Date.now();
+        const now = Math.floor(wallClockOf(done.end));
         const ring = this.#ring(done.method, done.route, done.durationMs / 1000, done.status, now);
         ring?.push({ traceId, durationMs: done.durationMs, status: done.status, timeMs: now });
       },

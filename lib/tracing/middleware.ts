@@ -181,7 +181,6 @@ export function createTracingParticipant(tracing: TracingSystem, legacyAttribute
         span.updateName(nameOf(base, done.routeTemplate));
         span.setAttribute('http.route', done.routeTemplate);
       }
-      // A response that finished sent its headers; only an aborted one needs asking.
       const sent = done.headersSent;
       if (sent) {
         span.setAttribute('http.response.status_code', done.statusCode);
