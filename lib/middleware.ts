@@ -93,9 +93,11 @@ export function createMiddleware(parts: MiddlewareParts): {
     const status = aborted ? ABORTED_STATUS : String(statusCode);
     const route = http.record(method, template ?? routes.fallback(req, statusCode), status, durationMs / 1000, state.traceId);
     if (aborted) http.recordAborted(method, route);
-    const responseBytes = contentLength(res.getHeader('content-length'));
+    const wantsFinish = participants.wantsFinish;
+    // Read only when something uses it: metrics alone, without sizes, never do.
+    const responseBytes = http.recordsSizes || wantsFinish ? contentLength(res.getHeader('content-length')) : undefined;
     if (http.recordsSizes) http.recordSizes(method, route, status, contentLength(req.headers['content-length']), responseBytes);
-    if (!participants.wantsFinish) return;
+    if (!wantsFinish) return;
     const url = req.originalUrl ?? req.url ?? '/';
     const ua = req.headers['user-agent'];
     participants.finishAtTurnEnd({
