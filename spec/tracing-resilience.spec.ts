@@ -8,6 +8,7 @@ import { samples } from './support/exposition';
 import { listen, pool, request, type Listening } from './support/http';
 import { freePort } from './support/prometheus';
 import { startOtlpReceiver, type OtlpReceiver, type ReceiverMode } from './support/otlp-receiver';
+import { startLoopbackServer } from './support/loopback-server';
 import { exposeGc } from './support/v8';
 
 const gc = exposeGc();
@@ -146,5 +147,29 @@ describe('tracing: a dead, failing or hanging collector never slows or breaks re
     }
     assert.equal(fresh.spans.length, 10, 'five SERVER spans and five children flushed at shutdown');
     await fresh.close();
+  });
+
+  it('shutdown() against a collector that rejects the export: its spans are in the report as undelivered, and the step as failed', async () => {
+    // 400: not retryable, so the flush fails at once instead of retrying until the timeout.
+    const collector = await startLoopbackServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(400).end());
+    });
+    const obs = createObservability({
+      serviceName: 'rejected',
+      metrics: { defaultMetrics: false },
+      logging: { enabled: false },
+      system: { enabled: false },
+      tracing: { endpoint: `${collector.url}/v1/traces`, scheduledDelayMillis: 60_000, shutdownTimeoutMillis: 5000 },
+    });
+    try {
+      for (let i = 0; i < 3; i++) obs.tracing.withSpan(`work ${i}`, () => undefined);
+      const report = await obs.shutdown();
+      assert.deepEqual(report.undelivered, [{ destination: 'otlp', unit: 'spans', count: 3 }]);
+      assert.deepEqual(report.failedSteps, ['tracing']);
+      assert.equal(report.failed, true);
+    } finally {
+      await collector.stop();
+    }
   });
 });

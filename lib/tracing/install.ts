@@ -26,8 +26,12 @@ export function installTracing(ctx: InstanceContext): TracingSystem {
     name: 'tracing',
     order: SHUTDOWN_ORDER.tracing,
     run: async (ledger) => {
-      await tracing.shutdown();
-      ledger.lost('otlp', 'spans', tracing.lostAtShutdown);
+      // A failed flush still accounts for its spans (the failure itself is reported as the step's).
+      try {
+        await tracing.shutdown();
+      } finally {
+        ledger.lost('otlp', 'spans', tracing.lostAtShutdown);
+      }
     },
     abandon: (ledger) => ledger.lost('otlp', 'spans', tracing.abandon()),
   });
