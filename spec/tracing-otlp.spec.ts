@@ -174,6 +174,28 @@ for (const protocol of ['http/json', 'http/protobuf'] as const) describe(`tracin
     }
   });
 
+  it('requests without a traceparent start new traces with fresh ids: distinct, 32 and 16 lowercase hex digits, never zero', async () => {
+    const n = 400;
+    const paths = Array.from({ length: n }, (_, i) => `/users/fresh-${i}`);
+    await pool(paths, 20, async (p) => {
+      assert.equal((await request(app.server.url, p)).status, 200);
+    });
+    const fresh = (s: readonly ReceivedSpan[]): ReceivedSpan[] => s.filter((x) => typeof x.attributes['url.path'] === 'string' && String(x.attributes['url.path']).startsWith('/users/fresh-'));
+    const spans = fresh(await receiver.waitForSpans((s) => fresh(s).length >= n));
+    assert.equal(spans.length, n);
+    const traceIds = new Set(spans.map((s) => s.traceId));
+    const spanIds = new Set(spans.map((s) => s.spanId));
+    assert.equal(traceIds.size, n, 'every new trace has its own trace id');
+    assert.equal(spanIds.size, n, 'every span has its own span id');
+    for (const s of spans) {
+      assert.match(s.traceId, /^[0-9a-f]{32}$/);
+      assert.match(s.spanId, /^[0-9a-f]{16}$/);
+      assert.notEqual(s.traceId, '0'.repeat(32));
+      assert.notEqual(s.spanId, '0'.repeat(16));
+      assert.equal(s.parentSpanId, undefined, 'a new trace has no parent');
+    }
+  });
+
   it('withSpan records a rejection as ERROR with an exception event, rethrows, and ends the span', async () => {
     const tracing = app.obs.tracing;
     await assert.rejects(
