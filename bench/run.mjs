@@ -100,9 +100,9 @@ async function dropsOf(url) {
 }
 
 /** One measured run: fresh server, warm-up, measurement, RSS, (ours) drop counters, stop. */
-async function measure(pin, sinks, v, route) {
+async function measure(pin, sinks, v, route, nodeArgs = []) {
   const env = { BENCH_LOG_FILE: logFileFor(v.name), ...(v.env ? v.env(sinks) : {}) };
-  const server = await startServer(pin, v.file, env);
+  const server = await startServer(pin, v.file, env, nodeArgs);
   try {
     if (cfg.warmup > 0) await load(server.url + route, cfg.warmup);
     const cpu0 = cpuTimeOf(server.pid);
@@ -132,6 +132,35 @@ async function rounds(pin, sinks, variants, route) {
     }
   }
   return runs;
+}
+
+/**
+ * RSS under sustained load. V8 grows a server's young generation each time the bytes that survived
+ * scavenges since its last growth reach its size, so under load every server ends at the maximum
+ * (128 MB here), sooner the more survives each scavenge: the full stack within ~60 s, bare Express
+ * only after minutes. RSS after the main table's 14 s therefore compares servers at different points of
+ * that growth. Here every server starts at the maximum (`--min-semi-space-size=64`, the same flag for each),
+ * the state sustained load takes each of them to (docs/performance.md, "Memory under sustained load").
+ */
+const SUSTAINED_ARGS = ['--min-semi-space-size=64'];
+const SUSTAINED_VARIANTS = ['bare', 'metrics', 'traced', 'full'];
+async function sustainedMemory(pin, sinks) {
+  const out = [];
+  for (const name of SUSTAINED_VARIANTS) {
+    const v = VARIANTS.find((x) => x.name === name);
+    const r = await measure(pin, sinks, v, TRIVIAL, SUSTAINED_ARGS);
+    out.push({ v, rss: r.rss, rps: r.rps });
+    console.error(`  sustained ${name.padEnd(8)} rss ${fmt.mb(r.rss)} MB`);
+  }
+  return out;
+}
+
+function sustainedTable(rows) {
+  const bare = rows.find((r) => r.v.name === 'bare');
+  return table(
+    ['Variant', 'RSS MB', 'over bare Express, MB', 'req/s'],
+    rows.map((r) => [r.v.label, fmt.mb(r.rss), r === bare ? '(baseline)' : fmt.mb(r.rss - bare.rss), fmt.int(r.rps)]),
+  );
 }
 
 async function memoryCurve(pin, sinks) {
@@ -272,6 +301,7 @@ async function main() {
     const logger = await runPinnedScript(pin, 'logger.cjs', [String(cfg.loggerLines)], { ES_URL: sinks.es, BENCH_LOG_DIR: os.tmpdir() });
     const starts = await startup(pin);
     const memory = cfg.memory ? await memoryCurve(pin, sinks) : undefined;
+    const sustained = cfg.memory ? await sustainedMemory(pin, sinks) : undefined;
     const sinkStats = await sinks.stats();
     const calEnd = await runPinnedScript(pin, 'calibrate.cjs');
     const parts = Object.values(runs).flat().find((r) => r.parts)?.parts;
@@ -309,6 +339,14 @@ async function main() {
       '',
       startupTable(starts),
       '',
+      ...(sustained
+        ? [
+            `## Memory under sustained load (\`GET ${TRIVIAL}\`, one run each, ${cfg.warmup} s + ${cfg.duration} s, young generation at its maximum: \`${SUSTAINED_ARGS.join(' ')}\` for every server)`,
+            '',
+            sustainedTable(sustained),
+            '',
+          ]
+        : []),
       ...(memory
         ? [`## Memory: full stack, 1,000 distinct routes, RSS every ${fmt.int(cfg.memoryStep)} requests`, '', memoryTable(memory), '', `Distinct \`http_server_request_duration_seconds\` series at the end: ${memory.series}.`, '']
         : ['## Memory curve', '', 'Not run (quick mode; run `npm run bench` for the 1M-request curve).', '']),

@@ -63,7 +63,7 @@ export function createMiddleware(parts: MiddlewareParts): {
   /** Called by `shutdown()`: end the diagnostics-channel subscription once its requests ended. */
   close: () => void;
   /** Called by `shutdown()` before the flushes: hand the participants now the requests that ended this turn. */
-  recordFinished: () => void;
+  finishEnded: () => void;
   /** The router answers `req` itself: it leaves the in-flight gauge now and is never measured; the turn's ended requests are recorded first. */
   markServed: (req: object) => void;
 } {
@@ -148,9 +148,9 @@ export function createMiddleware(parts: MiddlewareParts): {
 
   // The router is about to answer one of its endpoints, which may read what participants record.
   const markServed = (req: object): void => {
-    participants.finishNow();
+    participants.finishEnded();
     if (states.markServed(req)) http.end();
   };
 
-  return { middleware, errorHandler, enter, close: () => ends.close(), recordFinished: () => participants.finishNow(), markServed };
+  return { middleware, errorHandler, enter, close: () => ends.close(), finishEnded: () => participants.finishEnded(), markServed };
 }

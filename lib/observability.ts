@@ -123,7 +123,7 @@ export interface InstanceContext extends Core {
    * Hand the participants now the requests that ended in this event-loop turn (otherwise done at its
    * end): readers of what participants record (the span ring, a span flush) call it first.
    */
-  recordFinished(): void;
+  finishEnded(): void;
 }
 
 /** Create an observability stack. Throws a TypeError/RangeError naming the option when options are invalid. */
@@ -141,14 +141,14 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
   const participants = new Map<ParticipantRole, RequestParticipant[]>();
   const states = new RequestStates();
   // Bound to the request middleware once it exists (below); nothing has ended before.
-  let recordFinished = (): void => undefined;
+  let finishEnded = (): void => undefined;
   const ctx: InstanceContext = {
     ...core,
     states,
     addParticipant: (role, p) => participants.set(role, [...(participants.get(role) ?? []), p]),
     onShutdown: (step) => shutdown.add(step),
     addHealthCheck: (name, fn, opts) => health.addCheck(name, fn, opts),
-    recordFinished: () => recordFinished(),
+    finishEnded: () => finishEnded(),
   };
   ctx.onShutdown({ name: 'readiness', order: SHUTDOWN_ORDER.readiness, run: () => health.beginShutdown() });
   ctx.onShutdown({ name: 'health-checks', order: SHUTDOWN_ORDER.timers, run: () => health.stop() });
@@ -175,8 +175,8 @@ export function createObservability(options: ObservabilityOptions = {}): Observa
     participants: PARTICIPANT_ORDER.flatMap((role) => participants.get(role) ?? []),
     settings: { excludePaths: resolved.metrics.excludePaths, normalizePath: resolved.metrics.normalizePath, reportError },
   });
-  recordFinished = requests.recordFinished;
-  ctx.onShutdown({ name: 'finished-requests', order: SHUTDOWN_ORDER.finishedRequests, run: () => requests.recordFinished(), abandon: () => requests.recordFinished() });
+  finishEnded = requests.finishEnded;
+  ctx.onShutdown({ name: 'finished-requests', order: SHUTDOWN_ORDER.finishedRequests, run: () => requests.finishEnded(), abandon: () => requests.finishEnded() });
   ctx.onShutdown({ name: 'request-watch', order: SHUTDOWN_ORDER.requestWatch, run: () => requests.close() });
   const router = createInstanceRouter(ctx, { health, logger, dashboard, alerts, markServed: requests.markServed });
   const entry = createEntryPoints({ ...requests, router, states, reportError, middlewareEndpoints: resolved.middlewareEndpoints });

@@ -4,9 +4,11 @@ import type { CompletedRequest, ObservedRequest, RequestParticipant, RequestStat
 
 /**
  * Ended requests waiting for the turn's end at most: the participants get them as soon as this many
- * wait. Fewer ended requests alive at once when the young-generation collector runs (docs/performance.md).
+ * wait. It bounds what a turn that ends thousands of requests holds (~1.5 KB each) and how long its
+ * recording blocks the loop at once, and lets the bursts of a few dozen responses a timers phase
+ * writes leave before any of them is recorded (docs/performance.md, "Finished requests at the end of the turn").
  */
-const MAX_WAITING = 16;
+export const MAX_WAITING = 64;
 
 /**
  * The subsystems that take part in each request, in registration order (tracing first: its `run`
@@ -28,7 +30,7 @@ export class Participants {
   #runner: RequestParticipant | undefined;
   /** Requests ended this turn, handed to the finishers at its end. */
   #ended: CompletedRequest[] = [];
-  readonly #atTurnEnd = (): void => this.finishNow();
+  readonly #atTurnEnd = (): void => this.finishEnded();
 
   /** Participants `all` (read on first use); failures go to `reportError`. */
   constructor(all: readonly RequestParticipant[], reportError: (component: string, err: unknown) => void) {
@@ -65,11 +67,11 @@ export class Participants {
   finishAtTurnEnd(done: CompletedRequest): void {
     const waiting = this.#ended.push(done);
     if (waiting === 1) atTurnEnd(this.#atTurnEnd);
-    else if (waiting >= MAX_WAITING) this.finishNow();
+    else if (waiting >= MAX_WAITING) this.finishEnded();
   }
 
   /** Hand every ended request to the finishers now (at the turn's end, and when shutdown begins). */
-  finishNow(): void {
+  finishEnded(): void {
     const ended = this.#ended;
     if (ended.length === 0) return;
     this.#ended = [];

@@ -17,7 +17,7 @@ export function installTracing(ctx: InstanceContext): TracingSystem {
     serviceVersion: ctx.options.serviceVersion,
     metrics: ctx.metrics,
     redactor: ctx.redactor,
-    recordFinished: ctx.recordFinished,
+    finishEnded: ctx.finishEnded,
   });
   if (tracing.enabled) {
     ctx.addParticipant('tracing', createTracingParticipant(tracing, options.legacyAttributes, options.incomingBaggage, tracing.usesGlobalProvider ? ctx.redactor : undefined));

@@ -64,7 +64,7 @@ export interface TracingSettings {
   /** The instance's redaction policy, applied to every span before export and the ring. */
   readonly redactor: Redactor;
   /** End now the spans of requests that ended this turn (run before the ring is read or spans are flushed). */
-  readonly recordFinished: () => void;
+  readonly finishEnded: () => void;
 }
 
 /** Version of this package, reported as the instrumentation scope version. */
@@ -157,7 +157,7 @@ export class TracingSystem {
   readonly #discarded = new WeakSet<object>();
   #lost = 0;
   #abandoned = false;
-  readonly #recordFinished: () => void;
+  readonly #finishEnded: () => void;
   /** Unregister the OpenTelemetry globals this instance holds (see globals.ts); run at shutdown. */
   readonly #releaseGlobals: (() => void)[] = [];
 
@@ -165,7 +165,7 @@ export class TracingSystem {
   constructor(settings: TracingSettings) {
     const o = settings.options;
     this.enabled = o.enabled;
-    this.#recordFinished = settings.recordFinished;
+    this.#finishEnded = settings.finishEnded;
     this.#shutdownTimeoutMillis = o.shutdownTimeoutMillis;
     this.propagator = new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] });
     this.#store = new SpanStore(o.enabled ? o.ringBufferSize : 0);
@@ -284,19 +284,19 @@ export class TracingSystem {
 
   /** Recent traces from the in-memory ring (newest first), filtered. Empty when an app-owned global provider is used. */
   recentTraces(query: TraceQuery = {}): TraceSummary[] {
-    this.#recordFinished();
+    this.#finishEnded();
     return this.#store.recentTraces(query);
   }
 
   /** Every span of `traceId` still in the ring, oldest first, as plain data; `undefined` if none. */
   getTrace(traceId: string): SpanRecord[] | undefined {
-    this.#recordFinished();
+    this.#finishEnded();
     return this.#store.getTrace(String(traceId).toLowerCase());
   }
 
   /** Export what is queued now. */
   async forceFlush(): Promise<void> {
-    this.#recordFinished();
+    this.#finishEnded();
     await this.#provider?.forceFlush();
   }
 
