@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { Registry } from 'prom-client';
+import { Registry } from './metrics/prom-client';
 import type { AnyRegistry } from './metrics/registry';
 import { assertBuckets } from './metrics/collector';
 import { OTEL_HTTP_DURATION_BUCKETS } from './metrics/http-metrics';

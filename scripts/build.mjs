@@ -8,7 +8,7 @@
 // - an ESM entry re-exports the CommonJS build by name, so `import { createObservability } from
 //   'express-observability'` and `require('express-observability')` load one copy.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +33,11 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
+// esbuild escapes non-ASCII characters in code (charset 'ascii') but keeps the JSDoc of class members
+// as written. One such character makes V8 hold the whole ~520 KB source as two-byte (UTF-16) text:
+// +0.5 MB at start-up (docs/performance.md, "Start-up"). Escaped, they read the same in a comment.
+const bundle = path.join(dist, 'index.js');
+writeFileSync(bundle, readFileSync(bundle, 'utf8').replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
 cpSync(out, dist, { recursive: true, filter: (src) => !src.endsWith('.js') });
 // Static assets (dashboard page, scripts, styles) ship as files next to the code that serves them:
 // lib/dashboard/assets for the sources, build/dashboard/assets for the per-module build, dist/assets for

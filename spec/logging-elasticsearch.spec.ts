@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import express from 'express';
@@ -11,6 +15,7 @@ import type { LogInfo } from '../lib/logging/levels';
 import { listen, request, waitFor } from './support/http';
 import { captureLogs } from './support/log-capture';
 import { startElasticsearchStandIn, type ElasticsearchStandIn } from './support/elasticsearch-standin';
+import { ROOT } from './support/demo';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -462,3 +467,40 @@ describe('Elasticsearch transport against the _bulk stand-in', () => {
     assert.equal(transport.stats().dropped.shutdown, 100);
   });
 });
+
+describe('Elasticsearch over HTTPS', () => {
+  it('ships to an https: URL, verifying the certificate (node:https loads for that URL only)', async () => {
+    // A throwaway certificate for 127.0.0.1; the shipping process trusts it through NODE_EXTRA_CA_CERTS, so
+    // Node's own verification (hostname and chain) runs as it does against a real cluster.
+    const dir = mkdtempSync(path.join(tmpdir(), 'obs-es-tls-'));
+    const es = await startElasticsearchStandIn(await (async () => {
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+      return { key: readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8') };
+    })());
+    try {
+      assert.match(es.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+      const script = `const { createObservability } = require('./dist/index.js');
+        const https = () => process.moduleLoadList.includes('NativeModule https');
+        const atRequire = https();
+        const obs = createObservability({ metrics: { defaultMetrics: false }, system: { enabled: false },
+          logging: { stdout: false, elasticsearch: { url: process.env.ES_URL, username: 'elastic', password: 'changeme', flushIntervalMs: 20 } } });
+        obs.logger.info('over tls', { order: 42 });
+        obs.shutdown().then(async () => console.log(JSON.stringify({ atRequire, atCreate: https(), text: await obs.registry.metrics() })));`;
+      const stdout = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ['-e', script], { cwd: ROOT, env: { ...process.env, ES_URL: es.url, NODE_EXTRA_CA_CERTS: path.join(dir, 'cert.pem') } }, (err, out) => (err ? reject(err) : resolve(out))),
+      );
+      const out = JSON.parse(stdout) as { atRequire: boolean; atCreate: boolean; text: string };
+      assert.equal(out.atRequire, false, 'requiring the package does not load node:https');
+      assert.equal(out.atCreate, true, 'an https: URL does');
+      const docs = es.documents();
+      assert.equal(docs.length, 1, `one document arrived: ${JSON.stringify(docs)}`);
+      assert.equal(docs[0]?.message, 'over tls');
+      assert.equal(es.requests[0]?.authorization, `Basic ${Buffer.from('elastic:changeme').toString('base64')}`);
+      assert.equal(metricValue(out.text, 'observability_log_lines_shipped_total', 'transport="elasticsearch"'), 1);
+    } finally {
+      await es.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+

@@ -1,7 +1,7 @@
 // Start-up cost: parts a default instance does not use are not loaded until they are used.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -141,4 +141,45 @@ describe('start-up: optional parts load when used', () => {
     assert.deepEqual(out.optional, [], 'no OTLP exporter, YAML or systeminformation without the options that use them');
     assert.equal(out.served, true, 'the instance works');
   });
+
+  it('a default instance loads neither node:cluster, node:https nor node:fs/promises, and prom-client\'s classes without its index', () => {
+    // prom-client's index loads its Pushgateway (https, tls) and AggregatorRegistry (cluster); the package uses
+    // neither outside a cluster. The classes it loads are the index's own: an application's registry passes instanceof.
+    const script = `require('express');
+      const builtins = () => process.moduleLoadList.filter((m) => m.startsWith('NativeModule ')).map((m) => m.slice(13));
+      const before = new Set(builtins());
+      const { createObservability } = require('./dist/index.js');
+      const obs = createObservability({ logging: { stdout: false } });
+      obs.system.sample().then(async () => {
+        const text = await obs.registry.metrics();
+        const loaded = builtins().filter((m) => !before.has(m));
+        const promFiles = Object.keys(require.cache).filter((k) => /node_modules\\/prom-client\\/(index|lib\\/[a-zA-Z]+)\\.js$/.test(k)).map((k) => k.replace(/^.*prom-client\\//, ''));
+        const client = require('prom-client');
+        const theirs = new client.Registry();
+        const second = createObservability({ registry: theirs, logging: { stdout: false }, system: { enabled: false } });
+        new client.Counter({ name: 'app_orders_total', help: 'orders', registers: [theirs] }).inc();
+        const theirsText = await theirs.metrics();
+        console.log(JSON.stringify({ loaded, promFiles, sampled: /^system_memory_limit_bytes [1-9]/m.test(text), mounts: /mountpoint="\\/"/.test(text), same: obs.registry instanceof client.Registry, theirsText }));
+        await second.shutdown();
+        await obs.shutdown();
+      });`;
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8' })) as { loaded: string[]; promFiles: string[]; sampled: boolean; mounts: boolean; same: boolean; theirsText: string };
+    for (const m of ['cluster', 'https', 'tls', 'fs/promises']) {
+      assert.ok(!out.loaded.includes(m), `node:${m} is not loaded: ${out.loaded.join(', ')}`);
+    }
+    assert.ok(!out.promFiles.includes('index.js') && !out.promFiles.includes('lib/pushgateway.js') && !out.promFiles.includes('lib/cluster.js'), `prom-client's index, Pushgateway and AggregatorRegistry are not loaded: ${out.promFiles.join(', ')}`);
+    assert.ok(out.promFiles.includes('lib/registry.js') && out.promFiles.includes('lib/histogram.js'), 'its registry and histogram are');
+    assert.equal(out.sampled, true, 'the sampler read memory');
+    assert.equal(out.mounts, true, 'and the mounts (/proc/self/mounts, statfs)');
+    assert.equal(out.same, true, "the instance's registry is an instance of the index's Registry");
+    assert.match(out.theirsText, /^app_orders_total 1$/m, "a registry made with the application's prom-client is accepted and keeps its metrics");
+    assert.match(out.theirsText, /^http_server_active_requests /m, 'and the package registers its HTTP metrics on it');
+  });
+
+  it('the built file is ASCII (one non-ASCII character makes V8 hold its whole source as two-byte text)', () => {
+    const text = readFileSync(path.join(ROOT, 'dist', 'index.js'), 'utf8');
+    const at = text.search(/[\u0080-\uffff]/);
+    assert.equal(at, -1, `non-ASCII at ${at}: ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 20))}`);
+  });
 });
+

@@ -1,4 +1,5 @@
-import { Histogram, type MetricValue } from 'prom-client';
+import type { MetricValue } from 'prom-client';
+import { Histogram } from '../metrics/prom-client';
 import { DURATION_METRIC } from '../metrics/http-metrics';
 import { histogramCounts, type HistogramCounts } from '../metrics/prom-client-adapter';
 import type { AnyRegistry } from '../metrics/registry';

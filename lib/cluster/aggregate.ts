@@ -1,4 +1,4 @@
-import { AggregatorRegistry } from 'prom-client';
+import { aggregatorRegistry } from '../metrics/prom-client';
 import type { MetricsJson } from './protocol';
 
 /** Metric shape the per-worker rule looks at. */
@@ -55,7 +55,7 @@ export interface ScrapeOutcome {
  */
 export async function renderAggregate(perWorker: readonly MetricsJson[], outcome: ScrapeOutcome): Promise<string> {
   // Prometheus text 0.0.4 (the aggregate's default content type).
-  const registry = AggregatorRegistry.aggregate(perWorker as MetricsJson[]);
+  const registry = aggregatorRegistry().aggregate(perWorker as MetricsJson[]);
   const body = await registry.metrics();
   const status = [
     '# HELP observability_cluster_workers Workers asked for their metrics by the last cluster scrape, by outcome.',

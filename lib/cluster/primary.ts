@@ -1,6 +1,6 @@
-import cluster, { type Worker } from 'node:cluster';
+import type { Worker } from 'node:cluster';
 import { renderAggregate } from './aggregate';
-import { AGGREGATE, COLLECT, isCollectResponse, isScrapeRequest, type MetricsJson, type ScrapeRequest, type ScrapeResponse } from './protocol';
+import { AGGREGATE, COLLECT, isCollectResponse, isScrapeRequest, nodeCluster, type MetricsJson, type ScrapeRequest, type ScrapeResponse } from './protocol';
 import { errorMessage, warnFailure } from '../util/warn';
 
 /** Handle returned by {@link setupClusterPrimary}. */
@@ -36,6 +36,7 @@ const MAX_TIMEOUT_MS = 120_000;
  * Call once in the primary, before or after forking.
  */
 export function setupClusterPrimary(options: ClusterPrimaryOptions = {}): ClusterPrimary {
+  const cluster = nodeCluster();
   if (!cluster.isPrimary) throw new Error('express-observability: setupClusterPrimary() must be called in the cluster primary process');
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new TypeError('express-observability: option "onError" of setupClusterPrimary() must be a function');

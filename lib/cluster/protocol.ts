@@ -3,7 +3,14 @@
  * the primary for the cluster's metrics; the primary asks every connected worker for its own
  * registry (as prom-client JSON), waits at most the requester's timeout, aggregates and answers.
  */
+import type { Cluster } from 'node:cluster';
 import type { MetricObjectWithValues, MetricValue } from 'prom-client';
+
+/** `node:cluster`, loaded when cluster mode is first used (it loads `node:child_process` and `node:dgram`: start-up cost). */
+export function nodeCluster(): Cluster {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded when used
+  return require('node:cluster') as Cluster;
+}
 
 /** One registry's metrics, as `registry.getMetricsAsJSON()` returns them. */
 export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];

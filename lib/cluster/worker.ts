@@ -1,9 +1,8 @@
-import cluster from 'node:cluster';
 import { TEXT_CONTENT_TYPE } from '../metrics/exposition';
 import type { AnyRegistry } from '../metrics/registry';
 import { labelWorkerMetrics } from './aggregate';
 import type { ResolvedClusterOptions } from './options';
-import { isCollectRequest, isScrapeResponse, METRICS, SCRAPE, type CollectResponse, type ScrapeRequest } from './protocol';
+import { isCollectRequest, isScrapeResponse, METRICS, nodeCluster, SCRAPE, type CollectResponse, type ScrapeRequest } from './protocol';
 import { errorMessage } from '../util/warn';
 
 /** What renders `/metrics`: the local exposition or the cluster's. */
@@ -58,13 +57,14 @@ export class ClusterWorkerMetrics implements MetricsRenderer {
   /** Start answering the primary (only inside a cluster worker with an IPC channel). */
   constructor(parts: ClusterWorkerParts) {
     this.#parts = parts;
-    this.#workerId = cluster.worker ? String(cluster.worker.id) : String(process.pid);
+    const worker = nodeCluster().worker;
+    this.#workerId = worker ? String(worker.id) : String(process.pid);
     if (this.active) process.on('message', this.#onMessage);
   }
 
   /** True inside a cluster worker that can talk to its primary. */
   get active(): boolean {
-    return cluster.isWorker && typeof process.send === 'function';
+    return typeof process.send === 'function' && nodeCluster().isWorker;
   }
 
   /** The cluster's aggregated exposition (or the local one outside a cluster worker). */

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics } from 'prom-client';
+import { collectDefaultMetrics } from '../metrics/prom-client';
 import { MetricsCollector } from '../metrics/collector';
 import { createRegistry, type AnyRegistry } from '../metrics/registry';
 import { resolveOptions, type ObservabilityOptions, type ResolvedOptions } from '../options';

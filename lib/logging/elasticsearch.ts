@@ -4,7 +4,7 @@
  * never indexes a line twice (a 409 answers "already there") and data streams work.
  */
 import { randomBytes } from 'node:crypto';
-import { Registry } from 'prom-client';
+import { Registry } from '../metrics/prom-client';
 import { isoNow } from '../util/clock';
 import { rangeError, readBool, readOptionalString, readSection, readString, typeError, type Bag } from '../util/validate';
 import { SendError, type BatchOutcome, type Rejection } from './batch-queue';

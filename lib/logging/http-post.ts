@@ -1,5 +1,4 @@
 import http from 'node:http';
-import https from 'node:https';
 
 /** A backend's answer. */
 export interface PostResponse {
@@ -19,9 +18,11 @@ export class HttpPoster {
   /** Client for `url` (http: or https:). */
   constructor(url: URL) {
     this.#url = url;
-    const secure = url.protocol === 'https:';
-    this.#agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 4 }) : new http.Agent({ keepAlive: true, maxSockets: 4 });
-    this.#request = secure ? https.request : http.request;
+    // node:https (with node:tls) loads only for an https: URL: start-up cost.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const client: typeof http = url.protocol === 'https:' ? (require('node:https') as typeof http) : http;
+    this.#agent = new client.Agent({ keepAlive: true, maxSockets: 4 });
+    this.#request = client.request;
   }
 
   /**

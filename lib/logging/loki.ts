@@ -2,7 +2,7 @@
  * Grafana Loki shipping: a winston transport batching entries into
  * `POST /loki/api/v1/push` (JSON), one stream per low-cardinality label set.
  */
-import { Registry } from 'prom-client';
+import { Registry } from '../metrics/prom-client';
 import { readOptionalString, readSection, readString, readStringRecord, typeError, type Bag } from '../util/validate';
 import { SendError, type BatchOutcome } from './batch-queue';
 import { basicAuthorization, retryableStatus } from './http-post';

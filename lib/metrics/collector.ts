@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram } from './prom-client';
 import type { AnyRegistry } from './registry';
 
 /** Label values accepted by the collector. */

@@ -1,4 +1,4 @@
-import { Registry } from 'prom-client';
+import { Registry } from './prom-client';
 import { MetricNames } from './prom-client-adapter';
 import type { AnyRegistry } from './registry';
 

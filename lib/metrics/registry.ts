@@ -1,4 +1,5 @@
-import { Registry, type RegistryContentType } from 'prom-client';
+import type { RegistryContentType } from 'prom-client';
+import { Registry } from './prom-client';
 
 /** A prom-client registry of either exposition format. */
 export type AnyRegistry = Registry<RegistryContentType>;

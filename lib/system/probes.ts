@@ -1,5 +1,6 @@
-import { readFile, statfs } from 'node:fs/promises';
+import { readFile, statfs } from 'node:fs';
 import os from 'node:os';
+import { promisify } from 'node:util';
 import type { Systeminformation } from 'systeminformation';
 
 /** Cumulative CPU times of one logical CPU, in milliseconds (the shape of `os.cpus()[i].times`). */
@@ -51,7 +52,7 @@ export interface SystemProbes {
    * read asynchronously ({@link parseProcMounts}); elsewhere `systeminformation.fsSize()`.
    */
   readonly mounts?: () => readonly MountInfo[] | Promise<readonly MountInfo[]>;
-  /** Capacity of one mount. Default: `fs.promises.statfs()`. */
+  /** Capacity of one mount. Default: `fs.statfs()`. */
   readonly statfs?: (mountpoint: string) => FsFigures | Promise<FsFigures>;
   /** 1, 5 and 15 minute load averages. Default: `os.loadavg()`. */
   readonly load?: () => readonly number[] | Promise<readonly number[]>;
@@ -134,10 +135,14 @@ export function parseProcMounts(text: string): MountInfo[] {
  * docs/health.md). Elsewhere, `fsSize()`.
  */
 async function mountList(): Promise<readonly MountInfo[]> {
-  if (process.platform === 'linux') return parseProcMounts(await readFile('/proc/self/mounts', 'utf8'));
+  if (process.platform === 'linux') return parseProcMounts(await readFileAsync('/proc/self/mounts', 'utf8'));
   const list = await systeminformation('fsSize')();
   return list.map((f) => ({ mountpoint: f.mount, device: f.fs, fstype: f.type }));
 }
+
+// Callback fs under promisify, not node:fs/promises: that module loads node:readline and ten more at start-up.
+const readFileAsync = promisify(readFile);
+const statfsAsync = promisify(statfs);
 
 /** The default probes: systeminformation and Node's own `os`/`fs`. */
 export const DEFAULT_PROBES: ProbeSet = Object.freeze({
@@ -148,7 +153,7 @@ export const DEFAULT_PROBES: ProbeSet = Object.freeze({
   },
   mounts: mountList,
   statfs: async (mountpoint: string): Promise<FsFigures> => {
-    const s = await statfs(mountpoint);
+    const s = await statfsAsync(mountpoint);
     return { size: s.blocks * s.bsize, used: (s.blocks - s.bfree) * s.bsize, available: s.bavail * s.bsize };
   },
   load: () => os.loadavg(),

@@ -12,7 +12,8 @@
  * Elasticsearch REST API: comma-separated dot paths, `*` for one field name, `**` for any depth)
  * filters successful responses; error responses are never filtered, as in Elasticsearch.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import https from 'node:https';
 import { startLoopbackServer } from './loopback-server';
 
 /** A per-item failure the stand-in should answer instead of indexing. */
@@ -103,8 +104,8 @@ function parseLine(line: string, n: number): Json {
   return v as Json;
 }
 
-/** Start the stand-in on 127.0.0.1 (ephemeral port). */
-export async function startElasticsearchStandIn(): Promise<ElasticsearchStandIn> {
+/** Start the stand-in on 127.0.0.1 (ephemeral port); over HTTPS with `tls` (a PEM key and certificate). */
+export async function startElasticsearchStandIn(tls?: { readonly key: string; readonly cert: string }): Promise<ElasticsearchStandIn> {
   const indices = new Map<string, Map<string, Json>>();
   const requests: BulkRequestRecord[] = [];
   let failStatus: number | null = null;
@@ -203,7 +204,7 @@ export async function startElasticsearchStandIn(): Promise<ElasticsearchStandIn>
     }
   }
 
-  const srv = await startLoopbackServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -211,11 +212,13 @@ export async function startElasticsearchStandIn(): Promise<ElasticsearchStandIn>
       if (latencyMs > 0) setTimeout(() => handle(req, res, body), latencyMs);
       else handle(req, res, body);
     });
-  });
+  };
+  // An https.Server serves requests as an http.Server does (it is one over TLS sockets).
+  const srv = await startLoopbackServer(tls === undefined ? listener : (https.createServer(tls, listener) as unknown as Server));
   const { port } = srv;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`,
     port,
     indices,
     requests,

@@ -1,4 +1,4 @@
-import { Gauge } from 'prom-client';
+import { Gauge } from '../../metrics/prom-client';
 import { compare, matches, metricError, type SeriesResult } from '../series';
 import type { RuleOf, SpecKindDef } from './kind';
 

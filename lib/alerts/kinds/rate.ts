@@ -1,4 +1,4 @@
-import { Counter, Histogram } from 'prom-client';
+import { Counter, Histogram } from '../../metrics/prom-client';
 import { WindowRing } from '../../metrics/window-ring';
 import { formatDuration } from '../duration';
 import { addTo, compare, matches, metricError, type RegistryReader } from '../series';
