@@ -176,6 +176,27 @@ describe('start-up: optional parts load when used', () => {
     assert.match(out.theirsText, /^http_server_active_requests /m, 'and the package registers its HTTP metrics on it');
   });
 
+  it('prom-client\'s index is loaded instead when a release moves the class files', () => {
+    // A stand-in for a release without lib/registry.js, lib/counter.js...: resolving them fails.
+    const script = `const Module = require('node:module');
+      const resolve = Module._resolveFilename;
+      Module._resolveFilename = function (request, ...rest) {
+        if (/^prom-client\\/lib\\/(registry|counter|gauge|histogram|defaultMetrics)$/.test(request)) throw Object.assign(new Error('Cannot find module ' + request), { code: 'MODULE_NOT_FOUND' });
+        return resolve.call(this, request, ...rest);
+      };
+      const { createObservability } = require('./lib');
+      const obs = createObservability({ logging: { stdout: false }, system: { enabled: false } });
+      obs.registry.metrics().then(async (text) => {
+        const index = Object.keys(require.cache).some((k) => /node_modules\\/prom-client\\/index\\.js$/.test(k));
+        console.log(JSON.stringify({ index, served: /^http_server_active_requests /m.test(text), process: /^process_cpu_seconds_total /m.test(text) }));
+        await obs.shutdown();
+      });`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: ROOT, encoding: 'utf8' })) as { index: boolean; served: boolean; process: boolean };
+    assert.equal(out.index, true, 'the index was loaded instead');
+    assert.equal(out.served, true, 'the HTTP metrics are registered');
+    assert.equal(out.process, true, 'and the default process metrics');
+  });
+
   it('the built file is ASCII (one non-ASCII character makes V8 hold its whole source as two-byte text)', () => {
     const text = readFileSync(path.join(ROOT, 'dist', 'index.js'), 'utf8');
     const at = text.search(/[\u0080-\uffff]/);
