@@ -473,10 +473,10 @@ describe('Elasticsearch over HTTPS', () => {
     // A throwaway certificate for 127.0.0.1; the shipping process trusts it through NODE_EXTRA_CA_CERTS, so
     // Node's own verification (hostname and chain) runs as it does against a real cluster.
     const dir = mkdtempSync(path.join(tmpdir(), 'obs-es-tls-'));
-    const es = await startElasticsearchStandIn(await (async () => {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
-      return { key: readFileSync(path.join(dir, 'key.pem'), 'utf8'), cert: readFileSync(path.join(dir, 'cert.pem'), 'utf8') };
-    })());
+    const keyFile = path.join(dir, 'key.pem');
+    const certFile = path.join(dir, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+    const es = await startElasticsearchStandIn({ key: readFileSync(keyFile, 'utf8'), cert: readFileSync(certFile, 'utf8') });
     try {
       assert.match(es.url, /^https:\/\/127\.0\.0\.1:\d+$/);
       const script = `const { createObservability } = require('./dist/index.js');
@@ -487,7 +487,7 @@ describe('Elasticsearch over HTTPS', () => {
         obs.logger.info('over tls', { order: 42 });
         obs.shutdown().then(async () => console.log(JSON.stringify({ atRequire, atCreate: https(), text: await obs.registry.metrics() })));`;
       const stdout = await new Promise<string>((resolve, reject) =>
-        execFile(process.execPath, ['-e', script], { cwd: ROOT, env: { ...process.env, ES_URL: es.url, NODE_EXTRA_CA_CERTS: path.join(dir, 'cert.pem') } }, (err, out) => (err ? reject(err) : resolve(out))),
+        execFile(process.execPath, ['-e', script], { cwd: ROOT, env: { ...process.env, ES_URL: es.url, NODE_EXTRA_CA_CERTS: certFile } }, (err, out) => (err ? reject(err) : resolve(out))),
       );
       const out = JSON.parse(stdout) as { atRequire: boolean; atCreate: boolean; text: string };
       assert.equal(out.atRequire, false, 'requiring the package does not load node:https');
