@@ -128,6 +128,16 @@ describe('router access control (auth option)', () => {
     assert.match(metrics.body, /observability_internal_errors_total\{component="auth.authorize"\} 1/);
   });
 
+  it('authorize as the only credential kind: a denial is 403 (a 401 would need a scheme to challenge with)', async () => {
+    const s = await start({ authorize: (req) => req.headers['x-team'] === 'sre' });
+    const denied = await request(s.url, '/metrics');
+    assertDenied(denied, 403);
+    assert.equal(denied.headers['www-authenticate'], undefined);
+    assert.equal((await request(s.url, '/metrics', { headers: { 'x-team': 'sre' } })).status, 200);
+    const metrics = await request(s.url, '/metrics', { headers: { 'x-team': 'sre' } });
+    assert.match(metrics.body, /observability_auth_failures_total\{reason="authorize_denied"\} 1/);
+  });
+
   it('protects only the listed endpoints with auth.paths / auth.publicPaths', async () => {
     const s = await start({ bearerTokens: ['tok'], paths: ['/dashboard', '/metrics'], publicPaths: ['/dashboard/assets'] });
     assert.equal((await request(s.url, '/health')).status, 200);
@@ -146,6 +156,9 @@ describe('router access control (auth option)', () => {
       [{ authorize: 'yes' }, /option "auth\.authorize" must be a function/],
       [{ bearer: ['x'] }, /unknown option "auth\.bearer"/],
       [{ paths: [1] }, /option "auth\.paths\[0\]"/],
+      // Admits everyone: an empty token list (an unset variable) must not serve the views openly in production.
+      [{ bearerTokens: [] }, /option "auth" must be an object that sets at least one of bearerTokens, basic, allowIps or authorize/],
+      [{ paths: ['/metrics'] }, /option "auth" must be an object that sets at least one of/],
     ];
     for (const [auth, re] of bad) {
       assert.throws(() => createObservability({ auth: auth as never, system: { enabled: false } }), (e: Error) => e instanceof TypeError && re.test(e.message));

@@ -124,6 +124,25 @@ describe('health checks', () => {
     assert.match(v.body.checks?.['broker:publish']?.[0]?.output ?? '', /^Error: still refused\n\s+at /);
   });
 
+  it('fails a check whose result JSON cannot hold (a BigInt, a cycle); /health and the dashboard still answer', async () => {
+    const { obs, get } = await start({ views: true });
+    obs.health.addCheck('db:rows', () => ({ observedValue: 12345678901234567890n }), { critical: true });
+    const cyclic: Record<string, unknown> = { status: 'pass' };
+    cyclic.self = cyclic;
+    obs.health.addCheck('cache:state', () => cyclic as never);
+    obs.health.addCheck('queue:depth', () => ({ observedValue: 4 }));
+    const r = await get('/health');
+    assert.equal(r.status, 503);
+    const rows = r.body.checks?.['db:rows']?.[0] as Entry;
+    assert.equal(rows.status, 'fail');
+    assert.match(rows.output ?? '', /^check returned a value that is not JSON: .*BigInt/);
+    assert.equal(r.body.checks?.['cache:state']?.[0]?.status, 'fail');
+    assert.match(r.body.checks?.['cache:state']?.[0]?.output ?? '', /circular/i);
+    assert.equal(r.body.checks?.['queue:depth']?.[0]?.observedValue, 4);
+    const summary = await get('/dashboard/api/summary');
+    assert.equal(summary.status, 200);
+  });
+
   it('fails a hanging check at its deadline with "timed out after N ms" and aborts its signal', async () => {
     const { obs, get } = await start();
     let aborted = false;

@@ -44,7 +44,9 @@ describe('graceful shutdown (child process)', () => {
       const url = `http://127.0.0.1:${port}`;
       assert.equal((await request(url, '/health/ready')).status, 200);
 
-      const inflight: Promise<RawResponse>[] = Array.from({ length: 50 }, (_, n) => request(url, `/slow?n=${n}`));
+      // On keep-alive connections: their responses would otherwise invite the client to reuse them.
+      const inflightAgent = new http.Agent({ keepAlive: true, maxSockets: 50 });
+      const inflight: Promise<RawResponse>[] = Array.from({ length: 50 }, (_, n) => request(url, `/slow?n=${n}`, { agent: inflightAgent }));
       await waitFor(async () => JSON.parse((await request(url, '/started')).body).started === 50, 10_000, 20, '50 requests in flight');
 
       const t0 = Date.now();
@@ -71,6 +73,9 @@ describe('graceful shutdown (child process)', () => {
 
       const done = await Promise.all(inflight);
       assert.deepEqual(done.map((r) => r.status), Array(50).fill(200));
+      // In flight when the signal came: their connections close too, so no client reuses one the sweep is closing.
+      assert.deepEqual(done.map((r) => r.headers.connection), Array(50).fill('close'));
+      inflightAgent.destroy();
       const code = await c.exited;
       assert.equal(code, 0, c.output());
       assert.match(c.output(), /beforeShutdown hook ran[\s\S]*shutdown done code=0 forced=false/);

@@ -87,19 +87,22 @@ function dashboardRoutes(dashboard: Dashboard, parts: DashboardHttpParts): Route
   const assets = loadAssets();
   const sub = express.Router({ strict: true });
 
-  const json = (res: Response, status: number, body: unknown): void => {
+  const json = (res: Response, status: number, body: string): void => {
     res.statusCode = status;
     res.setHeader('Content-Type', 'application/json; charset=utf-8');
-    res.end(JSON.stringify(body));
+    res.end(body);
   };
+  // The body is serialised inside the chain: a value JSON cannot hold (a BigInt a health check
+  // reported) is a 500 answer, not a rejection nobody handles.
   const handle = (fn: (q: URLSearchParams, req: Request) => Promise<[number, unknown]> | [number, unknown]) => (req: Request, res: Response) => {
     Promise.resolve()
       .then(() => fn(new URL(req.url ?? '/', 'http://localhost').searchParams, req))
+      .then(([status, body]) => [status, JSON.stringify(body)] as const)
       .then(
         ([status, body]) => json(res, status, body),
         (err: unknown) => {
           parts.reportError('dashboard.api', err);
-          json(res, 500, { error: 'dashboard data unavailable' });
+          json(res, 500, '{"error":"dashboard data unavailable"}');
         },
       );
   };
@@ -122,7 +125,7 @@ function dashboardRoutes(dashboard: Dashboard, parts: DashboardHttpParts): Route
     const file = (req.url ?? '').replace(/^\/assets\//, '').replace(/\?.*$/, '');
     const body = file === 'index.html' ? undefined : assets.get(file);
     if (!body) {
-      json(res, 404, { error: 'not found' });
+      json(res, 404, '{"error":"not found"}');
       return;
     }
     res.setHeader('Content-Type', ASSET_TYPES[file] as string);
@@ -189,6 +192,6 @@ function dashboardRoutes(dashboard: Dashboard, parts: DashboardHttpParts): Route
       return r ? [200, r] : [404, { error: 'no such alert' }];
     }),
   );
-  sub.use((_req, res) => json(res, 404, { error: 'not found' }));
+  sub.use((_req, res) => json(res, 404, '{"error":"not found"}'));
   return sub;
 }

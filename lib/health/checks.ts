@@ -253,6 +253,16 @@ function normalise(v: CheckReturn): readonly CheckOutcome[] {
   return list.map((o) => {
     if (o === null || typeof o !== 'object') return { status: 'fail', output: 'check returned a non-object entry' };
     if (o.status !== undefined && !STATUSES.includes(o.status)) return { ...o, status: 'fail', output: `check returned unknown status ${JSON.stringify(o.status)}` };
-    return o;
+    return serialisable(o);
   });
+}
+
+/** `o` when it serialises to JSON (the report is JSON); else a failed outcome saying why (a BigInt, a cycle, a throwing `toJSON`). */
+function serialisable(o: CheckOutcome): CheckOutcome {
+  try {
+    JSON.stringify(o);
+    return o;
+  } catch (err) {
+    return { status: 'fail', output: `check returned a value that is not JSON: ${err instanceof Error ? err.message : String(err)}` };
+  }
 }

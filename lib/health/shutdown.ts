@@ -58,9 +58,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /**
  * Graceful shutdown of `server` on SIGTERM/SIGINT: readiness 503 at once; after the grace period the
- * server stops accepting and idle keep-alive connections are closed (responses started while draining
- * carry `Connection: close`); in-flight requests finish; `beforeShutdown` hooks run; `obs.shutdown()`
- * flushes spans and logs; then the process exits unless `exit: false`. A second signal or the timeout
+ * server stops accepting and idle keep-alive connections are closed (every response not yet sent when
+ * draining begins carries `Connection: close`); in-flight requests finish; `beforeShutdown` hooks run;
+ * `obs.shutdown()` flushes spans and logs; then the process exits unless `exit: false`. A second signal or the timeout
  * destroys the remaining connections and ends with code 1. Only listeners are added; nothing is patched.
  */
 export function attachShutdown(server: Server, parts: ShutdownParts, options: ShutdownOptions = {}): ShutdownHandle {
@@ -93,8 +93,19 @@ export function attachShutdown(server: Server, parts: ShutdownParts, options: Sh
   let forceTimer: NodeJS.Timeout | undefined;
   let sweep: NodeJS.Timeout | undefined;
 
+  // Responses not yet finished, so that those in flight when draining begins close their connection
+  // too: a client reusing it would meet the idle sweep's close. Each leaves on its own 'close' event.
+  const inFlight = new Set<ServerResponse>();
+  function leave(this: ServerResponse): void {
+    inFlight.delete(this);
+  }
   const onRequest = (_req: IncomingMessage, res: ServerResponse): void => {
-    if (draining && !res.headersSent) res.setHeader('Connection', 'close');
+    if (draining) {
+      if (!res.headersSent) res.setHeader('Connection', 'close');
+      return;
+    }
+    inFlight.add(res);
+    res.on('close', leave);
   };
   const onSignal = (signal: NodeJS.Signals): void => {
     void handle.shutdown(signal);
@@ -136,6 +147,8 @@ export function attachShutdown(server: Server, parts: ShutdownParts, options: Sh
 
   const run = async (reason: string): Promise<ShutdownResult> => {
     draining = true;
+    for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
+    inFlight.clear();
     parts.beginShutdown();
     forceTimer = setTimeout(() => force(reason, `not finished after ${timeoutMs} ms`), timeoutMs);
     let code = 0;

@@ -17,7 +17,8 @@ export type AuthorizeFn = (req: IncomingMessage) => boolean | Promise<boolean>;
 /**
  * Access control of the observability router (`auth` option). With no key set the router is open.
  * A protected request must come from an allowed address (else 403) and, when any credential kind is
- * configured, present one valid credential: a bearer token, basic credentials, or pass `authorize` (else 401).
+ * configured, present one valid credential: a bearer token, basic credentials, or pass `authorize` (else
+ * 401 with a challenge; 403 when `authorize` is the only kind). At least one of the four must be set.
  */
 export interface AuthOptions {
   /** Accepted `Authorization: Bearer <token>` tokens. Default: none. */
@@ -94,7 +95,7 @@ export function resolveAuthOptions(raw: unknown): ResolvedAuthOptions | undefine
   allowIps.forEach((s, i) => {
     if (parseCidr(s) === undefined) typeError(`auth.allowIps[${i}]`, 'an IPv4/IPv6 address or CIDR', s);
   });
-  return Object.freeze({
+  const resolved: ResolvedAuthOptions = Object.freeze({
     bearerTokens: readStrings(a, 'bearerTokens'),
     basic: readBasic(a.basic),
     allowIps,
@@ -103,6 +104,12 @@ export function resolveAuthOptions(raw: unknown): ResolvedAuthOptions | undefine
     publicPaths: readPatterns(a, 'publicPaths', 'auth', DEFAULT_PUBLIC_PATHS),
     failureLogIntervalMs: readNumber(a, 'failureLogIntervalMs', 'auth', 10_000, { min: 0, integer: true }),
   });
+  // An `auth` that admits everyone would still serve the views in production: an empty token list
+  // read from an unset variable must not open them.
+  if (resolved.bearerTokens.length === 0 && resolved.basic.length === 0 && resolved.allowIps.length === 0 && resolved.authorize === undefined) {
+    typeError('auth', 'an object that sets at least one of bearerTokens, basic, allowIps or authorize (as given, it admits everyone)', raw);
+  }
+  return resolved;
 }
 
 interface Cidr {
@@ -201,6 +208,8 @@ export function createGuard(opts: ResolvedAuthOptions, parts: GuardParts): Guard
     ...(opts.bearerTokens.length > 0 ? ['Bearer realm="observability"'] : []),
     ...(opts.basic.length > 0 ? ['Basic realm="observability", charset="UTF-8"'] : []),
   ].join(', ');
+  // A 401 must name a scheme the client can answer (RFC 9110 §15.5.2); `authorize` alone offers none.
+  const denied: 401 | 403 = challenges ? 401 : 403;
 
   function credentialOk(header: string | undefined): boolean {
     if (!header) return false;
@@ -273,7 +282,7 @@ export function createGuard(opts: ResolvedAuthOptions, parts: GuardParts): Guard
       return;
     }
     Promise.resolve(verdict).then(
-      (ok) => (ok === true ? next() : refuse(req, res, 401, 'authorize_denied')),
+      (ok) => (ok === true ? next() : refuse(req, res, denied, 'authorize_denied')),
       (err: unknown) => {
         parts.reportError('auth.authorize', err);
         refuse(req, res, 403, 'authorize_error');

@@ -113,20 +113,22 @@ export function createRouter(parts: RouterParts): RequestHandler {
 
   const health = (pick: (h: HealthProvider) => Promise<HealthReport>) => (req: Request, res: Response) => {
     serve(req, res);
-    pick(parts.health).then(
-      (report) => {
-        res.statusCode = httpStatusOf(report);
-        res.setHeader('Content-Type', HEALTH_CONTENT_TYPE);
-        res.setHeader('Cache-Control', 'no-store');
-        res.end(JSON.stringify(report));
-      },
-      (err: unknown) => {
-        parts.reportError('health', err);
-        res.statusCode = 503;
-        res.setHeader('Content-Type', HEALTH_CONTENT_TYPE);
-        res.end(JSON.stringify({ status: 'fail', output: 'health evaluation failed' }));
-      },
-    );
+    pick(parts.health)
+      .then((report) => [httpStatusOf(report), JSON.stringify(report)] as const)
+      .then(
+        ([status, body]) => {
+          res.statusCode = status;
+          res.setHeader('Content-Type', HEALTH_CONTENT_TYPE);
+          res.setHeader('Cache-Control', 'no-store');
+          res.end(body);
+        },
+        (err: unknown) => {
+          parts.reportError('health', err);
+          res.statusCode = 503;
+          res.setHeader('Content-Type', HEALTH_CONTENT_TYPE);
+          res.end(JSON.stringify({ status: 'fail', output: 'health evaluation failed' }));
+        },
+      );
   };
   router.get('/health', health((h) => h.report()));
   router.get('/health/live', health((h) => h.live()));
