@@ -60,12 +60,15 @@ describe('redaction: secrets planted everywhere never leave the process', () => 
       assert.equal((await request(url, '/items/7;jsessionid=PLANTED_MATRIX?x=1')).status, 200);
       assert.equal((await request(url, '/oauth/callback?code=PLANTED_OAUTH_CODE&state=PLANTED_OAUTH_STATE')).status, 200);
       assert.equal((await request(url, '/fail?api%5Fkey=PLANTED_Q_ENCODED')).status, 500);
+      // A JWT right after a percent-escape (an OAuth id_token in an encoded redirect), a key with a digit glued on.
+      const ENCODED_JWT = 'next=%2Fapp%23id_token%3DeyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.PLANTEDencodedJwt';
+      assert.equal((await request(url, `/items/8?${ENCODED_JWT}&password2=PLANTED_Q_DIGIT`)).status, 200);
 
       // Everything the dashboard and /health serve, including each buffered trace.
       const bodies: Record<string, string> = {};
       const get = async (p: string): Promise<string> => (bodies[p] = (await request(url, p)).body);
       const traces = JSON.parse(await get('/dashboard/api/traces')) as { traceId: string }[];
-      assert.equal(traces.length, 4, bodies['/dashboard/api/traces']);
+      assert.equal(traces.length, 5, bodies['/dashboard/api/traces']);
       for (const t of traces) {
         await get(`/dashboard/api/traces/${t.traceId}`);
         await get(`/dashboard/api/logs?traceId=${t.traceId}`);
@@ -115,6 +118,12 @@ describe('redaction: secrets planted everywhere never leave the process', () => 
       assert.equal(failed.status.message, 'upstream failed for /v1?token=[REDACTED];sid=[REDACTED] with password=[REDACTED]');
       assert.equal(spans.find((s) => s.name === 'GET /items/:id')?.attributes['url.path'], '/items/7;jsessionid=[REDACTED]');
       assert.equal(spans.find((s) => s.name === 'GET /oauth/callback')?.attributes['url.query'], 'code=[REDACTED]&state=[REDACTED]');
+      const encoded = spans.find((s) => s.attributes['url.path'] === '/items/8') as ReceivedSpan;
+      assert.equal(encoded.attributes['url.query'], 'next=%2Fapp%23id_token%3D[REDACTED]&password2=[REDACTED]');
+      assert.ok(server.events.some((e) => e.name === 'retrying https://svc.example/cb?access_token=[REDACTED]'), 'event name redacted');
+      assert.ok(childSpan.events.some((e) => e.name === 'login password=[REDACTED]'), 'event name redacted on a span of the provider');
+      assert.equal(server.attributes['db.url'], 'postgres://app:[REDACTED]@db.internal:5432/app');
+      assert.equal(server.attributes['app.config'], "bad db config { user: 'app', password: `[REDACTED]` }");
       assert.match(bodies['/health'] as string, /postgres:\/\/app:\[REDACTED\]@db:5432/);
       assert.match(bodies['/health'] as string, /redis:\/\/:\[REDACTED\]@cache:6379/);
 
@@ -130,6 +139,8 @@ describe('redaction: secrets planted everywhere never leave the process', () => 
       }
       assert.equal((line.user as Record<string, unknown>).name, 'ann');
       assert.equal((line.headers as Record<string, unknown>).cookie, '[REDACTED]');
+      assert.equal(line.password2, '[REDACTED]');
+      assert.equal(line.new_password2, '[REDACTED]');
     } finally {
       if (child.exitCode === null) await stopChild(child, exited, 5000);
       await receiver.close();

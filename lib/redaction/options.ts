@@ -79,13 +79,15 @@ export const RUN_TOGETHER_TERMS: readonly string[] = Object.freeze([
 ]);
 
 /**
- * The words of a key: split at non-alphanumerics and camelCase humps, lower-cased, trailing
- * numeric words dropped (`'X-Hub-Signature-256'` → `['x', 'hub', 'signature']`, `'APIKey'` → `['api', 'key']`).
+ * The words of a key: split at non-alphanumerics, camelCase humps and between letters and digits,
+ * lower-cased, trailing numeric words dropped (`'X-Hub-Signature-256'` → `['x', 'hub', 'signature']`,
+ * `'APIKey'` → `['api', 'key']`, `'password2'` → `['password']`).
  */
 export function keyWords(key: string): string[] {
   const words = key
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .replace(/(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])/g, ' ')
     .toLowerCase()
     .split(/[^a-z0-9]+/);
   let end = words.length;

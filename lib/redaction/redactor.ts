@@ -12,18 +12,21 @@ export const REDACTED = '[REDACTED]';
 
 /** Classified keys kept per instance; cleared when full so hostile keys cannot grow it forever. */
 const KEY_CACHE_MAX = 10_000;
-/** `key: "value"`, `"key": "value"`, `key: 'value'` (JSON, util.inspect); unquoted values are prose, not matched. */
-const COLON_PAIR = /(?<![\w$"'-])(["']?)([A-Za-z_$][\w$.-]{0,127})\1[ \t]*:[ \t]*("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')/g;
-/** The password of a URL's userinfo (`postgres://app:pw@db`). */
-const USERINFO = /\b([a-z][a-z0-9+.-]{0,31}:\/\/)([^\s:/?#@]*):([^\s/?#@]+)@/gi;
-/** A JSON Web Token anywhere. */
-const JWT = /\beyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*/g;
+/**
+ * `key: "value"`, `"key": "value"`, `key: 'value'` (JSON, util.inspect, which quotes with backticks a
+ * string holding both kinds of quote); unquoted values are prose, not matched.
+ */
+const COLON_PAIR = /(?<![\w$"'-])(["']?)([A-Za-z_$][\w$.-]{0,127})\1[ \t]*:[ \t]*("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\\n]|\\.)*`)/g;
+/** The password of a URL's userinfo (`postgres://app:pw@db`), up to the last `@` before the host, as URL parsers read it (`app:p@ss@db`). */
+const USERINFO = /\b([a-z][a-z0-9+.-]{0,31}:\/\/)([^\s:/?#@]*):([^\s/?#]+)@/gi;
+/** A JSON Web Token anywhere, glued to what precedes it too (`id_token%3DeyJ…` in an encoded URL). */
+const JWT = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*/g;
 /** `Bearer <token>`; the token must be at least 16 characters with a digit (so prose like "Bearer authentication" stays). */
 const BEARER = /\b(bearer\s+)([\w\-.~+/]{16,}=*)/gi;
 /** Could `s` hold anything {@link Redactor.text} redacts? One test instead of one per rule. */
-const MAYBE = /=|:[ \t]*["']|:\/\/|eyJ|[Bb]earer|BEARER/;
+const MAYBE = /=|:[ \t]*["'`]|:\/\/|eyJ|[Bb]earer|BEARER/;
 /** Could `s` hold anything but `name=value` pairs? (`:` alone, as in `/users/:id`, does not count.) */
-const OTHER = /:[ \t]*["']|:\/\/|eyJ|[Bb]earer|BEARER/;
+const OTHER = /:[ \t]*["'`]|:\/\/|eyJ|[Bb]earer|BEARER/;
 /**
  * Attributes the package sets from a fixed vocabulary (methods, schemes, addresses, route
  * templates): neither their keys nor their values can be secret, so the span processor skips them.
@@ -117,7 +120,7 @@ export class Redactor {
     let out = s.includes('=') ? this.#pairs(s) : s;
     if (!OTHER.test(s)) return out;
     if (s.includes(':')) {
-      if (s.includes('"') || s.includes("'")) out = out.replace(COLON_PAIR, this.#colonPair);
+      if (s.includes('"') || s.includes("'") || s.includes('`')) out = out.replace(COLON_PAIR, this.#colonPair);
       if (s.includes('@') && s.includes('://')) out = out.replace(USERINFO, `$1$2:${REDACTED}@`);
     }
     if (s.includes('eyJ')) out = out.replace(JWT, REDACTED);

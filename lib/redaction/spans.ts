@@ -1,7 +1,7 @@
 /**
  * Redaction of span data before it leaves the span: a span processor whose `onEnding` hook
  * (called while the span can still be changed, before any `onEnd`, so before export and the
- * dashboard's ring) redacts the name, attributes, event attributes (exceptions included), link
+ * dashboard's ring) redacts the name, attributes, event names and attributes (exceptions included), link
  * attributes and the status message of every span of the instance's provider.
  */
 import { SpanStatusCode, type Context } from '@opentelemetry/api';
@@ -34,7 +34,12 @@ export class RedactingSpanProcessor implements SpanProcessor {
       const red = r.attribute(key, v);
       if (red !== v) span.setAttribute(key, red);
     }
-    for (const e of span.events) if (e.attributes) r.attributesInPlace(e.attributes);
+    for (const e of span.events) {
+      const eventName = r.text(e.name);
+      // The SDK's events are plain objects, writable until the span has ended.
+      if (eventName !== e.name) (e as { name: string }).name = eventName;
+      if (e.attributes) r.attributesInPlace(e.attributes);
+    }
     for (const l of span.links) if (l.attributes) r.attributesInPlace(l.attributes);
     const message = span.status.message;
     if (message !== undefined && span.status.code === SpanStatusCode.ERROR) {

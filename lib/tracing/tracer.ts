@@ -257,7 +257,7 @@ export class TracingSystem {
   /** Add an event to the active span (no-op outside a span). */
   addEvent(name: string, attributes?: Attributes): void {
     const src = this.#atSource;
-    trace.getActiveSpan()?.addEvent(name, src ? src.attributes(attributes) : attributes);
+    trace.getActiveSpan()?.addEvent(src ? src.text(name) : name, src ? src.attributes(attributes) : attributes);
   }
 
   /** Set an attribute on the active span (no-op outside a span). */
