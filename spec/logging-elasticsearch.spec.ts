@@ -453,6 +453,37 @@ describe('Elasticsearch transport against the _bulk stand-in', () => {
     assert.equal(metricValue(text, 'observability_log_queue_bytes', 'transport="elasticsearch"'), 0);
   });
 
+  it('during an outage the queue gauges follow every line queued, though no batch is sent during the backoff', async () => {
+    es.indices.clear();
+    const registry = new Registry();
+    const transport = new ElasticsearchTransport({ url: es.url, index: 'gauges', registry, flushIntervalMs: 20, retryInitialMs: 60_000, retryMaxMs: 60_000 });
+    const logger = winston.createLogger({ transports: [transport] });
+    es.failRequests(503);
+    for (let i = 0; i < 10; i++) logger.info(`first ${i}`);
+    await waitFor(() => es.requests.length > 0 && transport.stats().retried === 10, 5000, 10, 'a failed batch, then the backoff');
+    for (let i = 0; i < 2000; i++) logger.info(`during ${i}`);
+    const text = await registry.metrics();
+    assert.equal(metricValue(text, 'observability_log_queue_lines', 'transport="elasticsearch"'), 2010);
+    assert.equal(metricValue(text, 'observability_log_queue_bytes', 'transport="elasticsearch"'), transport.stats().queueBytes);
+    es.failRequests(null);
+    transport.abandon();
+  });
+
+  it('shutdown() cuts short a backoff begun before it: the backend is back, every line arrives', async () => {
+    es.indices.clear();
+    const transport = new ElasticsearchTransport({ url: es.url, index: 'backoff', flushIntervalMs: 20, retryInitialMs: 60_000, retryMaxMs: 60_000 });
+    const logger = winston.createLogger({ transports: [transport] });
+    es.failRequests(503);
+    for (let i = 0; i < 100; i++) logger.info(`retry ${i}`);
+    await waitFor(() => transport.stats().retried === 100, 5000, 10, 'a failed batch, then a 60 s backoff');
+    es.failRequests(null);
+    const t0 = Date.now();
+    await transport.shutdown(3000);
+    assert.ok(Date.now() - t0 < 2000, `shutdown took ${Date.now() - t0} ms`);
+    assert.equal(es.indices.get('backoff')?.size, 100);
+    assert.equal(transport.stats().droppedTotal, 0);
+  });
+
   it('a hung backend costs the logger nothing and shutdown() is bounded, accounting for what it could not send', async () => {
     es.indices.clear();
     es.hang(true);

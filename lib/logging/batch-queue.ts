@@ -166,6 +166,9 @@ export class BatchQueue<T extends QueuedEntry> {
     if (this.#closed) return;
     this.#closing = true;
     clearInterval(this.#interval);
+    // A backoff begun before shutdown must not outlast it: retry now, then from the first delay again.
+    this.#failures = 0;
+    this.#wake?.();
     // The deadline holds the process open: the flush must finish (or give up) before exit.
     const expired = (await withDeadline(this.flush(), timeoutMs, { holdOpen: true })) === TIMED_OUT;
     this.#closed = true;

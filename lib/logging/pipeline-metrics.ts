@@ -29,6 +29,29 @@ export function droppedLinesCounter(collector: MetricsCollector): Counter<string
   );
 }
 
+/** The transports of each collector, whose queue sizes its queue gauges read at each scrape. */
+const pipelinesOf = new WeakMap<MetricsCollector, Set<PipelineMetrics>>();
+
+/**
+ * The queue gauges of `collector`, shared by its transports. Each sets every transport's value when read
+ * (prom-client's `collect`): a queue that only grows during a backoff, with no batch sent, is still seen.
+ */
+function queueGauges(collector: MetricsCollector, pipeline: PipelineMetrics): { bytes: Gauge<string>; lines: Gauge<string> } {
+  let pipelines = pipelinesOf.get(collector);
+  const first = pipelines === undefined;
+  if (pipelines === undefined) {
+    pipelines = new Set();
+    pipelinesOf.set(collector, pipelines);
+  }
+  pipelines.add(pipeline);
+  const all = pipelines;
+  const extras = first ? { collect: (): void => all.forEach((p) => p.publish()) } : {};
+  return {
+    bytes: collector.gauge('observability_log_queue_bytes', 'Bytes of log lines queued or in flight, per shipping transport.', ['transport'], extras),
+    lines: collector.gauge('observability_log_queue_lines', 'Log lines queued or in flight, per shipping transport.', ['transport'], extras),
+  };
+}
+
 /**
  * Pipeline counters of one transport: kept in plain numbers (for `stats()` and
  * standalone use) and mirrored on prom-client metrics when a collector is given:
@@ -58,8 +81,7 @@ export class PipelineMetrics {
         shipped: collector.counter('observability_log_lines_shipped_total', 'Log lines the backend confirmed, per shipping transport.', ['transport']),
         retried: collector.counter('observability_log_lines_retried_total', 'Log line re-sends after retryable failures, per shipping transport.', ['transport']),
         dropped: droppedLinesCounter(collector),
-        bytes: collector.gauge('observability_log_queue_bytes', 'Bytes of log lines queued or in flight, per shipping transport.', ['transport']),
-        lines: collector.gauge('observability_log_queue_lines', 'Log lines queued or in flight, per shipping transport.', ['transport']),
+        ...queueGauges(collector, this),
       };
       const labels = { transport: name };
       this.#prom.shipped.inc(labels, 0);
@@ -90,13 +112,13 @@ export class PipelineMetrics {
     this.#prom?.dropped.inc({ transport: this.#transport, reason }, n);
   }
 
-  /** Record the queue's current size (cheap; the gauges follow at the next {@link PipelineMetrics.publish}). */
+  /** Record the queue's current size (cheap; the gauges follow at the next {@link PipelineMetrics.publish} or scrape). */
   queue(bytes: number, lines: number): void {
     this.#queueBytes = bytes;
     this.#queueLines = lines;
   }
 
-  /** Copy the queue size onto the gauges (the queue calls this per batch, not per line). */
+  /** Copy the queue size onto the gauges (the queue calls this per batch, a scrape before it reads them). */
   publish(): void {
     const bytes = this.#queueBytes;
     const lines = this.#queueLines;
