@@ -57,3 +57,36 @@ for (const [major, express] of EXPRESS_MAJORS) {
    }
   });
 }
+
+describe("the application's registry (`registry` option) writes as it did before /metrics was scraped", () => {
+  it('a text registry keeps its content type and its counters’ `_total` through text and OpenMetrics scrapes', async () => {
+    const { Counter, Registry } = await import('prom-client');
+    const theirs = new Registry();
+    const jobs = new Counter({ name: 'app_jobs_total', help: 'Jobs done.', registers: [theirs] });
+    jobs.inc();
+    const obs = createObservability({ registry: theirs, logging: { stdout: false }, system: { enabled: false }, tracing: { enabled: false } });
+    const app = (await import('express')).default();
+    app.use(obs.middleware);
+    app.use(obs.router);
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      for (const accept of ['text/plain', 'application/openmetrics-text; version=1.0.0', 'text/plain', 'application/openmetrics-text']) {
+        const scraped = await request(base, '/metrics', { headers: { accept } });
+        assert.equal(scraped.status, 200);
+        assert.equal(theirs.contentType, Registry.PROMETHEUS_CONTENT_TYPE, `after a scrape asking for ${accept}`);
+        const own = await theirs.metrics();
+        assert.match(own, /^app_jobs_total 1$/m, `their own exposition after a scrape asking for ${accept}`);
+        assert.doesNotMatch(own, /^# EOF/m);
+      }
+      const om = await request(base, '/metrics', { headers: { accept: 'application/openmetrics-text' } });
+      assert.match(om.body, /^app_jobs_total 1$/m, 'OpenMetrics scrape: the counter sample keeps its _total');
+      assert.match(om.body, /^# TYPE app_jobs counter$/m, 'OpenMetrics scrape: the family is named without _total');
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await obs.shutdown();
+    }
+  });
+});

@@ -32,15 +32,16 @@ export function negotiate(accept: string | undefined): 'openmetrics' | 'text' {
 /**
  * Serialises one registry in either format. prom-client fixes the format per
  * registry and, when writing OpenMetrics, rewrites counter names in place
- * (dropping `_total`), so scrapes are serialised one at a time and counter
- * names are restored before each text scrape.
+ * (dropping `_total`), so scrapes are serialised one at a time, counter
+ * names are restored before each text scrape, and the registry's own format
+ * (and names, for a text registry) after each scrape.
  */
 export class Exposition {
   readonly #registry: AnyRegistry;
   readonly #names = new MetricNames();
   #queue: Promise<unknown> = Promise.resolve();
 
-  /** Serialise `registry`, which must be an OpenMetrics registry (for exemplars). */
+  /** Serialise `registry` (exemplars need an OpenMetrics one, as the package's own is). */
   constructor(registry: AnyRegistry) {
     this.#registry = registry;
   }
@@ -54,16 +55,17 @@ export class Exposition {
 
   async #render(format: 'openmetrics' | 'text'): Promise<{ body: string; contentType: string }> {
     const reg = this.#registry;
-    this.#names.check(reg.getMetricsAsArray(), format === 'text');
-    if (format === 'openmetrics') {
-      reg.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
-      return { body: await reg.metrics(), contentType: OPENMETRICS_CONTENT_TYPE };
-    }
-    reg.setContentType(Registry.PROMETHEUS_CONTENT_TYPE);
+    // The registry's own format is put back after each scrape: a registry the application passed keeps
+    // writing what it wrote before (its own endpoint, its counters' `_total`).
+    const own = reg.contentType;
+    const openMetrics = format === 'openmetrics';
+    this.#names.check(reg.getMetricsAsArray(), !openMetrics);
+    reg.setContentType(openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE);
     try {
-      return { body: await reg.metrics(), contentType: TEXT_CONTENT_TYPE };
+      return { body: await reg.metrics(), contentType: openMetrics ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE };
     } finally {
-      reg.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+      reg.setContentType(own);
+      if (openMetrics && own !== Registry.OPENMETRICS_CONTENT_TYPE) this.#names.check(reg.getMetricsAsArray(), true);
     }
   }
 }
