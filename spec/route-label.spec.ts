@@ -61,6 +61,14 @@ function buildApp(express: ExpressLike, obs: Observability, major: 4 | 5): expre
   admin.get('/users/:uid', ok);
   app.use('/admin/:org', admin);
 
+  // A mount at the application's own RegExp (its uncaptured part holds the tenant), and at `.:ext`.
+  const perTenant = express.Router();
+  perTenant.get('/orders/:orderId', ok);
+  app.use(/^\/tenant-[a-z0-9]+/, perTenant);
+  const exports = express.Router();
+  exports.get('/rows/:row', ok);
+  app.use('/export.:ext', exports);
+
   app.use(obs.errorHandler);
   app.use(((_err: unknown, _req: express5.Request, res: express5.Response, _next: express5.NextFunction) => {
     res.status(500).end('error');
@@ -113,6 +121,12 @@ for (const [major, express, classes] of [
         ['/admin/acme/users/u1', '/admin/:org/users/:uid', 200],
         ['/static/a/b/c.css', major === 5 ? '/static/*rest' : '/static/*', 200],
         ['/no/such/path/123', 'unmatched', 404],
+        // Express matches paths ignoring case: the client's case must not mint series.
+        ['/SHOPS/42/Items/7', '/shops/:shopId/items/:itemId', 200],
+        ['/Tenants/acme/STATUS', '/tenants/:tenantId/status', 200],
+        ['/tenant-globex/orders/5', '/^\\/tenant-[a-z0-9]+/orders/:orderId', 200],
+        ['/tenant-initech/orders/6', '/^\\/tenant-[a-z0-9]+/orders/:orderId', 200],
+        ['/export.csv/rows/3', '/export.:ext/rows/:row', 200],
       ];
       if (major === 5) hits.push(['/async/9', '/async/:id', 500]);
       for (const [path, , status] of hits) {
@@ -130,7 +144,7 @@ for (const [major, express, classes] of [
         assert.ok(s.length === 1 && (s[0]?.value ?? 0) >= 1, `count for ${route} ${status}`);
       }
       assert.equal(samples(text, 'http_server_request_duration_seconds_count', { route: '/books/:isbn', method: 'PUT' }).length, 1);
-      for (const r of routes) assert.doesNotMatch(r, /42|acme|978|u1|\/1$|\/2$/, `raw value leaked in ${r}`);
+      for (const r of routes) assert.doesNotMatch(r, /42|acme|globex|initech|csv|SHOPS|Tenants|978|u1|\/1$|\/2$/, `raw value leaked in ${r}`);
     });
 
     it('counts aborted requests with status_code="aborted"', async () => {

@@ -45,7 +45,7 @@ export function pathTemplate(path: unknown, actual?: string): string {
     if (actual !== undefined) {
       for (const p of path) {
         if (typeof p === 'string' && compileTemplate(p, true).test(actual)) return p;
-        if (p instanceof RegExp && p.test(actual)) return String(p);
+        if (p instanceof RegExp && indexed(p).test(actual)) return String(p);
       }
     }
     return path.map((p) => pathTemplate(p)).join(',');
@@ -116,25 +116,130 @@ export function consume(layer: LayerLike, path: string): Step | null {
     return null;
   }
   if (layer.regexp instanceof RegExp) {
+    // Express 4: the layer keeps only the RegExp its path compiled to. The template is read from that
+    // RegExp, never from the matched text (which holds the client's letter case, and the values of a
+    // RegExp mount's uncaptured parts); the application's own RegExp is named as written, as on Express 5.
     const m = indexed(layer.regexp).exec(path);
     if (!m) return null;
-    const whole = m[0];
-    const indices = m.indices;
-    let out = '';
-    let cursor = 0;
-    if (indices) {
-      for (let g = 1; g < indices.length; g++) {
-        const span = indices[g];
-        if (!span || span[0] < cursor) continue;
-        const key = layer.keys?.[g - 1];
-        out += whole.slice(cursor, span[0]) + (key && typeof key.name === 'string' ? `:${key.name}` : '*');
-        cursor = span[1];
-      }
-    }
-    out += whole.slice(cursor);
-    return { consumed: stripSlash(whole), template: stripSlash(out) };
+    const alternatives = declaredPaths(layer.regexp, layer.keys ?? []);
+    const declared = alternatives === null ? undefined : alternatives.length === 1 ? alternatives[0] : alternatives.find((a) => a.re.test(path));
+    return { consumed: stripSlash(m[0]), template: stripSlash(declared === undefined ? String(layer.regexp) : declared.template) };
   }
   return null;
+}
+
+/** One path of an Express 4 mount (an array mount has several): its own RegExp and its template. */
+interface DeclaredPath {
+  readonly re: RegExp;
+  readonly template: string;
+}
+
+const declaredByRegExp = new WeakMap<RegExp, readonly DeclaredPath[] | null>();
+/** What Express 4's path-to-regexp 0.1 appends to a mount path (not strict, not anchored at the end). */
+const MOUNT_END = '\\/?(?=\\/|$)';
+
+/**
+ * The paths an Express 4 mount layer's RegExp was compiled from (path-to-regexp 0.1: `^\/a(?:\/([^/]+?))\/?(?=\/|$)`
+ * for `/a/:b`, alternatives joined by `|` for an array), or null when it is not one of those (the
+ * application's own RegExp). Cached per RegExp.
+ */
+function declaredPaths(re: RegExp, keys: ReadonlyArray<{ name: string | number }>): readonly DeclaredPath[] | null {
+  const cached = declaredByRegExp.get(re);
+  if (cached !== undefined) return cached;
+  let paths: DeclaredPath[] | null = [];
+  let key = 0;
+  for (const alternative of splitAlternatives(re.source)) {
+    if (!alternative.startsWith('^') || !alternative.endsWith(MOUNT_END)) {
+      paths = null;
+      break;
+    }
+    const body = alternative.slice(1, alternative.length - MOUNT_END.length);
+    const read = readTemplate(body, keys, key);
+    if (read === null) {
+      paths = null;
+      break;
+    }
+    key = read.nextKey;
+    paths.push({ re: new RegExp(alternative, re.flags.replace(/[gyd]/g, '')), template: read.template });
+  }
+  if (paths !== null && paths.length === 0) paths = null;
+  declaredByRegExp.set(re, paths);
+  return paths;
+}
+
+/** `source` split at its top-level `|` (outside groups, classes and escapes). */
+function splitAlternatives(source: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let inClass = false;
+  let start = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) {
+      out.push(source.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(source.slice(start));
+  return out;
+}
+
+/** Index of the `)` closing the group whose `(` is at `open`; -1 when unbalanced. */
+function closingParen(source: string, open: number): number {
+  let depth = 0;
+  let inClass = false;
+  for (let i = open; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') i++;
+    else if (inClass) inClass = c !== ']';
+    else if (c === '[') inClass = true;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+/**
+ * The template of one compiled path: escaped characters are the path's own, `(?:\/(…))` (or `(?:\.(…))`) is a
+ * parameter (`?` after it: optional), `(.*)` a `*`. Anything else is not path-to-regexp's: null.
+ */
+function readTemplate(body: string, keys: ReadonlyArray<{ name: string | number }>, firstKey: number): { template: string; nextKey: number } | null {
+  let out = '';
+  let key = firstKey;
+  let i = 0;
+  while (i < body.length) {
+    const c = body[i] as string;
+    if (c === '\\') {
+      out += body[i + 1] ?? '';
+      i += 2;
+    } else if (body.startsWith('(?:\\', i) && body[i + 5] === '(') {
+      // `(?:\/(…))` for `/:name`, `(?:\.(…))` for `.:name`.
+      const prefix = body[i + 4] as string;
+      const close = closingParen(body, i + 5);
+      if (close === -1 || body[close + 1] !== ')') return null;
+      const name = keys[key++]?.name;
+      if (name === undefined) return null;
+      i = close + 2;
+      const optional = body[i] === '?';
+      if (optional) i++;
+      out += `${prefix}:${String(name)}${optional ? '?' : ''}`;
+    } else if (body.startsWith('(.*)', i)) {
+      key++;
+      out += '*';
+      i += 4;
+    } else if ('()[]{}*+?.|$^'.includes(c)) {
+      return null;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return { template: out, nextKey: key };
 }
 
 function substitute(matched: string, params: Record<string, unknown>): string {
