@@ -128,6 +128,14 @@ describe('router access control (auth option)', () => {
     assert.match(metrics.body, /observability_internal_errors_total\{component="auth.authorize"\} 1/);
   });
 
+  it('a global or sticky RegExp in auth.paths protects every request, not every other one', async () => {
+    const s = await start({ bearerTokens: ['tok'], paths: [/^\/metrics/g, /^\/health/y] });
+    for (let i = 0; i < 4; i++) {
+      assertDenied(await request(s.url, '/metrics'), 401);
+      assertDenied(await request(s.url, '/health'), 401);
+    }
+  });
+
   it('authorize as the only credential kind: a denial is 403 (a 401 would need a scheme to challenge with)', async () => {
     const s = await start({ authorize: (req) => req.headers['x-team'] === 'sre' });
     const denied = await request(s.url, '/metrics');

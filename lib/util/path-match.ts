@@ -15,13 +15,14 @@ export interface PathMatchOptions {
 /**
  * Compile a list of path patterns (`metrics.excludePaths`, `logging.accessLog.skipPaths`,
  * `auth.paths`, ...) once: strings match exactly (or, with `prefix`, as a path prefix), RegExps are
- * tested on the path. `undefined` for an empty list, so a caller can skip computing the path at all.
+ * tested on the path (without their `g` and `y` flags, which would make the test stateful). `undefined` for an empty list, so a caller can skip computing the path at all.
  */
 export function pathMatcher(patterns: readonly (string | RegExp)[], options: PathMatchOptions = {}): PathMatcher | undefined {
   if (patterns.length === 0) return undefined;
   const fold = options.ignoreCase === true ? (s: string): string => s.toLowerCase() : (s: string): string => s;
   const strings = patterns.filter((p): p is string => typeof p === 'string').map(fold);
-  const regexps = patterns.filter((p): p is RegExp => p instanceof RegExp);
+  // A global or sticky RegExp's `test` resumes from its `lastIndex`: it would miss every other path.
+  const regexps = patterns.filter((p): p is RegExp => p instanceof RegExp).map((re) => (re.global || re.sticky ? new RegExp(re.source, re.flags.replace(/[gy]/g, '')) : re));
   const exact = new Set(strings);
   const prefixes = options.prefix === true ? strings.map((s) => (s.endsWith('/') ? s : `${s}/`)) : [];
   return (path) => {
