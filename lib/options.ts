@@ -152,6 +152,36 @@ function resolveViews(top: Record<string, unknown>, auth: ResolvedAuthOptions | 
 }
 
 /**
+ * Label names `metrics.defaultLabels` may not use: `le` and `quantile` (Prometheus reserves them for
+ * buckets and quantiles), and every label of the package's own metrics and prom-client's default
+ * metrics, which a default label would overwrite on some series and not on others.
+ */
+export const RESERVED_LABELS: ReadonlySet<string> = new Set([
+  'le',
+  'quantile',
+  'component',
+  'cpu',
+  'device',
+  'fstype',
+  'kind',
+  'major',
+  'method',
+  'metric',
+  'minor',
+  'mountpoint',
+  'patch',
+  'probe',
+  'reason',
+  'route',
+  'space',
+  'state',
+  'status_code',
+  'transport',
+  'type',
+  'version',
+]);
+
+/**
  * Paths excluded from measurement by default: none. The router marks the requests it answers itself
  * (never measured, traced or logged), so an application route under `/alerts` or `/dashboard` that the
  * router does not serve is measured like any other.
@@ -199,6 +229,7 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
   const defaultLabels = readStringRecord(m, 'defaultLabels', 'metrics');
   for (const k of Object.keys(defaultLabels)) {
     if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k) || k.startsWith('__')) typeError(`metrics.defaultLabels.${k}`, 'a valid label name', k);
+    if (RESERVED_LABELS.has(k)) typeError(`metrics.defaultLabels.${k}`, "a label name the package's metrics do not use", k);
   }
   const prefix = readString(m, 'prefix', 'metrics', '', true);
   if (prefix !== '' && !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) typeError('metrics.prefix', 'a valid metric name prefix', prefix);

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createObservability, type ObservabilityOptions } from '../lib';
+import { RESERVED_LABELS } from '../lib/options';
 
 function rejects(options: unknown, type: typeof TypeError | typeof RangeError, pattern: RegExp): void {
   assert.throws(
@@ -25,6 +29,30 @@ describe('createObservability options', () => {
     rejects({ metrics: { defaultLabels: { env: 1 } } }, TypeError, /"metrics\.defaultLabels\.env"/);
     rejects({ registry: {} }, TypeError, /"registry" must be a prom-client Registry/);
     rejects('shop', TypeError, /must be an object/);
+  });
+
+  it("rejects default labels that Prometheus reserves or the package's metrics use; the reserved list covers every label of a full instance", async () => {
+    for (const name of ['le', 'quantile', 'route', 'status_code', 'transport']) {
+      rejects({ metrics: { defaultLabels: { [name]: 'x' } } }, TypeError, new RegExp(`"metrics\\.defaultLabels\\.${name}" must be a label name the package's metrics do not use`));
+    }
+    const dir = mkdtempSync(path.join(tmpdir(), 'eo-labels-'));
+    const obs = createObservability({
+      views: true,
+      metrics: { defaultLabels: { env: 'test' } },
+      tracing: { endpoint: 'http://127.0.0.1:9/v1/traces' },
+      logging: { stdout: false, elasticsearch: { url: 'http://127.0.0.1:9' }, loki: { url: 'http://127.0.0.1:9' }, spool: { dir } },
+      alerts: { enabled: true },
+    });
+    try {
+      await obs.system.sample();
+      const used = new Set<string>();
+      for (const m of obs.registry.getMetricsAsArray()) for (const l of (m as { labelNames?: string[] }).labelNames ?? []) used.add(l);
+      assert.ok(used.has('route') && used.has('mountpoint') && used.has('transport'), [...used].join(' '));
+      for (const l of used) assert.ok(RESERVED_LABELS.has(l), `label "${l}" of the package's metrics is not in RESERVED_LABELS`);
+    } finally {
+      await obs.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('validates logging.spool, naming the option', async () => {
