@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import connect from 'connect';
 import express5 from 'express';
@@ -76,6 +77,18 @@ function buildApp(express: ExpressLike, obs: Observability, major: 4 | 5): expre
   return app;
 }
 
+/** Send one request in absolute form (`GET http://host/path HTTP/1.1`, RFC 9112 §3.2.2) over a raw socket; resolves with its status line. */
+function absoluteForm(base: string, target: string): Promise<string> {
+  const { port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+    let data = '';
+    socket.on('data', (c: Buffer) => (data += c.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(data.split('\r\n')[0] ?? ''));
+  });
+}
+
 async function metricsText(base: string): Promise<string> {
   const r = await request(base, '/metrics');
   assert.equal(r.status, 200);
@@ -145,6 +158,22 @@ for (const [major, express, classes] of [
       }
       assert.equal(samples(text, 'http_server_request_duration_seconds_count', { route: '/books/:isbn', method: 'PUT' }).length, 1);
       for (const r of routes) assert.doesNotMatch(r, /42|acme|globex|initech|csv|SHOPS|Tenants|978|u1|\/1$|\/2$/, `raw value leaked in ${r}`);
+    });
+
+    it('labels absolute-form requests by their path, whatever the host', async () => {
+      const targets: Array<[string, string, string]> = [
+        ['http://h1.example/alpha/1', '/alpha/:x', '200'],
+        ['http://h2.example/tenants/acme/groups/g1/l2?x=1', '/tenants/:tenantId/groups/:groupId/:leafId', '200'],
+        ['https://h3.example/fail/9', '/fail/:id', '500'],
+      ];
+      const count = (text: string, route: string, status: string): number =>
+        samples(text, 'http_server_request_duration_seconds_count', { method: 'GET', route, status_code: status })[0]?.value ?? 0;
+      const before = await metricsText(srv.url);
+      for (const [target, , status] of targets) assert.match(await absoluteForm(srv.url, target), new RegExp(`^HTTP/1.1 ${status} `), target);
+      const text = await metricsText(srv.url);
+      const routes = labelValues(text, 'http_server_request_duration_seconds_count', 'route');
+      for (const r of routes) assert.doesNotMatch(r, /example|http|,/, `host leaked in ${r}`);
+      for (const [, route, status] of targets) assert.equal(count(text, route, status), count(before, route, status) + 1, `${route} ${status}`);
     });
 
     it('counts aborted requests with status_code="aborted"', async () => {
@@ -224,6 +253,20 @@ describe('route labels on Connect', () => {
     const text = await metricsText(srv.url);
     const routes = labelValues(text, 'http_server_request_duration_seconds_count', 'route');
     assert.deepEqual(routes, ['/orders/:hex', '/orders/:id', '/orders/:token', '/orders/:uuid', 'unmatched']);
+  });
+
+  it('a plain listener (obs.wrap) folds the path of an absolute-form request, never its host', async () => {
+    const plain = createObservability({ metrics: { defaultMetrics: false }, logging: { stdout: false } });
+    const s = await listen(plain.wrap((_req: http.IncomingMessage, res: http.ServerResponse) => res.end('ok')));
+    try {
+      for (const host of ['alpha', 'bravo', 'charlie']) assert.match(await absoluteForm(s.url, `http://${host}.example/orders/5?x=1`), /^HTTP\/1.1 200 /);
+      const text = await plain.registry.metrics();
+      assert.deepEqual(labelValues(text, 'http_server_request_duration_seconds_count', 'route'), ['/orders/:id']);
+      assert.equal(samples(text, 'http_server_request_duration_seconds_count', { route: '/orders/:id' })[0]?.value, 3);
+    } finally {
+      await s.close();
+      await plain.shutdown();
+    }
   });
 
   it('uses normalizePath when given', async () => {

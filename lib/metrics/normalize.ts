@@ -3,6 +3,7 @@
  * middleware-only responses): folds identifier-like segments so a label never
  * carries an id, and bounds the label's length and depth.
  */
+import { pathOf } from '../util/request-facts';
 
 const UUID = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 const NUMBER = /^[+-]?\d+(?:[.,]\d+)?$/;
@@ -32,8 +33,7 @@ export function normalizeSegment(seg: string): string {
 
 /** Normalise a URL path (query stripped) into a bounded, id-free template. */
 export function normalizePath(url: string): string {
-  const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
+  const path = pathOf(url);
   const parts = path.split('/');
   const out: string[] = [];
   for (let i = 0; i < parts.length; i++) {

@@ -29,6 +29,17 @@ export function contentLength(v: unknown): number | undefined {
 /** Path of a request URL without its query string (`/` when absent). */
 export function pathOf(url: string | undefined): string {
   if (!url) return '/';
+  if (url.charCodeAt(0) !== 0x2f) {
+    // Absolute form (`GET http://host/path HTTP/1.1`, RFC 9112 §3.2.2): Express routes its path, so do we.
+    const origin = ABSOLUTE_FORM.exec(url);
+    if (origin !== null) {
+      const rest = url.slice(origin[0].length);
+      return rest.charCodeAt(0) === 0x2f ? pathOf(rest) : '/';
+    }
+  }
   const q = url.indexOf('?');
   return q === -1 ? url : url.slice(0, q);
 }
+
+/** The scheme and authority of an absolute-form request target. */
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i;
