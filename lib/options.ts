@@ -12,6 +12,7 @@ import { resolveTracingOptions, type ResolvedTracingOptions, type TracingOptions
 import { resolveAlertsOptions, type AlertsOptions, type ResolvedAlertsOptions } from './alerts/options';
 import { resolveClusterOptions, type ClusterOptions, type ResolvedClusterOptions } from './cluster/options';
 import { resolveRedactionOptions, type RedactionOptions, type ResolvedRedactionOptions } from './redaction/options';
+import { envError } from './otlp/env';
 import {
   readBool,
   readFunction,
@@ -205,7 +206,14 @@ function resourceAttribute(env: NodeJS.ProcessEnv, key: string): string | undefi
   if (!raw) return undefined;
   for (const pair of raw.split(',')) {
     const i = pair.indexOf('=');
-    if (i > 0 && pair.slice(0, i).trim() === key) return decodeURIComponent(pair.slice(i + 1).trim());
+    if (i > 0 && pair.slice(0, i).trim() === key) {
+      const value = pair.slice(i + 1).trim();
+      try {
+        return decodeURIComponent(value);
+      } catch {
+        envError('OTEL_RESOURCE_ATTRIBUTES', `percent-encoded values (${key}'s is not)`, raw);
+      }
+    }
   }
   return undefined;
 }
@@ -234,7 +242,8 @@ export function resolveOptions(options: unknown, env: NodeJS.ProcessEnv = proces
   const prefix = readString(m, 'prefix', 'metrics', '', true);
   if (prefix !== '' && !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(prefix)) typeError('metrics.prefix', 'a valid metric name prefix', prefix);
 
-  const serviceName = readOptionalString(top, 'serviceName', '') ?? env.OTEL_SERVICE_NAME ?? 'unknown_service:node';
+  // An empty variable is unset (the OpenTelemetry specification's rule for every variable).
+  const serviceName = readOptionalString(top, 'serviceName', '') ?? (env.OTEL_SERVICE_NAME?.trim() || undefined) ?? 'unknown_service:node';
   const serviceVersion =
     readOptionalString(top, 'serviceVersion', '') ?? resourceAttribute(env, 'service.version') ?? '0.0.0';
 

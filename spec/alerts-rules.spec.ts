@@ -76,7 +76,7 @@ describe('rule validation at start', () => {
     const broken = path.join(dir, 'broken.yaml');
     writeFileSync(broken, 'rules: [\n  - name: x\n');
     fails({ file: broken }, /alert rules file ".*broken\.yaml" is not valid YAML\/JSON/);
-    fails({ file: path.join(dir, 'missing.yaml') }, /alert rules file ".*missing\.yaml" cannot be read/);
+    fails({ file: path.join(dir, 'missing.yaml') }, /option "alerts\.file": the rules file ".*missing\.yaml" cannot be read/);
     writeFileSync(path.join(dir, 'extra.yaml'), 'rulez: []\n');
     fails({ file: path.join(dir, 'extra.yaml') }, /unknown option "alerts \(file .*extra\.yaml\)\.rulez"/);
   });

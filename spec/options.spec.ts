@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createObservability, type ObservabilityOptions } from '../lib';
@@ -79,6 +79,54 @@ describe('createObservability options', () => {
     rejects({ metrics: { maxLabelSets: 1.5 } }, RangeError, /"metrics\.maxLabelSets" must be an integer/);
     rejects({ metrics: { prefix: '9bad' } }, TypeError, /"metrics\.prefix"/);
     rejects({ serviceName: '' }, TypeError, /"serviceName"/);
+  });
+
+  it('refuses what would only fail later: durations past the timer limit, bad header names and values, a spool dir that cannot be made', () => {
+    rejects({ logging: { shutdownTimeoutMs: 2 ** 32 } }, RangeError, /"logging\.shutdownTimeoutMs" must be at most 2147483647/);
+    rejects({ logging: { elasticsearch: { url: 'http://127.0.0.1:9', timeoutMs: 2 ** 31 } } }, RangeError, /"logging\.elasticsearch\.timeoutMs" must be at most 2147483647/);
+    rejects({ logging: { loki: { url: 'http://127.0.0.1:9', flushIntervalMs: 2 ** 40 } } }, RangeError, /"logging\.loki\.flushIntervalMs" must be at most/);
+    rejects({ tracing: { scheduledDelayMillis: 2 ** 31 } }, RangeError, /"tracing\.scheduledDelayMillis" must be at most/);
+    rejects({ logging: { elasticsearch: { url: 'http://127.0.0.1:9', headers: { 'bad header': 'x' } } } }, TypeError, /"logging\.elasticsearch\.headers\.bad header" must be under a valid HTTP header name/);
+    rejects({ logging: { loki: { url: 'http://127.0.0.1:9', headers: { 'x-tenant': 'a\r\nb' } } } }, TypeError, /"logging\.loki\.headers\.x-tenant" must be a valid HTTP header value/);
+    rejects({ tracing: { headers: { 'x-tenant': '\u30c6\u30ca\u30f3\u30c8' } } }, TypeError, /"tracing\.headers\.x-tenant" must be a valid HTTP header value/);
+    // Options of a standalone transport, which an instance's transports would ignore.
+    rejects({ logging: { elasticsearch: { url: 'http://127.0.0.1:9', registry: new Registry() } } }, TypeError, /"logging\.elasticsearch\.registry" must be left out: it is an option of a transport used on its own/);
+    rejects({ logging: { elasticsearch: { url: 'http://127.0.0.1:9', serviceName: 'x' } } }, TypeError, /"logging\.elasticsearch\.serviceName" must be left out/);
+    rejects({ logging: { loki: { url: 'http://127.0.0.1:9', registry: new Registry() } } }, TypeError, /"logging\.loki\.registry" must be left out/);
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'eo-spool-file-')), 'a-file');
+    writeFileSync(file, '');
+    assert.throws(
+      () => createObservability({ logging: { stdout: false, elasticsearch: { url: 'http://127.0.0.1:9' }, spool: { dir: file } } }),
+      /option "logging\.spool\.dir": ".*a-file" cannot be created/,
+    );
+    rmSync(path.dirname(file), { recursive: true, force: true });
+  });
+
+  it('refuses malformed OTEL_* timeouts and resource attributes, naming the variable; an empty OTEL_SERVICE_NAME is unset', async () => {
+    const saved = { ...process.env };
+    const withEnv = (vars: Record<string, string>, fn: () => void): void => {
+      Object.assign(process.env, vars);
+      try {
+        fn();
+      } finally {
+        for (const k of Object.keys(vars)) {
+          if (saved[k] === undefined) delete process.env[k];
+          else process.env[k] = saved[k];
+        }
+      }
+    };
+    const traced = { tracing: { endpoint: 'http://127.0.0.1:9/v1/traces' }, logging: { stdout: false }, system: { enabled: false } };
+    withEnv({ OTEL_EXPORTER_OTLP_TIMEOUT: 'abc' }, () => rejects(traced, RangeError, /environment variable OTEL_EXPORTER_OTLP_TIMEOUT must be an integer from 1 to 2147483647, got "abc"/));
+    withEnv({ OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '-5' }, () => rejects(traced, RangeError, /OTEL_EXPORTER_OTLP_TRACES_TIMEOUT/));
+    withEnv({ OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: 'abc' }, () => rejects({ logging: { stdout: false, otlp: true }, system: { enabled: false } }, RangeError, /OTEL_EXPORTER_OTLP_LOGS_TIMEOUT/));
+    withEnv({ OTEL_BSP_SCHEDULE_DELAY: String(2 ** 32) }, () => rejects(traced, RangeError, /OTEL_BSP_SCHEDULE_DELAY must be an integer from 1 to 2147483647/));
+    withEnv({ OTEL_RESOURCE_ATTRIBUTES: 'service.version=%zz' }, () => rejects({}, RangeError, /environment variable OTEL_RESOURCE_ATTRIBUTES must be percent-encoded values \(service\.version's is not\)/));
+    let obs: ReturnType<typeof createObservability> | undefined;
+    withEnv({ OTEL_SERVICE_NAME: '' }, () => {
+      obs = createObservability({ metrics: { defaultMetrics: false }, logging: { stdout: false }, system: { enabled: false } });
+    });
+    assert.equal(obs?.options.serviceName, 'unknown_service:node');
+    await obs?.shutdown();
   });
 
   it('never mutates the caller options and freezes the resolved ones', async () => {

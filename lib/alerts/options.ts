@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readSection, readStringRecord, type Bag } from '../util/validate';
+import { readHeaders, readSection, readStringRecord, type Bag } from '../util/validate';
 import { parseDuration } from './duration';
 import { resolveRule, resolveSlo, RuleError, type ResolvedRule, type ResolvedSlo } from './rules';
 import type { AlertNotifierFn, AlertRuleSpec, NotifierSpec, SloSpec } from './types';
@@ -85,7 +85,7 @@ export function loadRulesFile(file: string): Bag {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new RuleError(`express-observability: alert rules file "${file}" cannot be read: ${(err as Error).message}`);
+    throw new RuleError(`express-observability: option "alerts.file": the rules file "${file}" cannot be read: ${(err as Error).message}`);
   }
   let doc: unknown;
   try {
@@ -119,7 +119,7 @@ function resolveNotifier(v: unknown, i: number): ResolvedNotifier {
     url = undefined; // reported just below with the option's name
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) fail(`${field}.url`, `must be an http(s) URL, got ${JSON.stringify(n.url)}`);
-  const headers = readStringRecord(n, 'headers', `alerts.${field}`);
+  const headers = readHeaders(n, 'headers', `alerts.${field}`);
   const base = String(n.url).replace(/\/+$/, '');
   if (n.type === 'alertmanager') return { type: 'alertmanager', url: base, headers };
   return { type: 'webhook', url: String(n.url), headers, repeatIntervalMs: durationOf(n.repeatInterval, `${field}.repeatInterval`, 4 * 3600_000) };

@@ -98,6 +98,13 @@ export function resolveLoggingOptions(section: unknown, env: NodeJS.ProcessEnv =
   const l = readSection(section, 'logging', LOGGING_KEYS);
   if (l.elasticsearch !== undefined) resolveElasticsearchOptions(l.elasticsearch, 'logging.elasticsearch');
   if (l.loki !== undefined) resolveLokiOptions(l.loki, 'logging.loki');
+  // Options of a transport used on its own: an instance's transports take its registry and service name.
+  for (const [name, keys] of [['elasticsearch', ['registry', 'serviceName']], ['loki', ['registry']]] as const) {
+    const given = l[name] as Record<string, unknown> | undefined;
+    for (const key of keys) {
+      if (given?.[key] !== undefined) typeError(`logging.${name}.${key}`, `left out: it is an option of a transport used on its own (an instance's transports use the instance's ${key})`, given[key]);
+    }
+  }
   return Object.freeze({
     enabled: readBool(l, 'enabled', 'logging', true),
     file: readOptionalString(l, 'file', 'logging'),

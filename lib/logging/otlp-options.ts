@@ -2,6 +2,7 @@
 import {
   checkHttpUrl,
   checkOtlpHeaderVariables,
+  checkOtlpTimeoutVariables,
   DEFAULT_OTLP_PROTOCOL,
   envError,
   envInt,
@@ -11,7 +12,7 @@ import {
   otlpEnvProtocol,
   type OtlpProtocol,
 } from '../otlp/env';
-import { rangeError, readBool, readEnum, readNumber, readOptionalString, readSection, readStringRecord, typeError, type Bag } from '../util/validate';
+import { MAX_TIMER_MS, rangeError, readBool, readEnum, readNumber, readOptionalString, readSection, readHeaders, typeError, type Bag } from '../util/validate';
 import { LOG_LEVEL_NAMES, type LogLevel } from './levels';
 
 /**
@@ -89,8 +90,8 @@ function envWantsOtlp(env: NodeJS.ProcessEnv): boolean {
   return names.includes('otlp') || Boolean(env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT?.trim());
 }
 
-function int(o: Bag, key: string, env: NodeJS.ProcessEnv, variable: string, fallback: number): number {
-  return readNumber(o, key, 'logging.otlp', envInt(env, variable, 1) ?? fallback, { min: 1, integer: true });
+function int(o: Bag, key: string, env: NodeJS.ProcessEnv, variable: string, fallback: number, max?: number): number {
+  return readNumber(o, key, 'logging.otlp', envInt(env, variable, 1, max) ?? fallback, { min: 1, integer: true });
 }
 
 /** Validate `logging.otlp` (`true`, `false` or {@link OtlpLogsOptions}) and the variables; `undefined` when logs stay off OTLP. */
@@ -103,6 +104,7 @@ export function resolveOtlpLogsOptions(value: unknown, env: NodeJS.ProcessEnv): 
   const on = typeof value === 'boolean' ? value : value === undefined ? fromEnv : readBool(o, 'enabled', 'logging.otlp', true);
   if (!on) return undefined;
   checkOtlpHeaderVariables(env, 'LOGS');
+  checkOtlpTimeoutVariables(env, 'LOGS');
   const endpoint = readOptionalString(o, 'endpoint', 'logging.otlp');
   const maxQueueSize = int(o, 'maxQueueSize', env, 'OTEL_BLRP_MAX_QUEUE_SIZE', 2048);
   // A batch size from the variable or the default follows a smaller queue; one from the option must fit it.
@@ -116,12 +118,12 @@ export function resolveOtlpLogsOptions(value: unknown, env: NodeJS.ProcessEnv): 
       o.protocol === undefined
         ? (otlpEnvProtocol(env, 'LOGS') ?? DEFAULT_OTLP_PROTOCOL)
         : readEnum(o, 'protocol', 'logging.otlp', OTLP_PROTOCOLS, DEFAULT_OTLP_PROTOCOL),
-    headers: readStringRecord(o, 'headers', 'logging.otlp'),
+    headers: readHeaders(o, 'headers', 'logging.otlp'),
     level: o.level === undefined ? undefined : readEnum(o, 'level', 'logging.otlp', LOG_LEVEL_NAMES, 'info'),
     maxQueueSize,
     maxExportBatchSize,
-    scheduledDelayMillis: int(o, 'scheduledDelayMillis', env, 'OTEL_BLRP_SCHEDULE_DELAY', 1000),
-    exportTimeoutMillis: requestTimeoutMillis ?? envInt(env, 'OTEL_BLRP_EXPORT_TIMEOUT', 1) ?? 30_000,
+    scheduledDelayMillis: int(o, 'scheduledDelayMillis', env, 'OTEL_BLRP_SCHEDULE_DELAY', 1000, MAX_TIMER_MS),
+    exportTimeoutMillis: requestTimeoutMillis ?? envInt(env, 'OTEL_BLRP_EXPORT_TIMEOUT', 1, MAX_TIMER_MS) ?? 30_000,
     requestTimeoutMillis,
   });
 }

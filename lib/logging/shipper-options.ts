@@ -4,7 +4,7 @@ import {
   readFunction,
   readNumber,
   readOptionalString,
-  readStringRecord,
+  readHeaders,
   typeError,
   rangeError,
   type Bag,
@@ -100,7 +100,7 @@ export function readShipperOptions(o: Bag, path: string): ResolvedShipperOptions
   const maxQueueBytes = readNumber(o, 'maxQueueBytes', path, 64 * 1024 * 1024, { min: 1, integer: true });
   return Object.freeze({
     url,
-    headers: readStringRecord(o, 'headers', path),
+    headers: readHeaders(o, 'headers', path),
     level: o.level === undefined ? undefined : readEnum(o, 'level', path, LOG_LEVEL_NAMES, 'info'),
     batchSize: readNumber(o, 'batchSize', path, 1000, { min: 1, integer: true }),
     batchBytes,

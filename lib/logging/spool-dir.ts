@@ -75,7 +75,11 @@ export class SpoolDirectory {
   constructor(options: ResolvedSpoolOptions) {
     this.options = options;
     this.dir = options.dir;
-    mkdirSync(this.dir, { recursive: true });
+    try {
+      mkdirSync(this.dir, { recursive: true });
+    } catch (err) {
+      throw new Error(`express-observability: option "logging.spool.dir": "${this.dir}" cannot be created: ${(err as Error).message}`);
+    }
     this.#lock = path.join(this.dir, 'LOCK');
     this.#take();
   }

@@ -6,7 +6,7 @@
  * certificates, `OTEL_BSP_*`, the sampler); variables they would silently ignore when malformed are
  * only checked here, so a typo fails construction naming the variable.
  */
-import { rangeError } from '../util/validate';
+import { MAX_TIMER_MS, rangeError } from '../util/validate';
 
 /** The signal part of the signal-specific OTLP variables (`OTEL_EXPORTER_OTLP_<SIGNAL>_ENDPOINT`). */
 export type OtlpSignal = 'TRACES' | 'LOGS';
@@ -103,10 +103,18 @@ export function checkOtlpHeaderVariables(env: NodeJS.ProcessEnv, signal: OtlpSig
 }
 
 /** An integer variable of at least `min`, checked (the SDK reads it and would ignore a malformed value); `undefined` when unset. */
-export function envInt(env: NodeJS.ProcessEnv, name: string, min: number): number | undefined {
+export function envInt(env: NodeJS.ProcessEnv, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
   const raw = env[name]?.trim();
   if (!raw) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) envError(name, `an integer of at least ${min}`, raw);
+  if (!Number.isInteger(n) || n < min || n > max) envError(name, max === Number.MAX_SAFE_INTEGER ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`, raw);
   return n;
+}
+
+/**
+ * Check the OTLP exporter's timeout variables for `signal` (`OTEL_EXPORTER_OTLP_TIMEOUT` and its
+ * per-signal form), which the exporter would otherwise ignore quietly when malformed.
+ */
+export function checkOtlpTimeoutVariables(env: NodeJS.ProcessEnv, signal: 'TRACES' | 'LOGS'): void {
+  for (const name of ['OTEL_EXPORTER_OTLP_TIMEOUT', `OTEL_EXPORTER_OTLP_${signal}_TIMEOUT`]) envInt(env, name, 1, MAX_TIMER_MS);
 }

@@ -1,6 +1,7 @@
 import {
   checkHttpUrl,
   checkOtlpHeaderVariables,
+  checkOtlpTimeoutVariables,
   DEFAULT_OTLP_PROTOCOL,
   envError,
   envInt,
@@ -9,7 +10,7 @@ import {
   otlpEnvProtocol,
   type OtlpProtocol,
 } from '../otlp/env';
-import { readBool, readEnum, readNumber, readOptionalString, readSection, readStringRecord, rangeError, type Bag } from '../util/validate';
+import { MAX_TIMER_MS, readBool, readEnum, readNumber, readOptionalString, readSection, readHeaders, rangeError, type Bag } from '../util/validate';
 
 export { OTLP_PROTOCOLS, type OtlpProtocol } from '../otlp/env';
 
@@ -147,8 +148,10 @@ function checkSdkVariables(env: NodeJS.ProcessEnv): void {
   const sampler = env.OTEL_TRACES_SAMPLER?.trim();
   if (sampler && !(SAMPLER_NAMES as readonly string[]).includes(sampler)) envError('OTEL_TRACES_SAMPLER', `one of ${SAMPLER_NAMES.join(', ')}`, sampler);
   envRatio(env);
-  for (const name of ['OTEL_BSP_MAX_QUEUE_SIZE', 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 'OTEL_BSP_EXPORT_TIMEOUT', 'OTEL_BSP_SCHEDULE_DELAY']) envInt(env, name, 1);
+  for (const name of ['OTEL_BSP_MAX_QUEUE_SIZE', 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE']) envInt(env, name, 1);
+  for (const name of ['OTEL_BSP_EXPORT_TIMEOUT', 'OTEL_BSP_SCHEDULE_DELAY']) envInt(env, name, 1, MAX_TIMER_MS);
   checkOtlpHeaderVariables(env, 'TRACES');
+  checkOtlpTimeoutVariables(env, 'TRACES');
 }
 
 function optionalInt(t: Bag, key: string): number | undefined {
@@ -181,7 +184,7 @@ export function resolveTracingOptions(value: unknown, env: NodeJS.ProcessEnv, da
       t.protocol === undefined
         ? (otlpEnvProtocol(env, 'TRACES') ?? DEFAULT_OTLP_PROTOCOL)
         : readEnum(t, 'protocol', 'tracing', OTLP_PROTOCOLS, DEFAULT_OTLP_PROTOCOL),
-    headers: readStringRecord(t, 'headers', 'tracing'),
+    headers: readHeaders(t, 'headers', 'tracing'),
     sampler: ownSampler ? (samplerOption ?? 'parentbased_traceidratio') : undefined,
     sampleRatio: ownSampler ? (ratioOption ?? envRatio(env) ?? 1) : undefined,
     exportTimeoutMillis: optionalInt(t, 'exportTimeoutMillis'),

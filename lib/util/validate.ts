@@ -4,6 +4,7 @@
  * `TypeError`, out-of-range values raise `RangeError`. Unknown keys are refused
  * so that a typo never silently falls back to a default.
  */
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 
 /** Prefix of every construction error message. */
 const PREFIX = 'express-observability:';
@@ -67,7 +68,13 @@ export interface NumberRule {
   exclusiveMin?: boolean;
 }
 
-/** Check one number against a rule, naming `path` in the error. */
+/** Node's longest timer delay: a longer one fires after 1 ms instead (with a `TimeoutOverflowWarning`). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Check one number against a rule, naming `path` in the error. A duration in milliseconds (a path
+ * ending in `Ms` or `Millis`) is at most {@link MAX_TIMER_MS} unless the rule says less.
+ */
 export function checkNumber(v: unknown, path: string, rule: NumberRule = {}): number {
   if (typeof v !== 'number' || Number.isNaN(v)) typeError(path, 'a number', v);
   if (!Number.isFinite(v)) rangeError(path, 'a finite number', v);
@@ -75,7 +82,8 @@ export function checkNumber(v: unknown, path: string, rule: NumberRule = {}): nu
   if (rule.min !== undefined && (rule.exclusiveMin ? v <= rule.min : v < rule.min)) {
     rangeError(path, `${rule.exclusiveMin ? 'greater than' : 'at least'} ${rule.min}`, v);
   }
-  if (rule.max !== undefined && v > rule.max) rangeError(path, `at most ${rule.max}`, v);
+  const max = rule.max ?? (path.endsWith('Ms') || path.endsWith('Millis') ? MAX_TIMER_MS : undefined);
+  if (max !== undefined && v > max) rangeError(path, `at most ${max}`, v);
   return v;
 }
 
@@ -130,6 +138,27 @@ export function readPatterns(bag: Bag, key: string, path: string, fallback: read
     if (typeof item !== 'string' && !(item instanceof RegExp)) typeError(`${join(path, key)}[${i}]`, 'a string or RegExp', item);
   });
   return Object.freeze([...(v as (string | RegExp)[])]);
+}
+
+/**
+ * Read an optional object of HTTP request headers: names and values Node's HTTP client accepts
+ * (`validateHeaderName` / `validateHeaderValue`), so that a bad one fails here, not at every send.
+ */
+export function readHeaders(bag: Bag, key: string, path: string): Readonly<Record<string, string>> {
+  const headers = readStringRecord(bag, key, path);
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      validateHeaderName(name);
+    } catch {
+      typeError(`${join(path, key)}.${name}`, 'under a valid HTTP header name', name);
+    }
+    try {
+      validateHeaderValue(name, value);
+    } catch {
+      typeError(`${join(path, key)}.${name}`, 'a valid HTTP header value (no control characters or characters beyond U+00FF)', value);
+    }
+  }
+  return headers;
 }
 
 /** Read an optional string-to-string record. */
