@@ -185,6 +185,30 @@ describe('logging.spool (child processes)', () => {
     }
   });
 
+  it('a line larger than maxQueueBytes goes to disk and is delivered from there, not dropped', async () => {
+    const es = await startElasticsearchStandIn();
+    const dir = tempDir();
+    const obs = createObservability({
+      serviceName: 'spool-big',
+      metrics: { defaultMetrics: false },
+      system: { enabled: false },
+      logging: { stdout: false, spool: { dir }, elasticsearch: { url: es.url, index: 'big', maxQueueBytes: 64 * 1024, flushIntervalMs: 20 } },
+    });
+    try {
+      obs.logger.info('small before', { n: 0 });
+      obs.logger.info('big', { n: 1, pad: 'x'.repeat(100 * 1024) });
+      obs.logger.info('small after', { n: 2 });
+      await waitFor(() => es.documents().length >= 3, 10_000, 20, 'three lines at the backend');
+      assert.deepEqual(es.documents().map((d) => d.n).sort(), [0, 1, 2]);
+      assert.equal(String(es.documents().find((d) => d.n === 1)?.pad).length, 100 * 1024);
+      const text = await obs.registry.metrics();
+      assert.deepEqual(samples(text, 'observability_log_lines_dropped_total', { transport: 'elasticsearch' }).filter((x) => x.value > 0), []);
+    } finally {
+      await obs.shutdown();
+      await es.stop();
+    }
+  });
+
   it('a torn final record (crash in the middle of a write) is skipped and counted; every whole line arrives once', async () => {
     const es = await startElasticsearchStandIn();
     const dir = tempDir();

@@ -132,13 +132,17 @@ export class BatchQueue<T extends QueuedEntry> {
     return !this.#closed && this.bytes + bytes <= this.#s.maxQueueBytes;
   }
 
-  /** Queue an entry; returns false (and accounts for it as dropped) when it cannot be taken. */
-  push(item: T): boolean {
+  /**
+   * Queue an entry; returns false (and accounts for it as dropped) when it cannot be taken. `fromDisk`:
+   * a record the spool replays (its segment was read because the queue had room), taken even past
+   * `maxQueueBytes` (by at most that segment), since its only other copy is on disk and would be dropped.
+   */
+  push(item: T, fromDisk = false): boolean {
     if (this.#closed) {
       this.#drop([item], 'shutdown', 'transport closed');
       return false;
     }
-    if (this.bytes + item.bytes > this.#s.maxQueueBytes) {
+    if (!fromDisk && this.bytes + item.bytes > this.#s.maxQueueBytes) {
       this.#drop([item], 'queue_full', `queue holds ${this.bytes} bytes, limit ${this.#s.maxQueueBytes}`);
       return false;
     }

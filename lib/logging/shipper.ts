@@ -148,7 +148,7 @@ export abstract class ShippingTransport<T extends ShippedEntry> extends Transpor
           const entry = this.fromSpool(r.buf, r.start, r.end);
           entry.seg = got.seg;
           entry.ord = r.ord;
-          this.#queue.push(entry);
+          this.#queue.push(entry, true);
         } catch (err) {
           this.#pipeline.dropped('spool_torn', 1);
           spool.settle([{ seg: got.seg, ord: r.ord }]);
