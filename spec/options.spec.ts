@@ -44,6 +44,7 @@ describe('createObservability options', () => {
       alerts: { enabled: true },
     });
     try {
+      assert.ok(obs.system, 'the sampler runs');
       await obs.system.sample();
       const used = new Set<string>();
       for (const m of obs.registry.getMetricsAsArray()) for (const l of (m as { labelNames?: string[] }).labelNames ?? []) used.add(l);
