@@ -62,7 +62,7 @@ describe('redaction: secrets planted everywhere never leave the process', () => 
       assert.equal((await request(url, '/fail?api%5Fkey=PLANTED_Q_ENCODED')).status, 500);
       // A JWT right after a percent-escape (an OAuth id_token in an encoded redirect), a key with a digit glued on.
       const ENCODED_JWT = 'next=%2Fapp%23id_token%3DeyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.PLANTEDencodedJwt';
-      assert.equal((await request(url, `/items/8?${ENCODED_JWT}&password2=PLANTED_Q_DIGIT`)).status, 200);
+      assert.equal((await request(url, `/items/8?${ENCODED_JWT}&password2=PLANTED_Q_DIGIT&h=Bearer%20PLANTEDbearerInUrl01`)).status, 200);
 
       // Everything the dashboard and /health serve, including each buffered trace.
       const bodies: Record<string, string> = {};
@@ -119,7 +119,7 @@ describe('redaction: secrets planted everywhere never leave the process', () => 
       assert.equal(spans.find((s) => s.name === 'GET /items/:id')?.attributes['url.path'], '/items/7;jsessionid=[REDACTED]');
       assert.equal(spans.find((s) => s.name === 'GET /oauth/callback')?.attributes['url.query'], 'code=[REDACTED]&state=[REDACTED]');
       const encoded = spans.find((s) => s.attributes['url.path'] === '/items/8') as ReceivedSpan;
-      assert.equal(encoded.attributes['url.query'], 'next=%2Fapp%23id_token%3D[REDACTED]&password2=[REDACTED]');
+      assert.equal(encoded.attributes['url.query'], 'next=%2Fapp%23id_token%3D[REDACTED]&password2=[REDACTED]&h=Bearer%20[REDACTED]');
       assert.ok(server.events.some((e) => e.name === 'retrying https://svc.example/cb?access_token=[REDACTED]'), 'event name redacted');
       assert.ok(childSpan.events.some((e) => e.name === 'login password=[REDACTED]'), 'event name redacted on a span of the provider');
       assert.equal(server.attributes['db.url'], 'postgres://app:[REDACTED]@db.internal:5432/app');

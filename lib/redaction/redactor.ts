@@ -21,8 +21,11 @@ const COLON_PAIR = /(?<![\w$"'-])(["']?)([A-Za-z_$][\w$.-]{0,127})\1[ \t]*:[ \t]
 const USERINFO = /\b([a-z][a-z0-9+.-]{0,31}:\/\/)([^\s:/?#@]*):([^\s/?#]+)@/gi;
 /** A JSON Web Token anywhere, glued to what precedes it too (`id_token%3DeyJ…` in an encoded URL). */
 const JWT = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*/g;
-/** `Bearer <token>`; the token must be at least 16 characters with a digit (so prose like "Bearer authentication" stays). */
-const BEARER = /\b(bearer\s+)([\w\-.~+/]{16,}=*)/gi;
+/**
+ * `Bearer <token>`, also with its space encoded in a URL (`Bearer%20…`, `Bearer+…`); the token must be
+ * at least 16 characters with a digit (so prose like "Bearer authentication" stays).
+ */
+const BEARER = /\b(bearer(?:\s+|%20|\+))([\w\-.~+/]{16,}=*)/gi;
 /** Could `s` hold anything {@link Redactor.text} redacts? One test instead of one per rule. */
 const MAYBE = /=|:[ \t]*["'`]|:\/\/|eyJ|[Bb]earer|BEARER/;
 /** Could `s` hold anything but `name=value` pairs? (`:` alone, as in `/users/:id`, does not count.) */
