@@ -77,6 +77,8 @@ function sampleValue(text: string, series: RegExp): number | undefined {
   return undefined;
 }
 
+const USERS_COUNT = /^http_server_request_duration_seconds_count\{[^}]*route="\/users\/:id"[^}]*\}/;
+
 describe('cluster mode: one /metrics for every worker of a Node cluster', () => {
   let app: ClusterApp;
   let prom: PrometheusServer;
@@ -151,6 +153,8 @@ describe('cluster mode: one /metrics for every worker of a Node cluster', () => 
     assert.equal(sampleValue(scrape.body, /^observability_cluster_workers\{state="responded"\}/), 1);
     assert.match(scrape.body, new RegExp(`process_resident_memory_bytes\\{worker="${otherId}"\\}`));
     assert.doesNotMatch(scrape.body, new RegExp(`process_resident_memory_bytes\\{worker="${hungId}"\\}`));
+    // The summed counter keeps the hung worker's last answer: it never drops (Prometheus would take a drop for a reset).
+    assert.equal(sampleValue(scrape.body, USERS_COUNT), REQUESTS);
   });
 
   it('a dead worker is left out at once', async () => {
@@ -174,5 +178,9 @@ describe('cluster mode: one /metrics for every worker of a Node cluster', () => 
     );
     assert.equal(sampleValue(scrape.body, /^observability_cluster_workers\{state="responded"\}/), 1);
     assert.ok(scrape.elapsed < TIMEOUT_MS, `a dead worker is not waited for (${scrape.elapsed} ms)`);
+    // What the dead worker served stays in the cluster's total.
+    assert.equal(sampleValue(scrape.body, USERS_COUNT), REQUESTS);
+    const increase = await prom.query('increase(http_server_request_duration_seconds_count{route="/users/:id"}[5m])');
+    assert.ok(Number(increase[0]?.value[1]) <= REQUESTS * 1.5, `no false reset in Prometheus: increase() ${increase[0]?.value[1]}`);
   });
 });

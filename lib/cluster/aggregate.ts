@@ -31,9 +31,23 @@ export function labelWorkerMetrics(metrics: MetricsJson, workerId: string, worke
     return {
       ...m,
       aggregator: 'sum',
+      perWorker: true,
       values: m.values.map((v) => ({ ...stripExemplar(v), labels: { ...v.labels, [workerLabel]: workerId } })),
     };
   });
+}
+
+/**
+ * The part of a worker's answer that the cluster's totals keep when the worker stops answering: its
+ * summed counters and histograms (never decreasing), not its gauges or per-worker series.
+ */
+export function cumulativePart(metrics: MetricsJson): MetricsJson {
+  return metrics.filter((m) => !m.perWorker && (String(m.type) === 'counter' || String(m.type) === 'histogram'));
+}
+
+/** Several answers' cumulative parts summed into one (so that the parts of exited workers take bounded room). */
+export async function mergeCumulative(parts: readonly MetricsJson[]): Promise<MetricsJson> {
+  return (await aggregatorRegistry().aggregate(parts as MetricsJson[]).getMetricsAsJSON()) as MetricsJson;
 }
 
 function stripExemplar<T extends object>(v: T): T {

@@ -1,5 +1,5 @@
 import type { Worker } from 'node:cluster';
-import { renderAggregate } from './aggregate';
+import { cumulativePart, mergeCumulative, renderAggregate } from './aggregate';
 import { AGGREGATE, COLLECT, isCollectResponse, isScrapeRequest, nodeCluster, type MetricsJson, type ScrapeRequest, type ScrapeResponse } from './protocol';
 import { errorMessage, warnFailure } from '../util/warn';
 
@@ -17,6 +17,8 @@ export interface ClusterPrimaryOptions {
 
 interface Collection {
   readonly expected: Set<number>;
+  /** Workers that answered this collection. */
+  readonly answered: Set<number>;
   readonly responses: MetricsJson[];
   failed: number;
   readonly timer: NodeJS.Timeout;
@@ -25,6 +27,8 @@ interface Collection {
 
 /** Upper bound of the per-worker timeout a worker may ask for. */
 const MAX_TIMEOUT_MS = 120_000;
+/** Exited workers' totals are merged into one set once this many are kept apart. */
+const MAX_RETIRED = 8;
 
 /**
  * Serve cluster-wide `/metrics` from the primary of a Node `cluster`: when a worker serving a
@@ -33,6 +37,9 @@ const MAX_TIMEOUT_MS = 120_000;
  * `AggregatorRegistry` (HTTP metrics summed, per-worker metrics side by side under a worker
  * label) and the text goes back to the worker that serves the scrape. A dead or hung worker
  * only costs one timeout and shows up in `observability_cluster_workers{state="timed_out"}`.
+ * The summed counters and histograms never go down: a worker that does not answer counts with its
+ * last answer, and one that exited with its last answer for good (a partial drop of a summed
+ * counter would read to Prometheus as a reset, and everything after it as new).
  * Call once in the primary, before or after forking.
  */
 export function setupClusterPrimary(options: ClusterPrimaryOptions = {}): ClusterPrimary {
@@ -47,6 +54,17 @@ export function setupClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
   const collections = new Map<number, Collection>();
   let nextCollect = 1;
   let closed = false;
+  /** Each worker's summed counters and histograms, from its last answer. */
+  const lastTotals = new Map<number, MetricsJson>();
+  /** The same, of workers that exited. */
+  let retired: MetricsJson[] = [];
+
+  /** The answers of a collection, plus the last totals of every worker that did not answer and of the exited ones. */
+  const withTotals = async (c: Collection): Promise<MetricsJson[]> => {
+    if (retired.length > MAX_RETIRED) retired = [await mergeCumulative(retired)];
+    const stale = [...lastTotals].filter(([id]) => !c.answered.has(id)).map(([, totals]) => totals);
+    return [...c.responses, ...stale, ...retired];
+  };
 
   const reply = (worker: Worker, msg: ScrapeResponse): void => {
     if (!worker.isConnected()) return;
@@ -68,17 +86,19 @@ export function setupClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
       if (!c) return;
       clearTimeout(c.timer);
       const outcome = { responded: c.responses.length, timedOut: c.expected.size, failed: c.failed };
-      renderAggregate(c.responses, outcome).then(
-        (body) => reply(requester, { type: AGGREGATE, requestId: req.requestId, body }),
-        (err: unknown) => {
-          onError(err);
-          reply(requester, { type: AGGREGATE, requestId: req.requestId, error: errorMessage(err) });
-        },
-      );
+      withTotals(c)
+        .then((all) => renderAggregate(all, outcome))
+        .then(
+          (body) => reply(requester, { type: AGGREGATE, requestId: req.requestId, body }),
+          (err: unknown) => {
+            onError(err);
+            reply(requester, { type: AGGREGATE, requestId: req.requestId, error: errorMessage(err) });
+          },
+        );
     };
     const timer = setTimeout(finish, timeoutMs);
     timer.unref();
-    const c: Collection = { expected: new Set(), responses: [], failed: 0, timer, finish };
+    const c: Collection = { expected: new Set(), answered: new Set(), responses: [], failed: 0, timer, finish };
     collections.set(collectId, c);
     for (const w of targets) {
       c.expected.add(w.id);
@@ -101,12 +121,18 @@ export function setupClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
     const c = collections.get(msg.collectId);
     // Late answers (after the timeout) and duplicates are ignored.
     if (!c || !c.expected.delete(worker.id)) return;
-    if (msg.metrics) c.responses.push(msg.metrics);
-    else c.failed++;
+    if (msg.metrics) {
+      c.responses.push(msg.metrics);
+      c.answered.add(worker.id);
+      lastTotals.set(worker.id, cumulativePart(msg.metrics));
+    } else c.failed++;
     if (c.expected.size === 0) c.finish();
   };
-  // A worker that exits while being asked stops being waited for.
+  // A worker that exits while being asked stops being waited for; its totals stay in the cluster's.
   const onExit = (worker: Worker): void => {
+    const totals = lastTotals.get(worker.id);
+    lastTotals.delete(worker.id);
+    if (totals !== undefined) retired.push(totals);
     for (const c of [...collections.values()]) {
       if (c.expected.delete(worker.id)) {
         c.failed++;

@@ -12,8 +12,8 @@ export function nodeCluster(): Cluster {
   return require('node:cluster') as Cluster;
 }
 
-/** One registry's metrics, as `registry.getMetricsAsJSON()` returns them. */
-export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
+/** One registry's metrics, as `registry.getMetricsAsJSON()` returns them; `perWorker` marks those kept per worker. */
+export type MetricsJson = (MetricObjectWithValues<MetricValue<string>> & { perWorker?: true })[];
 
 const NS = 'express-observability:cluster';
 
