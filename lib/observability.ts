@@ -227,6 +227,7 @@ function createAlerts(ctx: InstanceContext, logger: SharedLogger): AlertEngine {
     registry,
     metrics,
     serviceName: options.serviceName,
+    defaultLabels: options.metrics.defaultLabels,
     buckets: options.metrics.buckets,
     lazyGauges: options.system.enabled ? SYSTEM_GAUGES : [],
     log: (level, message, fields) => logger.log(level, message, fields),

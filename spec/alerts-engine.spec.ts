@@ -159,6 +159,61 @@ describe('alert state machine', () => {
   });
 });
 
+describe('rules read the registry as Prometheus reads its exposition', () => {
+  it('matchers and alert labels see metrics.defaultLabels, which the exposition adds to every series', async () => {
+    const obs = createObservability({
+      serviceName: 'alerts-labels',
+      logging: { stdout: false },
+      system: { enabled: false },
+      dashboard: { enabled: false },
+      metrics: { defaultLabels: { region: 'eu' } },
+      alerts: { interval: '1h' },
+    });
+    instances.push(obs);
+    obs.metrics.gauge('queue_depth', 'Jobs waiting.', ['queue']).set({ queue: 'a' }, 10);
+    obs.alerts.add({ rules: [{ name: 'QueueDeep', kind: 'gauge', metric: 'queue_depth', matchers: { region: 'eu' }, threshold: 5 }] });
+    await obs.alerts.evaluate();
+    const state = ruleState(obs, 'QueueDeep');
+    assert.equal(state.state, 'firing');
+    assert.equal(state.alerts[0]?.labels.region, 'eu', 'the alert carries the label Prometheus would see');
+    assert.match(await obs.registry.metrics(), /^queue_depth\{queue="a",region="eu"\} 10$/m);
+  });
+
+  it('rate: a counter series that goes away is not a reset of the sum (rates are per series, then summed)', async () => {
+    const obs = makeObs({});
+    const jobs = obs.metrics.counter('jobs_done_total', 'Jobs done.', ['queue']);
+    jobs.inc({ queue: 'a' }, 500);
+    jobs.inc({ queue: 'b' }, 500);
+    obs.alerts.add({ rules: [{ name: 'JobsBusy', kind: 'rate', metric: 'jobs_done_total', threshold: 1, window: '1m' }] });
+    await obs.alerts.evaluate();
+    await sleep(50);
+    jobs.remove({ queue: 'b' });
+    await obs.alerts.evaluate();
+    const state = ruleState(obs, 'JobsBusy');
+    assert.equal(state.state, 'inactive');
+    assert.equal(state.value, 0);
+  });
+});
+
+describe('rule sets are validated as a whole', () => {
+  it('add() refuses duplicates within one call; alerts.interval past the timer limit and duplicate SLOs fail naming the option', () => {
+    const obs = makeObs({});
+    obs.metrics.gauge('dup_gauge', 'A gauge.');
+    const dup = { name: 'Dup', kind: 'gauge' as const, metric: 'dup_gauge', threshold: 1 };
+    assert.throws(() => obs.alerts.add({ rules: [dup, dup] }), /alert "Dup" is already defined with the same labels/);
+    assert.throws(() => obs.alerts.add({ slos: [{ name: 'S', objective: 0.99 }, { name: 'S', objective: 0.99 }] }), /SLO "S" is already defined/);
+    assert.deepEqual(obs.alerts.status().map((r) => r.name).filter((n) => n === 'Dup' || n.startsWith('S')), [], 'nothing of a refused call is installed');
+    assert.throws(
+      () => createObservability({ logging: { stdout: false }, system: { enabled: false }, alerts: { interval: '30d' } }),
+      /option "alerts\.interval" must be at most 2147483647 ms/,
+    );
+    assert.throws(
+      () => createObservability({ logging: { stdout: false }, system: { enabled: false }, alerts: { slos: [{ name: 'S', objective: 0.99 }, { name: 'S', objective: 0.999 }] } }),
+      /option "alerts\.slos" define two SLOs with the same name/,
+    );
+  });
+});
+
 describe('notifiers', () => {
   it('retries a webhook that is down, then delivers an Alertmanager webhook payload', async () => {
     const hook = await startWebhookReceiver();

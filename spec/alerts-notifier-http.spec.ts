@@ -40,6 +40,20 @@ describe('alert notifiers over the shared HTTP client', () => {
     assert.equal((hook.received[0]?.body as { status?: string }).status, 'firing');
   });
 
+  it('credentials in a notifier URL are sent as Basic authentication, not dropped', async () => {
+    const hook = await startWebhookReceiver();
+    receivers.push(hook);
+    const url = hook.url.replace('http://', 'http://ops:s%40cret@');
+    await fire({ notifiers: [{ type: 'webhook', url: `${url}/hooks/alerts` }] });
+    await waitFor(() => hook.received.length === 1, 5000, 20, 'webhook delivered');
+    assert.equal(hook.received[0]?.authorization, `Basic ${Buffer.from('ops:s@cret').toString('base64')}`);
+    const own = await startWebhookReceiver();
+    receivers.push(own);
+    await fire({ notifiers: [{ type: 'webhook', url: `${own.url.replace('http://', 'http://ops:x@')}/h`, headers: { Authorization: 'Bearer own-token' } }] });
+    await waitFor(() => own.received.length === 1, 5000, 20, 'webhook delivered');
+    assert.equal(own.received[0]?.authorization, 'Bearer own-token', 'an Authorization header given in `headers` wins');
+  });
+
   it('Alertmanager gets POST /api/v2/alerts below the base path (trailing slash or not)', async () => {
     const am = await startWebhookReceiver();
     receivers.push(am);

@@ -8,6 +8,10 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { createObservability, renderPrometheusRules, type AlertsOptions } from '../lib/index';
+import { resolveAlertsOptions } from '../lib/alerts/options';
+import { RuleState } from '../lib/alerts/state';
+import { renderTemplate } from '../lib/alerts/templates';
+import type { ResolvedRule } from '../lib/alerts/rules';
 import { promtool } from './support/tools';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'eo-rules-'));
@@ -126,5 +130,42 @@ describe('Prometheus rule export', () => {
     const r = promtool(['test', 'rules', path.join(dir, 'tests.yml')]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /SUCCESS/);
+  });
+});
+
+describe('in-process evaluation agrees with Prometheus (promtool) where the two could differ', () => {
+  it('keepFiringFor counts from the first inactive evaluation; halfway values round to even in templates', () => {
+    const spec: AlertsOptions = {
+      rules: [
+        { name: 'Held', kind: 'gauge', metric: 'queue_depth', threshold: 0, keepFiringFor: '3m', annotations: { summary: '{{ $value | humanizePercentage }} {{ printf "%.2f" $value }}' } },
+      ],
+    };
+    const rule = resolveAlertsOptions(spec, [0.1, 1]).rules[0] as ResolvedRule;
+    // Prometheus, on the exported rule: 1 1 0 0 0 0 at 1 m steps: still firing at 4m, resolved at 5m.
+    writeFileSync(path.join(dir, 'held.yml'), renderPrometheusRules(spec));
+    const gauge = (values: string) => [{ series: 'queue_depth{job="app"}', values }];
+    const held = { exp_labels: { severity: 'warning', job: 'app' } };
+    const tests = [
+      { interval: '1m', input_series: gauge('0.015625 0.015625 0 0 0 0 0'), alert_rule_test: [
+        { eval_time: '1m', alertname: 'Held', exp_alerts: [{ ...held, exp_annotations: { summary: '1.562% 0.02' } }] },
+        { eval_time: '4m', alertname: 'Held', exp_alerts: [{ ...held, exp_annotations: { summary: '1.562% 0.02' } }] },
+        { eval_time: '5m', alertname: 'Held', exp_alerts: [] },
+      ] },
+      { interval: '1m', input_series: gauge('0.125x3'), alert_rule_test: [{ eval_time: '2m', alertname: 'Held', exp_alerts: [{ ...held, exp_annotations: { summary: '12.5% 0.12' } }] }] },
+    ];
+    writeFileSync(path.join(dir, 'held-tests.yml'), stringify({ rule_files: ['held.yml'], evaluation_interval: '1m', tests }));
+    const r = promtool(['test', 'rules', path.join(dir, 'held-tests.yml')]);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+
+    // In-process, the same series through the rule's state machine and its templates.
+    const state = new RuleState(rule, {}, 0);
+    const at = (minute: number, value: number) => state.update(minute * 60_000, value > 0 ? [{ labels: { job: 'app' }, value, active: true }] : []);
+    const steps = [0.015625, 0.015625, 0, 0, 0, 0].map((v, minute) => ({ minute, changes: at(minute, v).map((t) => t.to) }));
+    assert.deepEqual(steps.filter((s) => s.changes.length > 0), [
+      { minute: 0, changes: ['firing'] },
+      { minute: 5, changes: ['resolved'] },
+    ]);
+    assert.equal(renderTemplate(rule.annotations.summary as string, 0.015625, {}), '1.562% 0.02');
+    assert.equal(renderTemplate(rule.annotations.summary as string, 0.125, {}), '12.5% 0.12');
   });
 });

@@ -34,6 +34,8 @@ export interface EngineParts {
   readonly registry: AnyRegistry;
   readonly metrics: MetricsCollector;
   readonly serviceName: string;
+  /** `metrics.defaultLabels`: the registry adds them to every series it exposes. */
+  readonly defaultLabels?: Readonly<Record<string, string>>;
   readonly buckets: readonly number[];
   /** Gauges registered later by the instance (the system sampler's); rules may name them. */
   readonly lazyGauges: readonly string[];
@@ -62,7 +64,7 @@ export class AlertEngine implements Alerts {
   constructor(parts: EngineParts) {
     this.#parts = parts;
     this.#o = parts.options;
-    this.#reader = new RegistryReader(parts.registry);
+    this.#reader = new RegistryReader(parts.registry, parts.defaultLabels);
     this.#generatorUrl = parts.options.generatorUrl ?? `http://${os.hostname()}/alerts`;
     this.#install(parts.options.rules, parts.options.slos);
     this.#notifiers = parts.options.notifiers.map((n) =>
@@ -88,11 +90,18 @@ export class AlertEngine implements Alerts {
   add(set: { readonly rules?: readonly AlertRuleSpec[]; readonly slos?: readonly SloSpec[] }): void {
     const rules = (set.rules ?? []).map((r, i) => resolveRule(r, `alerts.add().rules[${i}]`));
     const slos = (set.slos ?? []).map((s, i) => resolveSlo(s, `alerts.add().slos[${i}]`, this.#parts.buckets));
+    // Against the installed rules and SLOs, and within this call.
+    const sloNames = new Set(this.#slos.map((x) => x.name));
+    for (const s of slos) {
+      if (sloNames.has(s.name)) throw new RuleError(`express-observability: SLO "${s.name}" is already defined`);
+      sloNames.add(s.name);
+    }
     const taken = new Set(this.#rules.map((r) => `${r.name}\u0000${JSON.stringify(r.labels)}`));
     for (const r of [...rules, ...slos.flatMap((s) => s.alerts)]) {
-      if (taken.has(`${r.name}\u0000${JSON.stringify(r.labels)}`)) throw new RuleError(`express-observability: alert "${r.name}" is already defined with the same labels`);
+      const key = `${r.name}\u0000${JSON.stringify(r.labels)}`;
+      if (taken.has(key)) throw new RuleError(`express-observability: alert "${r.name}" is already defined with the same labels`);
+      taken.add(key);
     }
-    for (const s of slos) if (this.#slos.some((x) => x.name === s.name)) throw new RuleError(`express-observability: SLO "${s.name}" is already defined`);
     this.#install(rules, slos);
     this.#schedule();
   }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { readHeaders, readSection, readStringRecord, type Bag } from '../util/validate';
+import { MAX_TIMER_MS, readHeaders, readSection, readStringRecord, type Bag } from '../util/validate';
 import { parseDuration } from './duration';
 import { resolveRule, resolveSlo, RuleError, type ResolvedRule, type ResolvedSlo } from './rules';
 import type { AlertNotifierFn, AlertRuleSpec, NotifierSpec, SloSpec } from './types';
@@ -71,11 +71,13 @@ function fail(field: string, msg: string): never {
   throw new RuleError(`express-observability: option "alerts.${field}" ${msg}`);
 }
 
+/** A timer's duration: at least `min` ms, at most Node's longest timer (a longer one would fire after 1 ms). */
 function durationOf(v: unknown, field: string, fallback: number, min = 1): number {
   if (v === undefined) return fallback;
   const ms = typeof v === 'number' ? v : typeof v === 'string' ? parseDuration(v) : undefined;
   if (ms === undefined || !Number.isFinite(ms)) fail(field, `must be a Prometheus duration like "15s" or milliseconds, got ${JSON.stringify(v)}`);
   if (ms < min) fail(field, `must be at least ${min} ms, got ${JSON.stringify(v)}`);
+  if (ms > MAX_TIMER_MS) fail(field, `must be at most ${MAX_TIMER_MS} ms (about 24.8 days), got ${JSON.stringify(v)}`);
   return ms;
 }
 
@@ -151,14 +153,15 @@ export function resolveAlertsOptions(value: unknown, buckets?: readonly number[]
     ...arrayOf(fromFile.slos, 'slos').map((s, i) => resolveSlo(s, `${inFile}: slos[${i}]`, buckets)),
     ...arrayOf(given.slos, 'slos').map((s, i) => resolveSlo(s, `alerts.slos[${i}]`, buckets)),
   ];
+  // SLOs first: two SLOs of one name also define their burn-rate alerts twice.
+  const sloNames = new Set(slos.map((s) => s.name));
+  if (sloNames.size !== slos.length) fail('slos', 'define two SLOs with the same name');
   const names = new Set<string>();
   for (const r of [...rules, ...slos.flatMap((s) => s.alerts)]) {
     const key = `${r.name}\u0000${JSON.stringify(r.labels)}`;
     if (names.has(key)) fail('rules', `define the alert "${r.name}" twice with the same labels`);
     names.add(key);
   }
-  const sloNames = new Set(slos.map((s) => s.name));
-  if (sloNames.size !== slos.length) fail('slos', 'define two SLOs with the same name');
 
   if (a.enabled !== undefined && typeof a.enabled !== 'boolean') fail('enabled', `must be a boolean, got ${JSON.stringify(a.enabled)}`);
   const retries = a.retries ?? 3;

@@ -30,9 +30,18 @@ export interface SeriesResult {
 export class RegistryReader {
   readonly #cache = new Map<string, Promise<readonly MetricValue<string>[] | undefined>>();
   readonly #histograms = new Map<Histogram<string>, Promise<HistogramCounts>>();
+  readonly #defaults: Readonly<Record<string, string>> | undefined;
 
-  /** Read from `registry`. */
-  constructor(readonly registry: AnyRegistry) {}
+  /**
+   * Read from `registry`, whose exposition adds `defaultLabels` (`metrics.defaultLabels`) to every series:
+   * they are added here too, so that matchers and alert labels see what Prometheus sees.
+   */
+  constructor(
+    readonly registry: AnyRegistry,
+    defaultLabels: Readonly<Record<string, string>> = {},
+  ) {
+    this.#defaults = Object.keys(defaultLabels).length > 0 ? defaultLabels : undefined;
+  }
 
   /** Forget the previous evaluation's values. */
   begin(): void {
@@ -62,13 +71,20 @@ export class RegistryReader {
   #countsOf(h: Histogram<string>): Promise<HistogramCounts> {
     let counts = this.#histograms.get(h);
     if (counts === undefined) {
-      counts = histogramCounts(h);
+      const defaults = this.#defaults;
+      counts = defaults === undefined ? histogramCounts(h) : histogramCounts(h).then((c) => ({ ...c, series: c.series.map((s) => ({ ...s, labels: { ...defaults, ...s.labels } })) }));
       this.#histograms.set(h, counts);
     }
     return counts;
   }
 
   async #read(name: string): Promise<readonly MetricValue<string>[] | undefined> {
+    const values = await this.#readOwn(name);
+    const defaults = this.#defaults;
+    return values === undefined || defaults === undefined ? values : values.map((v) => ({ ...v, labels: { ...defaults, ...v.labels } }));
+  }
+
+  async #readOwn(name: string): Promise<readonly MetricValue<string>[] | undefined> {
     const direct = this.registry.getSingleMetric(name);
     if (direct && !(direct instanceof Histogram)) return (await direct.get()).values;
     const m = /^(.*)_(count|sum|bucket)$/.exec(name);

@@ -18,7 +18,8 @@ export interface AlertInstance {
   activeAt: number;
   firedAt: number | undefined;
   resolvedAt: number | undefined;
-  lastActiveAt: number;
+  /** The first evaluation since which a firing alert has not been active (`keepFiringFor` counts from it, as Prometheus does). */
+  inactiveSince: number | undefined;
   since: number;
 }
 
@@ -73,10 +74,10 @@ export class RuleState {
       if (!s.active) continue;
       seen.add(fp);
       if (!a || a.state === 'resolved') {
-        a = { fingerprint: fp, labels, annotations: {}, state: 'pending', value: s.value, activeAt: now, firedAt: undefined, resolvedAt: undefined, lastActiveAt: now, since: now };
+        a = { fingerprint: fp, labels, annotations: {}, state: 'pending', value: s.value, activeAt: now, firedAt: undefined, resolvedAt: undefined, inactiveSince: undefined, since: now };
         this.#alerts.set(fp, a);
       }
-      a.lastActiveAt = now;
+      a.inactiveSince = undefined;
       a.annotations = Object.fromEntries(Object.entries(r.annotations).map(([k, t]) => [k, renderTemplate(t, s.value, labels)]));
       if (a.state === 'pending' && now - a.activeAt >= r.forMs) {
         a.state = 'firing';
@@ -88,7 +89,7 @@ export class RuleState {
     for (const [fp, a] of this.#alerts) {
       if (seen.has(fp)) continue;
       if (a.state === 'pending') this.#alerts.delete(fp);
-      else if (a.state === 'firing' && now - a.lastActiveAt >= r.keepFiringForMs) {
+      else if (a.state === 'firing' && now - (a.inactiveSince ??= now) >= r.keepFiringForMs) {
         a.state = 'resolved';
         a.resolvedAt = now;
         a.since = now;

@@ -43,7 +43,7 @@ export function renderTemplate(template: string, value: number, labels: Readonly
     const a = parseAction(body);
     if (!a) return '';
     if (a.kind === 'label') return labels[a.name] ?? '';
-    if (a.kind === 'printf') return value.toFixed(a.digits);
+    if (a.kind === 'printf') return fixedHalfEven(value, a.digits);
     if (a.fn === 'humanize') return humanize(value);
     if (a.fn === 'humanizePercentage') return `${goG(value * 100, 4)}%`;
     if (a.fn === 'humanizeDuration') return humanizeDuration(value);
@@ -82,15 +82,41 @@ export function goFloat(v: number): string {
   return String(v);
 }
 
+/** Is the rest of an exact expansion (`digits` after the kept ones) exactly one half: `5`, then zeros? */
+const HALF = /^50*$/;
+
+/**
+ * `v.toFixed(digits)` rounded as Go rounds: a value exactly halfway (as a binary double) goes to the even
+ * digit, where JavaScript goes away from zero (`0.125` to 2 places: Go `0.12`, JavaScript `0.13`).
+ * `toFixed(100)` is the exact expansion of every double that can be a tie at fewer than 100 places.
+ */
+export function fixedHalfEven(v: number, digits: number): string {
+  const exact = v.toFixed(100);
+  const point = exact.indexOf('.');
+  if (point === -1 || !HALF.test(exact.slice(point + 1 + digits))) return v.toFixed(digits);
+  // A tie: the kept digits stay when their last one is even; JavaScript's rounding up is Go's otherwise.
+  const kept = exact.slice(0, digits === 0 ? point : point + 1 + digits);
+  return Number(kept.slice(-1)) % 2 === 0 ? kept : v.toFixed(digits);
+}
+
+/** `v.toExponential(digits)`'s mantissa and exponent, rounded as Go rounds (see {@link fixedHalfEven}). */
+function exponentialHalfEven(v: number, digits: number): [string, number] {
+  const [exactMant, exactExp] = v.toExponential(100).split('e') as [string, string];
+  const point = exactMant.indexOf('.');
+  const kept = exactMant.slice(0, digits === 0 ? point : point + 1 + digits);
+  if (HALF.test(exactMant.slice(point + 1 + digits)) && Number(kept.slice(-1)) % 2 === 0) return [kept, Number(exactExp)];
+  const [mant, e] = v.toExponential(digits).split('e') as [string, string];
+  return [mant, Number(e)];
+}
+
 /** Go's `%.<p>g`. */
 export function goG(v: number, p: number): string {
   const s = special(v);
   if (s) return s;
   if (v === 0) return '0';
-  const [mant, e] = v.toExponential(p - 1).split('e');
-  const exp = Number(e);
-  if (exp < -4 || exp >= p) return goExp(stripZeros(mant as string), exp);
-  return stripZeros(v.toFixed(Math.max(0, p - 1 - exp)));
+  const [mant, exp] = exponentialHalfEven(v, p - 1);
+  if (exp < -4 || exp >= p) return goExp(stripZeros(mant), exp);
+  return stripZeros(fixedHalfEven(v, Math.max(0, p - 1 - exp)));
 }
 
 function humanize(v: number): string {

@@ -14,10 +14,14 @@ export class HttpPoster {
   readonly #url: URL;
   readonly #agent: http.Agent;
   readonly #request: typeof http.request;
+  /** Basic authentication from the URL's own credentials (`https://user:pass@host`), if any. */
+  readonly #authorization: string | undefined;
 
-  /** Client for `url` (http: or https:). */
+  /** Client for `url` (http: or https:); credentials in it are sent as Basic authentication. */
   constructor(url: URL) {
     this.#url = url;
+    this.#authorization =
+      url.username === '' && url.password === '' ? undefined : basicAuthorization(decodeURIComponent(url.username), decodeURIComponent(url.password));
     // node:https (with node:tls) loads only for an https: URL: start-up cost.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const client: typeof http = url.protocol === 'https:' ? (require('node:https') as typeof http) : http;
@@ -46,7 +50,7 @@ export class HttpPoster {
           method: 'POST',
           agent: this.#agent,
           signal,
-          headers: { ...headers, 'content-length': length },
+          headers: { ...(this.#authorization !== undefined && !hasAuthorization(headers) ? { authorization: this.#authorization } : {}), ...headers, 'content-length': length },
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -67,6 +71,12 @@ export class HttpPoster {
   close(): void {
     this.#agent.destroy();
   }
+}
+
+/** Whether `headers` set `Authorization` (in any letter case). */
+function hasAuthorization(headers: Readonly<Record<string, string>>): boolean {
+  for (const k of Object.keys(headers)) if (k.toLowerCase() === 'authorization') return true;
+  return false;
 }
 
 /** The `Authorization` value of HTTP Basic authentication (RFC 7617, UTF-8). */

@@ -81,10 +81,10 @@ export async function startAlertmanager(webhookUrl: string): Promise<Alertmanage
   };
 }
 
-/** A webhook receiver stand-in: records every JSON body POSTed to it, by path. */
+/** A webhook receiver stand-in: records every JSON body POSTed to it, by path, with its `Authorization`. */
 export interface WebhookReceiver {
   readonly url: string;
-  readonly received: Array<{ path: string; body: unknown }>;
+  readonly received: Array<{ path: string; body: unknown; authorization: string | undefined }>;
   /** Answer the next `n` requests with `status` instead of 200 (to simulate an outage). */
   failNext(n: number, status?: number): void;
   close(): Promise<void>;
@@ -92,7 +92,7 @@ export interface WebhookReceiver {
 
 /** Start a {@link WebhookReceiver} on 127.0.0.1:0. */
 export async function startWebhookReceiver(): Promise<WebhookReceiver> {
-  const received: Array<{ path: string; body: unknown }> = [];
+  const received: Array<{ path: string; body: unknown; authorization: string | undefined }> = [];
   let failures = 0;
   let failStatus = 503;
   const srv = await listen((req, res) => {
@@ -106,7 +106,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         return;
       }
       const text = Buffer.concat(chunks).toString('utf8');
-      received.push({ path: req.url ?? '/', body: text ? JSON.parse(text) : undefined });
+      received.push({ path: req.url ?? '/', body: text ? JSON.parse(text) : undefined, authorization: req.headers.authorization });
       res.end('ok');
     });
   });

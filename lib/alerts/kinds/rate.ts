@@ -13,14 +13,29 @@ export interface RateRule extends RuleOf<'rate'> {
   readonly windowMs: number;
 }
 
-/** Cumulative sums of the rule's counter, keyed by the JSON of its `by` label values. */
-async function groupSample(rule: RateRule, reader: RegistryReader): Promise<Map<string, number>> {
+/**
+ * The rule's counter, one value per series (keyed by the JSON of its `by` label values, then of all its
+ * labels): increases are taken per series, as Prometheus's `rate()` does before `sum`, so that a series
+ * that goes away (`counter.remove()`) is not read as a reset of the group's sum.
+ */
+async function seriesSample(rule: RateRule, reader: RegistryReader): Promise<Map<string, number>> {
   const sample = new Map<string, number>();
   for (const v of (await reader.values(rule.metric)) ?? []) {
     if (!matches(v.labels, undefined, rule.matchers)) continue;
-    addTo(sample, JSON.stringify(rule.by.map((l) => String(v.labels[l] ?? ''))), v.value);
+    const labels = v.labels as Record<string, unknown>;
+    const all = Object.keys(labels)
+      .sort()
+      .map((l) => [l, String(labels[l])]);
+    sample.set(`${JSON.stringify(rule.by.map((l) => String(labels[l] ?? '')))}\n${JSON.stringify(all)}`, v.value);
   }
   return sample;
+}
+
+/** Per-series increases summed by group (the part of each key before its newline). */
+function byGroup(perSeries: ReadonlyMap<string, number>): Map<string, number> {
+  const groups = new Map<string, number>();
+  for (const [key, inc] of perSeries) addTo(groups, key.slice(0, key.indexOf('\n')), inc);
+  return groups;
 }
 
 /** The `rate` kind. */
@@ -42,9 +57,9 @@ export const rate: SpecKindDef<RateRule> = {
   evaluator(rule) {
     const ring = new WindowRing(rule.windowMs);
     return async (t, reader) => {
-      const d = ring.advance(t, await groupSample(rule, reader));
+      const d = ring.advance(t, await seriesSample(rule, reader));
       if (!d || d.spanMs <= 0) return [];
-      return [...d.delta].map(([key, inc]) => {
+      return [...byGroup(d.delta)].map(([key, inc]) => {
         const values = JSON.parse(key) as string[];
         const value = inc / (d.spanMs / 1000);
         return { labels: Object.fromEntries(rule.by.map((l, i) => [l, values[i] as string])), value, active: compare(rule.op, value, rule.threshold) };
