@@ -61,9 +61,13 @@ describe('router access control (auth option)', () => {
     // Liveness stays public; the application's own routes are never guarded.
     assert.equal((await request(s.url, '/health/live')).status, 200);
     assert.equal((await request(s.url, '/users/7')).status, 200);
-    // Encoded paths cannot sneak past the guard.
-    assertDenied(await request(s.url, '/%64ashboard/api/summary'), 401);
-    assertDenied(await request(s.url, '/dashboard%2Fapi/summary'), 401);
+    // Encoded paths are not the router's (Express routes the raw path, so its handlers would not answer
+    // them either): they reach the application (its 404 here), and nothing of the router's leaks.
+    for (const p of ['/%64ashboard/api/summary', '/dashboard%2Fapi/summary', '/%6Detrics']) {
+      const r = await request(s.url, p);
+      assert.equal(r.status, 404, p);
+      assert.doesNotMatch(r.body, /secret-service-name|http_server|"requests"/, p);
+    }
     // Express routes paths case-insensitively and ignores a trailing slash: so does the guard.
     assertDenied(await request(s.url, '/DASHBOARD/api/summary'), 401);
     assertDenied(await request(s.url, '/Metrics/'), 401);
@@ -135,6 +139,34 @@ describe('router access control (auth option)', () => {
       assertDenied(await request(s.url, '/health'), 401);
     }
   });
+
+  for (const auth of [{ bearerTokens: ['tok'] }, undefined]) {
+    it(`the application's own routes under the router's prefixes are the application's: not guarded, answered and measured (${auth ? 'auth' : 'no auth'})`, async () => {
+      const obs = createObservability({ serviceName: 'app-paths', ...(auth ? { auth } : {}), views: true, logging: { stdout: false }, system: { enabled: false }, metrics: { defaultMetrics: false } });
+      const app = express();
+      app.use(obs.middleware);
+      app.use(obs.router);
+      const mine = (_req: express.Request, res: express.Response) => void res.json({ mine: true });
+      app.get('/alerts/:id', mine);
+      app.delete('/alerts/:id', mine);
+      app.get('/health/db', mine);
+      app.post('/metrics', mine);
+      app.get('/dashboard/x', mine);
+      app.options('/metrics', (_req, res) => void res.status(204).set('access-control-allow-origin', '*').end());
+      const server = await listen(app);
+      running.push({ obs, server });
+      for (const [method, p] of [['GET', '/alerts/1'], ['DELETE', '/alerts/1'], ['GET', '/health/db'], ['POST', '/metrics'], ['GET', '/dashboard/x']] as const) {
+        const r = await request(server.url, p, { method });
+        assert.equal(r.status, 200, `${method} ${p}`);
+        assert.equal(r.body, '{"mine":true}', `${method} ${p}`);
+      }
+      const preflight = await request(server.url, '/metrics', { method: 'OPTIONS' });
+      assert.equal(preflight.status, 204, 'a CORS preflight of /metrics is the application\'s');
+      assert.equal(preflight.headers['access-control-allow-origin'], '*');
+      const text = await obs.registry.metrics();
+      for (const route of ['/alerts/:id', '/health/db', '/metrics', '/dashboard/x']) assert.match(text, new RegExp(`route="${route.replace(/\//g, '\\/')}"`), `${route} measured`);
+    });
+  }
 
   it('authorize as the only credential kind: a denial is 403 (a 401 would need a scheme to challenge with)', async () => {
     const s = await start({ authorize: (req) => req.headers['x-team'] === 'sre' });

@@ -2,7 +2,7 @@
 // app.listen(), obs.attachShutdown(server)) leaves the server the application owns as it found it.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { createObservability } from '../lib';
@@ -86,6 +86,65 @@ describe("the application's registry (`registry` option) writes as it did before
     } finally {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await obs.shutdown();
+    }
+  });
+});
+
+describe("the application's request objects keep their own keys and their own req.log", () => {
+  it('obs.wrap(app), Connect with obs.router (a % in the URL too): no enumerable key is added; a req.log set before the middleware stays', async () => {
+    const { default: express } = await import('express');
+    const { default: connect } = await import('connect');
+    const obs = createObservability({ logging: { stdout: false }, system: { enabled: false }, tracing: { enabled: false } });
+    const seen: Record<string, string[]> = {};
+    const keys = (name: string) => (req: { url?: string }, res: { end: (s: string) => void }) => {
+      seen[name] = Object.keys(req).filter((k) => !k.startsWith('_'));
+      res.end('ok');
+    };
+    // Express behind obs.wrap(): its requests enter before Express gives them the app's prototype.
+    const wrapped = express();
+    wrapped.get('/w', (req, res) => keys('wrap')(req, res));
+    const bare = express();
+    bare.get('/w', (req, res) => keys('bare')(req, res));
+    // Connect with the router mounted, and a logger of its own set before the middleware (as pino-http does).
+    const app = connect();
+    const ownLog = { own: true };
+    app.use((req: http.IncomingMessage, _res: http.ServerResponse, next: () => void) => {
+      (req as { log?: unknown }).log = ownLog;
+      next();
+    });
+    app.use(obs.middleware as never);
+    app.use(obs.router as never);
+    app.use((req: http.IncomingMessage, res: http.ServerResponse) => {
+      seen[`connect ${req.url}`] = Object.keys(req).filter((k) => !k.startsWith('_'));
+      res.end((req as { log?: unknown }).log === ownLog ? 'own log' : 'replaced');
+    });
+    const plain = connect();
+    plain.use((req: http.IncomingMessage, res: http.ServerResponse) => {
+      seen[`plain ${req.url}`] = Object.keys(req).filter((k) => !k.startsWith('_'));
+      res.end('ok');
+    });
+    const servers = [http.createServer(obs.wrap(wrapped)), http.createServer(bare), http.createServer(app as never), http.createServer(plain as never)];
+    for (const s of servers) {
+      s.listen(0, '127.0.0.1');
+      await once(s, 'listening');
+    }
+    const base = servers.map((s) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`);
+    try {
+      await request(base[0] as string, '/w');
+      await request(base[1] as string, '/w');
+      assert.deepEqual(seen.wrap, seen.bare, 'obs.wrap(app): the same keys as without the package');
+      for (const url of ['/a?q=%20', '/b%20c']) {
+        const r = await request(base[2] as string, url);
+        assert.equal(r.body, 'own log', `${url}: the application's req.log stays`);
+        await request(base[3] as string, url);
+        assert.deepEqual(seen[`connect ${url}`], [...(seen[`plain ${url}`] ?? []), 'log'], `${url}: only the application's own log was added`);
+      }
+    } finally {
+      for (const s of servers) {
+        s.closeAllConnections();
+        await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
       await obs.shutdown();
     }
   });

@@ -34,14 +34,30 @@ export interface RouterParts {
 }
 
 /**
- * First path segments the router serves. Requests for anything else skip the router's layers
- * entirely: mounted at the root, the router would otherwise cost every application request a walk
- * through all of its routes. Paths with percent-escapes go through the router (it decides).
+ * First path segments the router serves: a first, cheap test. Requests for anything else skip the
+ * router's layers entirely: mounted at the root, the router would otherwise cost every application
+ * request a walk through all of its routes.
  */
-const OWN_PATH = /^\/(?:metrics|health|dashboard|alerts)(?:[/?.]|$)|%/i;
+const OWN_PATH = /^\/(?:metrics|health|dashboard|alerts)(?:[/?.]|$)/i;
 
-/** Paths of the views (`views` option). */
-const VIEW_PATH = /^\/(?:dashboard|alerts)(?:[/?.]|$)/i;
+/** The operations endpoints: `/metrics`, `/health`, `/health/live`, `/health/ready`. */
+const OPERATIONS_PATH = /^\/(?:metrics|health(?:\/(?:live|ready))?)\/?$/i;
+/** The alert views: `/alerts`, `/alerts/rules`. */
+const ALERTS_PATH = /^\/alerts(?:\/rules)?\/?$/i;
+/** The dashboard: its page, and everything under its `assets/` and `api/`. */
+const DASHBOARD_PATH = /^\/dashboard(?:\/?$|\/(?:assets|api)\/)/i;
+
+/**
+ * Whether the router answers a request: `GET` or `HEAD` of one of its endpoints, matched as Express
+ * routes them (any letter case, an optional trailing slash). Everything else is the application's,
+ * `/alerts/1`, `/dashboard/x`, `POST /metrics` and a CORS preflight of `/metrics` included: the router
+ * neither answers, guards, marks nor touches those requests.
+ */
+export function routerServes(method: string | undefined, url: string | undefined, views: { readonly dashboard: boolean; readonly alerts: boolean }): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  const path = pathOf(url);
+  return OPERATIONS_PATH.test(path) || (views.alerts && ALERTS_PATH.test(path)) || (views.dashboard && DASHBOARD_PATH.test(path));
+}
 
 /** What the router reads of a request to decide whether it may answer it. */
 export interface MountedRequest {
@@ -83,12 +99,10 @@ export function createRouter(parts: RouterParts): RequestHandler {
     parts.markServed(req);
     res.setHeader('X-Content-Type-Options', 'nosniff');
   };
-  // The guard comes first and only answers for the router's own (protected) paths.
+  // The guard comes first; only the requests the router answers reach it (see the gate).
   if (parts.auth) {
     const failed: AuthFailureRecorder = parts.authFailed ?? (() => undefined);
-    const guard = createGuard(parts.auth, { mark: (req) => mark(req as Request), reportError: parts.reportError, failed });
-    // Without views, their paths are the application's: the guard neither answers nor marks them.
-    router.use(parts.views ? guard : (req, res, next) => (VIEW_PATH.test(req.url) ? next() : guard(req, res, next)));
+    router.use(createGuard(parts.auth, { mark: (req) => mark(req as Request), reportError: parts.reportError, failed }));
   }
   if (parts.views && parts.dashboard) mountDashboard(router, parts.dashboard, { mark, reportError: parts.reportError });
   if (parts.views && parts.alerts) mountAlerts(router, parts.alerts, { mark, reportError: parts.reportError });
@@ -133,14 +147,15 @@ export function createRouter(parts: RouterParts): RequestHandler {
   router.get('/health', health((h) => h.report()));
   router.get('/health/live', health((h) => h.live()));
   router.get('/health/ready', health((h) => h.ready()));
+  const views = { dashboard: parts.views && parts.dashboard !== undefined, alerts: parts.views && parts.alerts !== undefined };
   const gate: RequestHandler = (req, res, next) => {
     const url = req.url;
-    if (OWN_PATH.test(url)) {
+    if (routerServes(req.method, url, views)) {
       router(req, res, next);
       return;
     }
     const full = consumedUrl(req);
-    if (full === undefined) {
+    if (full === undefined || !routerServes(req.method, full, views)) {
       next();
       return;
     }

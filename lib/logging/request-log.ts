@@ -167,10 +167,21 @@ export function requestLogBinder(
   };
   return {
     start(req, _res, state) {
-      if (!provided(req)) (req as { log?: RequestLogger }).log = fallback(state);
+      if (!provided(req) && (req as { log?: unknown }).log === undefined) ownLog(req, fallback(state));
     },
     skip(req) {
-      if (!provided(req) && (req as { log?: unknown }).log === undefined) (req as { log?: RequestLogger }).log = silent();
+      if (!provided(req) && (req as { log?: unknown }).log === undefined) ownLog(req, silent());
     },
   };
+}
+
+/**
+ * `req.log` as an own property of a request whose prototype takes no getter (Connect, plain Node,
+ * `obs.wrap()` before Express gives the request its app's prototype): not enumerable, so the
+ * request's keys (`Object.keys`, `JSON.stringify`, a spread) stay the application's own; writable,
+ * so an assignment still wins. A `req.log` something else set before (pino-http, the application's
+ * `app.request.log`) is left alone.
+ */
+function ownLog(req: object, log: RequestLogger): void {
+  Object.defineProperty(req, 'log', { value: log, writable: true, configurable: true, enumerable: false });
 }
