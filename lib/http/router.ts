@@ -56,6 +56,8 @@ const DASHBOARD_PATH = /^\/dashboard(?:\/?$|\/(?:assets|api)\/)/i;
 export function routerServes(method: string | undefined, url: string | undefined, views: { readonly dashboard: boolean; readonly alerts: boolean }): boolean {
   if (method !== 'GET' && method !== 'HEAD') return false;
   const path = pathOf(url);
+  // Most requests are the application's: one test of the first segment settles them.
+  if (!OWN_PATH.test(path)) return false;
   return OPERATIONS_PATH.test(path) || (views.alerts && ALERTS_PATH.test(path)) || (views.dashboard && DASHBOARD_PATH.test(path));
 }
 
