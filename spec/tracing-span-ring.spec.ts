@@ -71,6 +71,21 @@ describe('the span ring', () => {
     assert.ok(store.recentTraces().length > 0);
   });
 
+  it('getTrace: spans that started in the same millisecond come in the order they ended (siblings run one after another)', () => {
+    const store = new SpanStore(100);
+    const { tracer } = collect({ 'service.name': 'svc' }, store);
+    const root = tracer.startSpan('root', { startTime: 1_700_000_000_000 });
+    const ctx = trace.setSpan(context.active(), root);
+    for (let i = 0; i < 5; i++) {
+      // Two by two in one millisecond, as the SDK's whole-millisecond start times make them.
+      const t = 1_700_000_000_001 + Math.floor(i / 2);
+      tracer.startSpan(`step ${i}`, { startTime: t }, ctx).end(t + 0.5);
+    }
+    root.end(1_700_000_000_010);
+    const got = store.getTrace(root.spanContext().traceId)?.map((r) => r.name);
+    assert.deepEqual(got, ['root', 'step 0', 'step 1', 'step 2', 'step 3', 'step 4']);
+  });
+
   it('leaves serviceName out when the resource has no string service.name, and tells services apart', () => {
     const store = new SpanStore(10);
     const a = collect({ 'service.name': 5 }, store);

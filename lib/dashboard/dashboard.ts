@@ -31,6 +31,8 @@ export interface DashboardSummary {
   readonly service: { readonly name: string; readonly version: string };
   readonly nowMs: number;
   readonly refreshMs: number;
+  /** The window of the route table's rates, error ratios and quantiles (`dashboard.rateWindowMs`). */
+  readonly rateWindowMs: number;
   /** Which data sources are on; the page hides the panels of the others. */
   readonly sources: { readonly health: boolean; readonly traces: boolean; readonly logs: boolean; readonly alerts: boolean };
   readonly traceUrlTemplate: string | undefined;
@@ -162,6 +164,7 @@ export class Dashboard {
       service: { name: this.#parts.serviceName, version: this.#parts.serviceVersion },
       nowMs: Date.now(),
       refreshMs: this.options.refreshMs,
+      rateWindowMs: this.options.rateWindowMs,
       sources: {
         health: this.#sources.health !== undefined,
         traces: this.#sources.traces !== undefined,

@@ -224,11 +224,15 @@ export class SpanStore implements SpanProcessor {
     return out;
   }
 
-  /** Every stored span of `traceId`, oldest first; `undefined` when none is stored. */
+  /**
+   * Every stored span of `traceId` by start time; `undefined` when none is stored. Spans that started in
+   * the same millisecond (the SDK's start times are whole milliseconds) keep the order they ended in:
+   * siblings that ran one after another stay in the order they ran.
+   */
   getTrace(traceId: string): SpanRecord[] | undefined {
     const spans = this.#newestFirst(traceId);
     if (spans.length === 0) return undefined;
-    return spans.sort((a, b) => a.startTime - b.startTime);
+    return spans.reverse().sort((a, b) => a.startTime - b.startTime);
   }
 
   /** Summaries of the stored traces matching `q`, newest first. */

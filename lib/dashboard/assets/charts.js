@@ -1,6 +1,6 @@
 // Line charts of the request history, drawn as SVG by hand (no library, no CDN, nothing inline that
 // the page's CSP would refuse). Text goes in with textContent only.
-import { el, fmtSeconds, fmtUnit, replaceChildren } from './dom.js';
+import { el, fmtSeconds, fmtSpan, fmtUnit, replaceChildren } from './dom.js';
 
 const NS = 'http://www.w3.org/2000/svg';
 const W = 420;
@@ -38,9 +38,8 @@ export function drawChart(svg, { t0, t1, lines, fmt, max }) {
     parts.push(svgEl('line', { class: 'grid', x1: PAD.left, x2: W - PAD.right, y1: y(top * f), y2: y(top * f) }));
     parts.push(svgEl('text', { class: 'axis', x: PAD.left - 4, y: y(top * f) + 4, 'text-anchor': 'end' }, f === 0 ? '0' : fmt(top * f)));
   }
-  const minutes = Math.round((t1 - t0) / 60000);
-  parts.push(svgEl('text', { class: 'axis', x: PAD.left, y: H - 6, 'text-anchor': 'start' }, `−${minutes} min`));
-  parts.push(svgEl('text', { class: 'axis', x: (PAD.left + W - PAD.right) / 2, y: H - 6, 'text-anchor': 'middle' }, `−${minutes / 2} min`));
+  parts.push(svgEl('text', { class: 'axis', x: PAD.left, y: H - 6, 'text-anchor': 'start' }, `−${fmtSpan(t1 - t0)}`));
+  parts.push(svgEl('text', { class: 'axis', x: (PAD.left + W - PAD.right) / 2, y: H - 6, 'text-anchor': 'middle' }, `−${fmtSpan((t1 - t0) / 2)}`));
   parts.push(svgEl('text', { class: 'axis', x: W - PAD.right, y: H - 6, 'text-anchor': 'end' }, 'now'));
   let drawn = 0;
   for (const l of lines) {

@@ -1,12 +1,12 @@
 // The dashboard page: polls dashboard/api/summary, renders every panel with textContent only,
 // reconnects on its own when the server goes away, and switches to the trace viewer on #trace=<id>.
 /* global URLSearchParams */
-import { el, fmtMs, fmtSeconds, fmtTime, fmtUnit, getJson, isTraceId, logItem, replaceChildren, show, sparkline, traceLink } from './dom.js';
+import { el, fmtMs, fmtSeconds, fmtSpan, fmtTime, fmtUnit, getJson, isTraceId, logItem, replaceChildren, show, sparkline, traceLink } from './dom.js';
 import { openTrace } from './trace-view.js';
 import { renderCharts } from './charts.js';
 
 const $ = (id) => document.getElementById(id);
-const state = { summary: null, sortKey: 'rate', sortDir: -1, detail: null, failures: 0, timer: null, rows: new Map(), chartRoute: '', chartOptions: '' };
+const state = { summary: null, sortKey: 'rate', sortDir: -1, detail: null, failures: 0, timer: null, rows: new Map(), chartRoute: '', chartOptions: '', alertTraces: undefined };
 
 function setConn(ok, text) {
   $('conn-dot').className = `dot ${ok ? 'live' : 'down'}`;
@@ -65,10 +65,12 @@ function alertItem(a) {
 }
 
 async function showAlertTraces(name) {
+  state.alertTraces = name;
   const r = await getJson(`dashboard/api/alerts/traces?name=${encodeURIComponent(name)}`);
-  if (r.status !== 200) return;
+  if (r.status !== 200 || state.alertTraces !== name) return;
   $('trace-route').value = r.body.alert.labels.route || '';
   $('trace-status').value = '';
+  $('traces-window').textContent = `the traces behind alert ${name}, over its active period (change a filter to list all)`;
   renderTraceRows(r.body.traces);
   $('traces-card').scrollIntoView();
 }
@@ -190,8 +192,7 @@ async function refreshCharts() {
   const q = key ? `?method=${encodeURIComponent(key.slice(0, sp))}&route=${encodeURIComponent(key.slice(sp + 1))}` : '';
   const r = await getJson(`dashboard/api/charts${q}`);
   if (r.status !== 200 || key !== state.chartRoute) return;
-  const minutes = Math.round(r.body.windowMs / 60000);
-  $('charts-window').textContent = `${key || 'all routes'}, last ${minutes} min, one point per ${Math.round(r.body.resolutionMs / 1000)} s`;
+  $('charts-window').textContent = `${key || 'all routes'}, last ${fmtSpan(r.body.windowMs)}, one point per ${fmtSpan(r.body.resolutionMs)}`;
   renderCharts($('charts-card'), r.body, state.summary ? state.summary.nowMs : Date.now());
 }
 
@@ -221,6 +222,8 @@ function renderTraceRows(list) {
 }
 
 async function refreshTraces() {
+  // The traces of an alert stay listed (and refreshed) until a filter changes.
+  if (state.alertTraces) return showAlertTraces(state.alertTraces);
   const q = new URLSearchParams();
   if ($('trace-route').value.trim()) q.set('route', $('trace-route').value.trim());
   if ($('trace-status').value) q.set('status', $('trace-status').value);
@@ -233,7 +236,7 @@ async function refreshTraces() {
 
 function render(s) {
   $('service-name').textContent = `${s.service.name} ${s.service.version}`;
-  $('routes-window').textContent = 'rate, errors and quantiles over the last minute';
+  $('routes-window').textContent = `rate, errors and quantiles over the last ${fmtSpan(s.rateWindowMs)}`;
   renderHealth(s);
   renderAlerts(s);
   renderSystem(s);
@@ -288,7 +291,13 @@ function init() {
   $('chart-route').addEventListener('change', () => selectChartRoute($('chart-route').value));
   $('route-filter').addEventListener('input', () => state.summary && renderRoutes(state.summary));
   $('route-detail-close').addEventListener('click', () => show($('route-detail'), false));
-  for (const id of ['trace-route', 'trace-status', 'trace-min', 'trace-sort']) $(id).addEventListener('change', () => refreshTraces());
+  for (const id of ['trace-route', 'trace-status', 'trace-min', 'trace-sort']) {
+    $(id).addEventListener('change', () => {
+      state.alertTraces = undefined;
+      $('traces-window').textContent = '';
+      refreshTraces();
+    });
+  }
   $('trace-back').addEventListener('click', (ev) => {
     ev.preventDefault();
     history.pushState(null, '', location.pathname + location.search);

@@ -76,6 +76,14 @@ export function fmtUnit(v, unit) {
 }
 
 /** Local time of an epoch-ms instant. */
+/** A window or step of the charts and tables, exact: `15 min`, `1.5 min`, `2 s`, `1.5 s`, `1 h`. */
+export function fmtSpan(ms) {
+  const n = (v) => String(Math.round(v * 100) / 100);
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms >= 60_000) return `${n(ms / 60_000)} min`;
+  return `${n(ms / 1000)} s`;
+}
+
 export function fmtTime(ms) {
   const d = new Date(ms);
   return d.toLocaleTimeString([], { hour12: false });
