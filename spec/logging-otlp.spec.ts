@@ -6,6 +6,7 @@ import { samples } from './support/exposition';
 import { listen, pool, request, type Listening } from './support/http';
 import { freePort } from './support/prometheus';
 import { OTLP_KIND, startOtlpReceiver, type OtlpReceiver, type ReceivedLogRecord } from './support/otlp-receiver';
+import { PACKAGE_VERSION } from '../lib/version';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const PARENT_ID = 'b7ad6b7169203331';
@@ -87,6 +88,7 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) describe(`loggin
       assert.equal(rec.flags & 1, 1, 'sampled flag');
       assert.deepEqual(rec.resource, span.resource, 'the resource of the traces');
       assert.equal(rec.scope.name, 'express-observability');
+      assert.equal(rec.scope.version, PACKAGE_VERSION);
       assert.ok(rec.timeUnixNano > 0n && rec.observedTimeUnixNano > 0n);
     }
     assert.equal(looked.severityNumber, 9);

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT } from './support/demo';
+import { PACKAGE_VERSION } from '../lib/version';
 
 /**
  * Packs the package with `npm pack`, installs the tarball into a throwaway
@@ -44,6 +45,10 @@ describe('the packed package', () => {
     writeFileSync(path.join(app, file), source);
     return execFileSync(process.execPath, [file], { cwd: app, encoding: 'utf8' });
   };
+
+  it("PACKAGE_VERSION (the instrumentation scope's version) is package.json's version", () => {
+    assert.equal(PACKAGE_VERSION, (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+  });
 
   it('runs nothing at install time (no install-time lifecycle script for npm to warn about)', () => {
     const manifest = JSON.parse(readFileSync(path.join(dir, 'app', 'node_modules', 'express-observability', 'package.json'), 'utf8')) as { scripts?: Record<string, string> };

@@ -4,6 +4,7 @@ import express from 'express';
 import { createObservability, type Observability, type ObservabilityOptions } from '../lib';
 import { listen, pool, request, type Listening } from './support/http';
 import { OTLP_KIND, OTLP_STATUS, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver';
+import { PACKAGE_VERSION } from '../lib/version';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_ID = '00f067aa0ba902b7';
@@ -111,6 +112,7 @@ for (const protocol of ['http/json', 'http/protobuf'] as const) describe(`tracin
     assert.equal(span.resource['service.name'], 'orders-svc');
     assert.equal(span.resource['service.version'], '2.3.4');
     assert.equal(span.scope.name, 'express-observability');
+    assert.equal(span.scope.version, PACKAGE_VERSION, "the scope's version is the package's (the instrumentation), not the service's");
     assert.ok(span.endTimeUnixNano >= span.startTimeUnixNano);
     assert.ok(receiver.requests.some((h) => h['x-tenant'] === 'acme'), 'tracing.headers reach the collector');
   });

@@ -19,6 +19,7 @@ import type { Redactor } from '../redaction/redactor';
 import type { OtlpLogTransport } from './otlp';
 import { instanceResource } from '../otlp/resource';
 import { SpoolDirectory } from './spool-dir';
+import { PACKAGE_VERSION } from '../version';
 
 /** What the logging subsystem gives the instance. */
 export interface LoggingSubsystem {
@@ -122,7 +123,7 @@ function otlpTransport(ctx: InstanceContext, options: NonNullable<InstanceContex
   return new Transport({
     options,
     resource: instanceResource(ctx.options.serviceName, ctx.options.serviceVersion),
-    scopeVersion: ctx.options.serviceVersion,
+    scopeVersion: PACKAGE_VERSION,
     metrics: ctx.metrics,
     reportError: ctx.reportError,
   });

@@ -37,6 +37,7 @@ import { DiscardFilter } from './discard';
 import { SPAN_KIND_BY_NAME, SpanStore, type SpanKindName, type SpanRecord, type TraceQuery, type TraceSummary } from './span-store';
 import { withDeadline } from '../util/deadline';
 import { acquireContextManager, registerGlobalProvider } from './globals';
+import { PACKAGE_VERSION } from '../version';
 
 /** Span kinds accepted by {@link TracingSystem.withSpan}. */
 export type { SpanKindName };
@@ -174,13 +175,13 @@ export class TracingSystem {
     this.#atSource = this.usesGlobalProvider ? settings.redactor : undefined;
     if (!o.enabled) {
       this.#provider = undefined;
-      this.tracer = trace.getTracer(SCOPE, settings.serviceVersion);
+      this.tracer = trace.getTracer(SCOPE, PACKAGE_VERSION);
       return;
     }
     this.#releaseGlobals.push(acquireContextManager());
     if (this.usesGlobalProvider) {
       this.#provider = undefined;
-      this.tracer = trace.getTracer(SCOPE, settings.serviceVersion);
+      this.tracer = trace.getTracer(SCOPE, PACKAGE_VERSION);
       return;
     }
     // Redaction first: its onEnding runs before any processor's onEnd (the ring, the exporter).
@@ -212,7 +213,7 @@ export class TracingSystem {
         ? { resource, spanProcessors: processors }
         : { resource, sampler: samplerOf(o.sampler, o.sampleRatio ?? 1), spanProcessors: processors },
     );
-    this.tracer = this.#provider.getTracer(SCOPE, settings.serviceVersion);
+    this.tracer = this.#provider.getTracer(SCOPE, PACKAGE_VERSION);
     if (o.registerGlobal) this.#releaseGlobals.push(registerGlobalProvider(this.#provider, this.propagator));
   }
 
