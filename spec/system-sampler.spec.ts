@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -91,9 +91,42 @@ describe('system sampler', () => {
     assert.equal(lint.status, 0, `promtool check metrics:\n${lint.stdout}${lint.stderr}`);
   });
 
+  it('a mount whose path starts reading another device (unmounted) is left out at once, and the mount list read again', async () => {
+    let device = 1;
+    let listReads = 0;
+    const { metrics } = await start({
+      system: {
+        intervalMs: 100,
+        probes: {
+          mounts: () => {
+            listReads++;
+            return [{ mountpoint: '/data', device: '/dev/sdb1', fstype: 'ext4' }];
+          },
+          statfs: () => ({ size: 1000, used: 250, available: 750, deviceId: device }),
+        },
+      },
+    });
+    await waitFor(async () => samples(await metrics(), 'system_filesystem_limit_bytes', { mountpoint: '/data' }).length === 1, 5000, 20, 'the mount reported');
+    const readsBefore = listReads;
+    device = 2; // What statfs() of a path whose mount went away answers: the parent filesystem, another device.
+    await waitFor(async () => samples(await metrics(), 'system_filesystem_limit_bytes', { mountpoint: '/data' }).length === 0, 5000, 20, 'the mount left out');
+    await waitFor(() => listReads > readsBefore, 5000, 20, 'the mount list read again at once, not after a minute');
+    // The default probe reports the mountpoint's device.
+    const { DEFAULT_PROBES } = await import('../lib/system/probes');
+    assert.equal((await DEFAULT_PROBES.statfs('/')).deviceId, statSync('/').dev);
+  });
+
+  it("reports the event-loop delay beyond the monitor's 10 ms timer interval (an idle loop is near 0)", async () => {
+    const { metrics } = await start({ system: { intervalMs: 200 } });
+    await new Promise((r) => setTimeout(r, 700));
+    const text = await metrics();
+    const p50 = samples(text, 'nodejs_eventloop_delay_p50_seconds')[0]?.value as number;
+    assert.ok(p50 >= 0 && p50 < 0.008, `idle p50 ${p50} s (the monitor's raw figure is at least its 0.010 s interval)`);
+  });
+
   it('counts a throwing probe, a hanging probe and an unreadable mount; the others still report', async () => {
     let loadCalls = 0;
-    const { metrics } = await start({
+    const { url, metrics } = await start({
       system: {
         intervalMs: 100,
         probeTimeoutMs: 150,
@@ -136,6 +169,10 @@ describe('system sampler', () => {
     // Internal failures are reported once per streak, not once per sample.
     const internal = samples(text, 'observability_internal_errors_total', { component: 'system-probe:memory' })[0]?.value;
     assert.equal(internal, 1);
+    // The memory check says the probe failed, not that it still waits for a first sample.
+    const health = JSON.parse((await request(url, '/health')).body) as { checks: Record<string, { status: string; output?: string }[]> };
+    assert.equal(health.checks['memory:utilization']?.[0]?.status, 'warn');
+    assert.match(health.checks['memory:utilization']?.[0]?.output ?? '', /the memory probe failed/);
   });
 
   it('never overlaps itself: a slow probe delays the next sample instead of running twice', async () => {

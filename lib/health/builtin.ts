@@ -43,8 +43,11 @@ export function addBuiltinChecks(health: HealthChecks, last: () => SystemSnapsho
   health.addCheck(
     'memory:utilization',
     (): CheckOutcome => {
-      const m = last()?.memory;
-      if (!m) return noSample();
+      const s = last();
+      if (!s) return noSample();
+      const m = s.memory;
+      // Sampled, but the memory probe has not answered (it failed or timed out; counted by probe).
+      if (!m) return { status: 'warn', output: 'memory not read: the memory probe failed (observability_system_probe_failures_total{probe="memory"})' };
       const status = levelOf(m.ratio, t.memoryRatio);
       return {
         status,

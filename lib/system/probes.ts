@@ -1,4 +1,4 @@
-import { readFile, statfs } from 'node:fs';
+import { readFile, stat, statfs } from 'node:fs';
 import os from 'node:os';
 import { promisify } from 'node:util';
 import type { Systeminformation } from 'systeminformation';
@@ -35,6 +35,12 @@ export interface FsFigures {
   readonly used: number;
   /** Bytes an unprivileged user can still write. */
   readonly available: number;
+  /**
+   * The device of the mountpoint (`stat().dev`), when the probe knows it: a change means the mount went
+   * away and its path now reads the filesystem it was mounted on (then it is left out until the mount
+   * list is read again). The default probe sets it.
+   */
+  readonly deviceId?: number;
 }
 
 /**
@@ -143,6 +149,7 @@ async function mountList(): Promise<readonly MountInfo[]> {
 // Callback fs under promisify, not node:fs/promises: that module loads node:readline and ten more at start-up.
 const readFileAsync = promisify(readFile);
 const statfsAsync = promisify(statfs);
+const statAsync = promisify(stat);
 
 /** The default probes: systeminformation and Node's own `os`/`fs`. */
 export const DEFAULT_PROBES: ProbeSet = Object.freeze({
@@ -153,8 +160,8 @@ export const DEFAULT_PROBES: ProbeSet = Object.freeze({
   },
   mounts: mountList,
   statfs: async (mountpoint: string): Promise<FsFigures> => {
-    const s = await statfsAsync(mountpoint);
-    return { size: s.blocks * s.bsize, used: (s.blocks - s.bfree) * s.bsize, available: s.bavail * s.bsize };
+    const [s, st] = await Promise.all([statfsAsync(mountpoint), statAsync(mountpoint)]);
+    return { size: s.blocks * s.bsize, used: (s.blocks - s.bfree) * s.bsize, available: s.bavail * s.bsize, deviceId: st.dev };
   },
   load: () => os.loadavg(),
 });

@@ -28,6 +28,8 @@ export interface SystemSnapshot {
 
 /** How often the mount list is re-read (statfs of each known mount runs every sample). */
 const MOUNT_REFRESH_MS = 60_000;
+/** The event-loop delay monitor's timer interval. */
+const ELD_RESOLUTION_MS = 10;
 const FS_LABELS = ['mountpoint', 'device', 'fstype'];
 
 /** A gauge registered on first use: a probe that never answered shows no series rather than a 0. */
@@ -83,13 +85,15 @@ export class SystemSampler {
   #mounts: readonly MountInfo[] | undefined;
   #mountsAt = 0;
   #last: SystemSnapshot | undefined;
+  /** The device each listed mountpoint was on when first read (the statfs probe's `deviceId`). */
+  readonly #deviceOf = new Map<string, number>();
 
   /** Define the gauges; nothing runs until {@link SystemSampler.start}. */
   constructor(parts: SamplerParts) {
     this.#opts = parts.options;
     this.#probes = probeSet(parts.options.probes);
     this.#reportError = parts.reportError;
-    this.#eld = monitorEventLoopDelay({ resolution: 10 });
+    this.#eld = monitorEventLoopDelay({ resolution: ELD_RESOLUTION_MS });
     const m = parts.metrics;
     const lazy = (name: string, help: string, labels: string[] = []): LazyGauge => new LazyGauge(m, name, help, labels);
     this.#g = {
@@ -213,11 +217,9 @@ export class SystemSampler {
       g.load5.set(load[1] as number);
       g.load15.set(load[2] as number);
     }
-    const eventLoop = {
-      p50: this.#eld.count > 0 ? this.#eld.percentile(50) / 1e9 : 0,
-      p99: this.#eld.count > 0 ? this.#eld.percentile(99) / 1e9 : 0,
-      max: this.#eld.count > 0 ? this.#eld.max / 1e9 : 0,
-    };
+    // Node records the whole time between the monitor's timer ticks: the delay is what exceeds its resolution.
+    const delay = (ns: number): number => (this.#eld.count > 0 ? Math.max(0, ns - ELD_RESOLUTION_MS * 1e6) / 1e9 : 0);
+    const eventLoop = { p50: delay(this.#eld.percentile(50)), p99: delay(this.#eld.percentile(99)), max: delay(this.#eld.max) };
     this.#eld.reset();
     g.eldP50.set(eventLoop.p50);
     g.eldP99.set(eventLoop.p99);
@@ -242,6 +244,7 @@ export class SystemSampler {
           return true;
         });
         this.#mountsAt = now;
+        for (const mp of this.#deviceOf.keys()) if (!seen.has(mp)) this.#deviceOf.delete(mp);
       }
     }
     const mounts = this.#mounts;
@@ -250,6 +253,16 @@ export class SystemSampler {
       mounts.map(async (m): Promise<FilesystemSample | undefined> => {
         const f = await this.#probe('statfs', () => this.#probes.statfs(m.mountpoint), m.mountpoint);
         if (!f) return undefined;
+        if (f.deviceId !== undefined) {
+          const known = this.#deviceOf.get(m.mountpoint);
+          if (known === undefined) this.#deviceOf.set(m.mountpoint, f.deviceId);
+          else if (known !== f.deviceId) {
+            // Unmounted (or another filesystem mounted there): its path reads another filesystem now.
+            this.#deviceOf.delete(m.mountpoint);
+            this.#mountsAt = 0;
+            return undefined;
+          }
+        }
         if (![f.size, f.used, f.available].every((v) => Number.isFinite(v) && v >= 0) || f.size === 0) {
           this.#fail('statfs', new Error(`mount ${m.mountpoint}: unusable figures`), m.mountpoint);
           return undefined;
