@@ -91,7 +91,7 @@ export function createMiddleware(parts: MiddlewareParts): {
     const method = normalizeMethod(req.method);
     const template = routes.template(req);
     const status = aborted ? ABORTED_STATUS : String(statusCode);
-    const route = http.record(method, template ?? routes.fallback(req, statusCode), status, durationMs / 1000, state.traceId);
+    const route = http.record(method, template ?? routes.fallback(req, statusCode), status, durationMs / 1000, state.sampled ? state.traceId : undefined);
     if (aborted) http.recordAborted(method, route);
     const wantsFinish = participants.wantsFinish;
     // Read only when something uses it: metrics alone, without sizes, never do.

@@ -110,6 +110,18 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) describe(`loggin
     assert.ok(receiver.logRequests.every((h) => h['x-tenant'] === 'acme'), 'logging.otlp.headers sent');
   });
 
+  it("an unsampled request's records (req.log and access line) carry its trace and span ids with flags 0", async () => {
+    const traceId = 'd'.repeat(32);
+    assert.equal((await request(app.server.url, '/users/7', { headers: { traceparent: `00-${traceId}-${PARENT_ID}-00` } })).status, 200);
+    const logs = await receiver.waitForLogs((l) => l.filter((x) => x.traceId === traceId).length >= 2);
+    const mine = logs.filter((l) => l.traceId === traceId);
+    const looked = one(mine, (l) => l.body === 'user looked up', 'req.log record');
+    const access = one(mine, (l) => l.attributes.type === 'access', 'access record');
+    assert.equal(access.spanId, looked.spanId, 'the same span id: the request span');
+    assert.match(access.spanId, /^[0-9a-f]{16}$/);
+    for (const rec of [looked, access]) assert.equal(rec.flags & 1, 0, 'not sampled');
+  });
+
   it('an error access line is severity ERROR with exception.* attributes; a line outside any request has no trace context', async () => {
     const traceId = 'e'.repeat(32);
     assert.equal((await request(app.server.url, '/error', { headers: { traceparent: `00-${traceId}-${PARENT_ID}-01` } })).status, 500);

@@ -71,7 +71,8 @@ export class ExemplarIndex {
     return {
       finish: (done: CompletedRequest) => {
         const traceId = done.state.traceId;
-        if (!traceId) return;
+        // An exemplar links to a trace that exists: sampled only.
+        if (!traceId || !done.state.sampled) return;
         const now = Math.floor(wallClockOf(done.end));
         const ring = this.#ring(done.method, done.route, done.durationMs / 1000, done.status, now);
         ring?.push({ traceId, durationMs: done.durationMs, status: done.status, timeMs: now });

@@ -71,7 +71,7 @@ export function createLoggingParticipant(s: AccessLogSettings): RequestParticipa
       service: s.service,
       traceId: state.traceId || undefined,
       spanId: state.traceId ? state.spanId || undefined : undefined,
-      traceFlags: undefined,
+      traceFlags: state.traceId ? (state.sampled ? 1 : 0) : undefined,
       fields: NO_FIELDS,
       error,
       errorKey: 'error',

@@ -12,10 +12,12 @@ export interface RequestState {
    * becomes {@link RequestState.error} at completion only when the response is a 5xx.
    */
   handledError: unknown;
-  /** Trace id of the request's span, when tracing is on. */
+  /** Trace id of the request's span, when tracing is on (sampled or not: its log lines carry it either way). */
   traceId: string | undefined;
   /** Span id of the request's span, when tracing is on. */
   spanId: string | undefined;
+  /** Whether the request's span is sampled (exported, kept for the trace viewer, an exemplar). */
+  sampled: boolean;
   /** The tracing participant's data for this request (its span and context); opaque to others. */
   span: unknown;
   /** Client address once computed (`null`: unknown); see `clientAddress()` in util/request-facts. */
@@ -36,6 +38,7 @@ export function newRequestState(start: number, done: boolean): RequestState {
     handledError: undefined,
     traceId: undefined,
     spanId: undefined,
+    sampled: false,
     span: undefined,
     client: undefined,
     done,

@@ -146,10 +146,10 @@ export function createTracingParticipant(tracing: TracingSystem, legacyAttribute
       if (atSource) atSource.attributesInPlace(attributes);
       const span = tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: SpanKind.SERVER, attributes }, parent);
       const sc = span.spanContext();
-      if ((sc.traceFlags & TraceFlags.SAMPLED) !== 0) {
-        state.traceId = sc.traceId;
-        state.spanId = sc.spanId;
-      }
+      // Unsampled too: the request's log lines (its access line among them) carry its ids, flags 0.
+      state.traceId = sc.traceId;
+      state.spanId = sc.spanId;
+      state.sampled = (sc.traceFlags & TraceFlags.SAMPLED) !== 0;
       const slot: SpanSlot = { span, context: contextWithSpan(parent, span) };
       state.span = slot;
     },

@@ -225,14 +225,20 @@ export class SpanStore implements SpanProcessor {
   }
 
   /**
-   * Every stored span of `traceId` by start time; `undefined` when none is stored. Spans that started in
-   * the same millisecond (the SDK's start times are whole milliseconds) keep the order they ended in:
-   * siblings that ran one after another stay in the order they ran.
+   * Every stored span of `traceId` by start time; `undefined` when none is stored. Of spans that started
+   * in the same millisecond (the SDK's start times are whole milliseconds), a parent comes before its
+   * child, and others in the order they ended: siblings that ran one after another stay in that order.
    */
   getTrace(traceId: string): SpanRecord[] | undefined {
-    const spans = this.#newestFirst(traceId);
+    const spans = this.#newestFirst(traceId).reverse();
     if (spans.length === 0) return undefined;
-    return spans.reverse().sort((a, b) => a.startTime - b.startTime);
+    const ended = new Map(spans.map((sp, i) => [sp, i]));
+    return spans.sort((a, b) => {
+      if (a.startTime !== b.startTime) return a.startTime - b.startTime;
+      if (b.parentSpanId === a.spanId) return -1;
+      if (a.parentSpanId === b.spanId) return 1;
+      return (ended.get(a) as number) - (ended.get(b) as number);
+    });
   }
 
   /** Summaries of the stored traces matching `q`, newest first. */
