@@ -121,6 +121,12 @@ describe('createObservability options', () => {
     withEnv({ OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '-5' }, () => rejects(traced, RangeError, /OTEL_EXPORTER_OTLP_TRACES_TIMEOUT/));
     withEnv({ OTEL_EXPORTER_OTLP_LOGS_TIMEOUT: 'abc' }, () => rejects({ logging: { stdout: false, otlp: true }, system: { enabled: false } }, RangeError, /OTEL_EXPORTER_OTLP_LOGS_TIMEOUT/));
     withEnv({ OTEL_BSP_SCHEDULE_DELAY: String(2 ** 32) }, () => rejects(traced, RangeError, /OTEL_BSP_SCHEDULE_DELAY must be an integer from 1 to 2147483647/));
+    // The batch must fit the queue the variable sets, not the default one.
+    withEnv({ OTEL_BSP_MAX_QUEUE_SIZE: '5000' }, () => {
+      const ok = createObservability({ ...traced, tracing: { ...traced.tracing, maxExportBatchSize: 3000 } });
+      void ok.shutdown();
+      rejects({ ...traced, tracing: { ...traced.tracing, maxExportBatchSize: 6000 } }, RangeError, /"tracing\.maxExportBatchSize" must be at most tracing\.maxQueueSize \(5000\)/);
+    });
     withEnv({ OTEL_RESOURCE_ATTRIBUTES: 'service.version=%zz' }, () => rejects({}, RangeError, /environment variable OTEL_RESOURCE_ATTRIBUTES must be percent-encoded values \(service\.version's is not\)/));
     let obs: ReturnType<typeof createObservability> | undefined;
     withEnv({ OTEL_SERVICE_NAME: '' }, () => {

@@ -127,3 +127,32 @@ describe('tracing.ringBufferSize default: spans are kept in memory only when som
     assert.equal(await kept({ dashboard: { enabled: false }, tracing: { ringBufferSize: 3 } }), 3);
   });
 });
+
+describe('obs.tracing.withSpan settles its span as `await` settles the value', () => {
+  it('a thenable whose then() returns nothing, rejects, or throws: the value or error comes back, the span ends', async () => {
+    const obs = createObservability({ metrics: { defaultMetrics: false }, logging: { stdout: false }, system: { enabled: false }, tracing: { ringBufferSize: 50 } });
+    try {
+      const run = (name: string, value: unknown): Promise<unknown> => Promise.resolve(obs.tracing.withSpan(name, () => value));
+      // `then` that calls back and returns nothing (no promise): await gives 42.
+      const resolves = { then: (ok: (v: number) => void) => void ok(42) };
+      assert.equal(await run('resolves', resolves), 42);
+      // `then` that rejects through its callback: withSpan rejects with the error (no uncaught exception).
+      const rejects = { then: (_ok: unknown, fail: (e: Error) => void) => void fail(new Error('thenable failed')) };
+      await assert.rejects(run('rejects', rejects), /thenable failed/);
+      // `then` that throws: the same.
+      const throws = {
+        then: () => {
+          throw new Error('then threw');
+        },
+      };
+      await assert.rejects(run('throws', throws), /then threw/);
+      await obs.tracing.forceFlush();
+      const names = obs.tracing.recentTraces({ limit: 10 }).map((t) => t.name).sort();
+      assert.deepEqual(names, ['rejects', 'resolves', 'throws'], 'every span ended and reached the ring');
+      const failed = obs.tracing.recentTraces({ status: 'error', limit: 10 }).map((t) => t.name).sort();
+      assert.deepEqual(failed, ['rejects', 'throws']);
+    } finally {
+      await obs.shutdown();
+    }
+  });
+});

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { context, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes } from '@opentelemetry/api';
+import { hrTime } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { decodeSpan } from '../lib/otlp/span-decoder';
@@ -84,6 +85,18 @@ describe('the span ring', () => {
     root.end(1_700_000_000_010);
     const got = store.getTrace(root.spanContext().traceId)?.map((r) => r.name);
     assert.deepEqual(got, ['root', 'step 0', 'step 1', 'step 2', 'step 3', 'step 4']);
+  });
+
+  it('two spans ended with one HrTime array are two spans (the SDK keeps the array it is given)', () => {
+    const store = new SpanStore(100);
+    const { tracer } = collect({ 'service.name': 'svc' }, store, true);
+    const parent = tracer.startSpan('parent');
+    const child = tracer.startSpan('child', {}, trace.setSpan(context.active(), parent));
+    const now = hrTime();
+    child.end(now);
+    parent.end(now);
+    const got = store.getTrace(parent.spanContext().traceId)?.map((r) => r.name);
+    assert.deepEqual(got, ['parent', 'child']);
   });
 
   it('leaves serviceName out when the resource has no string service.name, and tells services apart', () => {

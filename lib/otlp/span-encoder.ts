@@ -358,23 +358,31 @@ export function encodeSpan(w: ProtoWriter, span: ReadableSpan): void {
   w.end(at);
 }
 
-/** The writer of {@link encodedSpan}, and the end time (its array) of the span its bytes are: no reference to the span itself. */
+/**
+ * The writer of {@link encodedSpan}, and what identifies the span its bytes are (no reference to the
+ * span itself, which would outlive it): its end time's array and its span id.
+ */
 const shared = new ProtoWriter();
 let sharedEnd: HrTime | undefined;
+let sharedSpanId: string | undefined;
 
 /**
  * `span` encoded as by {@link encodeSpan}: bytes `[0, pos)` of the returned writer's `buf`, valid until
  * the next call. The span processors that keep a span's bytes (the export queue, the trace viewer's
  * ring) each call it from their `onEnd`: the first encodes, the others get the same bytes. An ended
- * span's data no longer changes, and its end time is an array of its own, which identifies it.
+ * span's data no longer changes. Its end time's array alone does not identify it: the SDK keeps an
+ * `HrTime` given to `end()` as it is, so spans ended with one array share it; the span id tells them apart.
  */
 export function encodedSpan(span: ReadableSpan): ProtoWriter {
   const end = span.endTime;
-  if (end === sharedEnd) return shared;
+  const spanId = span.spanContext().spanId;
+  if (end === sharedEnd && spanId === sharedSpanId) return shared;
   sharedEnd = undefined;
+  sharedSpanId = undefined;
   shared.pos = 0;
   encodeSpan(shared, span);
   sharedEnd = end;
+  sharedSpanId = spanId;
   return shared;
 }
 

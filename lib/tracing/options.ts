@@ -174,8 +174,10 @@ export function resolveTracingOptions(value: unknown, env: NodeJS.ProcessEnv, da
   const ownSampler = samplerOption !== undefined || ratioOption !== undefined;
   const maxQueueSize = optionalInt(t, 'maxQueueSize');
   const maxExportBatchSize = optionalInt(t, 'maxExportBatchSize');
-  if (maxExportBatchSize !== undefined && maxExportBatchSize > (maxQueueSize ?? 2048)) {
-    rangeError('tracing.maxExportBatchSize', `at most tracing.maxQueueSize (${maxQueueSize ?? 2048})`, maxExportBatchSize);
+  // The queue the batch must fit: the option, else the variable (checked above), else the SDK's default.
+  const queueSize = maxQueueSize ?? envInt(env, 'OTEL_BSP_MAX_QUEUE_SIZE', 1) ?? 2048;
+  if (maxExportBatchSize !== undefined && maxExportBatchSize > queueSize) {
+    rangeError('tracing.maxExportBatchSize', `at most tracing.maxQueueSize (${queueSize})`, maxExportBatchSize);
   }
   return Object.freeze({
     enabled: readBool(t, 'enabled', 'tracing', !sdkDisabled),

@@ -241,7 +241,8 @@ export class TracingSystem {
         span.end();
         return result;
       }
-      return result.then(
+      // Adopted as `await` adopts it: a thenable whose then() returns nothing, or throws, still settles the span.
+      return Promise.resolve(result).then(
         (value) => {
           span.end();
           return value;
