@@ -89,7 +89,7 @@ export function createMiddleware(parts: MiddlewareParts): {
       state.handledError = undefined;
     }
     const method = normalizeMethod(req.method);
-    const template = routes.template(req);
+    const template = routes.template(req, statusCode);
     const status = aborted ? ABORTED_STATUS : String(statusCode);
     const route = http.record(method, template ?? routes.fallback(req, statusCode), status, durationMs / 1000, state.sampled ? state.traceId : undefined);
     if (aborted) http.recordAborted(method, route);

@@ -198,3 +198,34 @@ describe('NestJS exception filter: obs.exceptionFilter(new BaseExceptionFilter(a
   });
 });
 
+
+describe('NestJS with a global prefix (docs/nestjs.md, "Global prefix")', () => {
+  let receiver: OtlpReceiver;
+  let nest: Running | undefined;
+  before(async () => {
+    receiver = await startOtlpReceiver();
+    nest = await startNest(
+      receiver,
+      (obs) => [obs.middleware],
+      (app, obs) => {
+        app.setGlobalPrefix('api');
+        app.use(obs.router);
+      },
+    );
+  });
+  after(async () => {
+    await stopNest(nest);
+    await receiver.close();
+  });
+
+  it("requests no route matched are route=\"unmatched\" (Nest's not-found handler is a catch-all route under the prefix)", async () => {
+    const { url } = nest as Running;
+    assert.equal((await request(url, '/api/users/7')).status, 200);
+    assert.equal((await request(url, '/api/no-such-route')).status, 404);
+    assert.equal((await request(url, '/api/xyz/123')).status, 404);
+    const text = (await request(url, '/metrics')).body;
+    assert.equal(samples(text, DURATION, { route: '/api/users/:id', status_code: '200' }).length, 1);
+    assert.equal(samples(text, DURATION, { route: 'unmatched', status_code: '404' })[0]?.value, 2);
+    assert.doesNotMatch(text, /route="\/api\*path"/);
+  });
+});

@@ -287,3 +287,25 @@ describe('route labels on Connect', () => {
     }
   });
 });
+
+describe('route labels of catch-all routes', () => {
+  it('a catch-all route under a mount is labelled with its slash (`/app/*path`); a 404 from a catch-all is unmatched', async () => {
+    const obs = createObservability({ metrics: { defaultMetrics: false }, logging: { stdout: false }, system: { enabled: false } });
+    const app = express5();
+    app.use(obs.middleware);
+    const spa = express5.Router();
+    spa.get('*path', (_req, res) => void res.send('index.html'));
+    app.use('/app', spa);
+    app.all('*path', (_req, res) => void res.status(404).send('no such page'));
+    const s = await listen(app);
+    try {
+      assert.equal((await request(s.url, '/app/settings/profile')).status, 200);
+      assert.equal((await request(s.url, '/nowhere/1')).status, 404);
+      const routes = labelValues(await obs.registry.metrics(), 'http_server_request_duration_seconds_count', 'route');
+      assert.deepEqual(routes, ['/app/*path', 'unmatched']);
+    } finally {
+      await s.close();
+      await obs.shutdown();
+    }
+  });
+});

@@ -178,8 +178,9 @@ function underSubApps(app: AppLike, path: string): Resolved | null {
 }
 
 function join(prefix: string, routeTemplate: string): string {
-  const joined = routeTemplate === '/' || routeTemplate === '' ? prefix : prefix + routeTemplate;
-  return joined || '/';
+  if (routeTemplate === '/' || routeTemplate === '') return prefix || '/';
+  // A route path without its leading slash (`*path`, `*`) matches below its mount: `/api` + `*path` is `/api/*path`.
+  return prefix !== '' && !routeTemplate.startsWith('/') ? `${prefix}/${routeTemplate}` : prefix + routeTemplate;
 }
 
 /**

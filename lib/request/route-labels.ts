@@ -4,6 +4,9 @@ import { normalizePath as builtinNormalize } from '../metrics/normalize';
 import { RouteResolver } from '../metrics/route-label';
 import type { ObservedRequest } from './state';
 
+/** A route path that matches every path below its mount. */
+const CATCH_ALL = /^\/?(?:\*\w*|\{\/?\*\w+\}|\(\.\*\))$/;
+
 /**
  * The route of a finished request: the template of the route that matched (`/users/:id`,
  * docs/routes.md), else `unmatched` for 404s and Express requests, else the user's
@@ -20,8 +23,13 @@ export class RouteLabels {
     this.#reportError = reportError;
   }
 
-  /** The matched route template, if a route matched. */
-  template(req: ObservedRequest): string | undefined {
+  /**
+   * The matched route template, if a route matched. A 404 from a route that matches every path (`*`,
+   * `*path`, `{*path}`, `(.*)`: a not-found handler, such as Nest's with a global prefix) matched no
+   * route of the application: undefined, so the request is `unmatched`.
+   */
+  template(req: ObservedRequest, statusCode: number): string | undefined {
+    if (statusCode === 404 && CATCH_ALL.test(String((req.route as { path?: unknown } | undefined)?.path))) return undefined;
     try {
       return this.#resolver.resolve(req);
     } catch (err) {
