@@ -25,11 +25,18 @@ export async function startDemo(env: Record<string, string> = {}): Promise<DemoP
   child.stdout?.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (out += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const url = await waitFor(() => {
-    if (child.exitCode !== null) throw new Error(`demo exited early:\n${out}`);
-    const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-    return m ? m[1] : undefined;
-  }, 20_000, 50, 'demo to listen');
+  let url: string;
+  try {
+    url = await waitFor(() => {
+      if (child.exitCode !== null) throw new Error(`demo exited early:\n${out}`);
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      return m ? m[1] : undefined;
+    }, 30_000, 50, 'demo to listen');
+  } catch (err) {
+    // A demo that starts too late must not outlive the test (it would keep the test process, and the run, alive).
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\ndemo output so far:\n${out}`);
+  }
   return {
     url,
     port: Number(new URL(url).port),
