@@ -207,6 +207,9 @@ describe('rule sets are validated as a whole', () => {
       () => createObservability({ logging: { stdout: false }, system: { enabled: false }, alerts: { interval: '30d' } }),
       /option "alerts\.interval" must be at most 2147483647 ms/,
     );
+    // A duration only compared, never a timer, may be longer.
+    const long = createObservability({ logging: { stdout: false }, system: { enabled: false }, alerts: { interval: '1h', notifiers: [{ type: 'webhook', url: 'http://127.0.0.1:9/h', repeatInterval: '30d' }] } });
+    void long.shutdown();
     assert.throws(
       () => createObservability({ logging: { stdout: false }, system: { enabled: false }, alerts: { slos: [{ name: 'S', objective: 0.99 }, { name: 'S', objective: 0.999 }] } }),
       /option "alerts\.slos" define two SLOs with the same name/,

@@ -261,6 +261,9 @@ describe('health checks', () => {
     assert.throws(() => obs.health.addCheck('x', () => true), /already exists/);
     assert.throws(() => obs.health.addCheck('y', () => true, { timeout: -1 }), /health check "y"\.timeout/);
     assert.throws(() => obs.health.addCheck('z', () => true, { ttl: 5, interval: 50 }), /pick one/);
+    // Timers: past Node's longest one they would fire after 1 ms.
+    assert.throws(() => obs.health.addCheck('w', () => true, { interval: 3e9 }), /health check "w"\.interval" must be at most 2147483647/);
+    assert.throws(() => obs.health.addCheck('v', () => true, { timeout: 3e9 }), /health check "v"\.timeout" must be at most 2147483647/);
     assert.throws(() => createObservability({ health: { cacheTtlMs: 'x' as never } }), /"health\.cacheTtlMs"/);
     assert.throws(
       () => createObservability({ health: { thresholds: { diskRatio: { warn: 0.99, fail: 0.5 } } } }),

@@ -247,3 +247,21 @@ describe('redaction: the policy is configurable, validated, and one for logs and
     }
   });
 });
+
+describe('redaction: text rules on their edges', () => {
+  it('a JWT is found at a word start or after a percent-escape, not inside a word (each eyJ of a word would start a scan)', async () => {
+    const { Redactor } = await import('../lib/redaction/redactor');
+    const r = new Redactor();
+    const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl';
+    assert.equal(r.text(`token ${jwt}`), 'token [REDACTED]');
+    assert.equal(r.text(`next=%2Fapp%23id_token%3D${jwt}`), 'next=%2Fapp%23id_token%3D[REDACTED]');
+    assert.equal(r.text(`x${jwt}`), `x${jwt}`, 'inside a word: not a token boundary');
+    const long = 'eyJ'.repeat(17_000);
+    assert.equal(r.text(long), long);
+  });
+
+  it('URL credentials that are not valid percent-encoding are sent as written (no URIError at construction)', async () => {
+    const { HttpPoster } = await import('../lib/logging/http-post');
+    assert.doesNotThrow(() => new HttpPoster(new URL('http://user:100%@127.0.0.1:9')).close());
+  });
+});

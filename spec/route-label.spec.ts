@@ -309,3 +309,26 @@ describe('route labels of catch-all routes', () => {
     }
   });
 });
+
+describe('route labels of Express 4 mounts whose compiled form has lookaheads', () => {
+  it('`/files-:id`, `/:from-:to`: labelled by their parameters, never the client’s text or letter case', async () => {
+    const obs = createObservability({ metrics: { defaultMetrics: false }, logging: { stdout: false }, system: { enabled: false } });
+    const app = express4();
+    app.use(obs.middleware);
+    const inner = express4.Router();
+    inner.get('/x', (_req, res) => void res.send('ok'));
+    app.use('/files-:id', inner);
+    app.use('/:from-:to', inner);
+    const s = await listen(app as unknown as http.RequestListener);
+    try {
+      for (const p of ['/files-42/x', '/FILES-43/x', '/Files-abc/x', '/paris-rome/x', '/OSLO-Lima/x']) assert.equal((await request(s.url, p)).status, 200, p);
+      const routes = labelValues(await obs.registry.metrics(), 'http_server_request_duration_seconds_count', 'route');
+      assert.equal(routes.length, 2, routes.join(' | '));
+      for (const r of routes) assert.doesNotMatch(r, /42|43|abc|paris|rome|oslo|OSLO|lima|Lima|FILES|Files|\^/, `raw text or a RegExp in ${r}`);
+      assert.ok(routes.includes('/files-:id/x'), routes.join(' | '));
+    } finally {
+      await s.close();
+      await obs.shutdown();
+    }
+  });
+});

@@ -151,6 +151,11 @@ describe('obs.tracing.withSpan settles its span as `await` settles the value', (
       assert.deepEqual(names, ['rejects', 'resolves', 'throws'], 'every span ended and reached the ring');
       const failed = obs.tracing.recentTraces({ status: 'error', limit: 10 }).map((t) => t.name).sort();
       assert.deepEqual(failed, ['rejects', 'throws']);
+      // A promise keeps its class.
+      class TaggedPromise<T> extends Promise<T> {}
+      const tagged = obs.tracing.withSpan('tagged', () => TaggedPromise.resolve(7));
+      assert.ok(tagged instanceof TaggedPromise);
+      assert.equal(await tagged, 7);
     } finally {
       await obs.shutdown();
     }

@@ -85,6 +85,15 @@ describe('the span ring', () => {
     root.end(1_700_000_000_010);
     const got = store.getTrace(root.spanContext().traceId)?.map((r) => r.name);
     assert.deepEqual(got, ['root', 'step 0', 'step 1', 'step 2', 'step 3', 'step 4']);
+    // Three generations and a sibling, all in one millisecond: ancestors first, then the order they ended.
+    const t = 1_700_000_001_000;
+    const top = tracer.startSpan('top', { startTime: t });
+    const mid = tracer.startSpan('mid', { startTime: t }, trace.setSpan(context.active(), top));
+    tracer.startSpan('leaf', { startTime: t }, trace.setSpan(context.active(), mid)).end(t + 0.1);
+    tracer.startSpan('sibling', { startTime: t }, trace.setSpan(context.active(), top)).end(t + 0.2);
+    mid.end(t + 0.3);
+    top.end(t + 0.4);
+    assert.deepEqual(store.getTrace(top.spanContext().traceId)?.map((r) => r.name), ['top', 'sibling', 'mid', 'leaf']);
   });
 
   it('two spans ended with one HrTime array are two spans (the SDK keeps the array it is given)', () => {

@@ -71,13 +71,13 @@ function fail(field: string, msg: string): never {
   throw new RuleError(`express-observability: option "alerts.${field}" ${msg}`);
 }
 
-/** A timer's duration: at least `min` ms, at most Node's longest timer (a longer one would fire after 1 ms). */
-function durationOf(v: unknown, field: string, fallback: number, min = 1): number {
+/** A duration: at least `min` ms, at most `max` (a timer's: Node's longest, else it fires after 1 ms). */
+function durationOf(v: unknown, field: string, fallback: number, min = 1, max = Infinity): number {
   if (v === undefined) return fallback;
   const ms = typeof v === 'number' ? v : typeof v === 'string' ? parseDuration(v) : undefined;
   if (ms === undefined || !Number.isFinite(ms)) fail(field, `must be a Prometheus duration like "15s" or milliseconds, got ${JSON.stringify(v)}`);
   if (ms < min) fail(field, `must be at least ${min} ms, got ${JSON.stringify(v)}`);
-  if (ms > MAX_TIMER_MS) fail(field, `must be at most ${MAX_TIMER_MS} ms (about 24.8 days), got ${JSON.stringify(v)}`);
+  if (ms > max) fail(field, `must be at most ${max} ms (about 24.8 days), got ${JSON.stringify(v)}`);
   return ms;
 }
 
@@ -184,7 +184,7 @@ export function resolveAlertsOptions(value: unknown, buckets?: readonly number[]
     enabled: a.enabled ?? true,
     rules: Object.freeze(rules),
     slos: Object.freeze(slos),
-    intervalMs: durationOf(a.interval, 'interval', 15_000, 10),
+    intervalMs: durationOf(a.interval, 'interval', 15_000, 10, MAX_TIMER_MS),
     resendIntervalMs: durationOf(a.resendInterval, 'resendInterval', 60_000, 10),
     notifiers: Object.freeze(a.notifiers === undefined ? [{ type: 'log' } as const] : arrayOf(a.notifiers, 'notifiers').map(resolveNotifier)),
     retries,

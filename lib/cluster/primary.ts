@@ -56,14 +56,19 @@ export function setupClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
   let closed = false;
   /** Each worker's summed counters and histograms, from its last answer. */
   const lastTotals = new Map<number, MetricsJson>();
-  /** The same, of workers that exited. */
-  let retired: MetricsJson[] = [];
+  /** The same, of workers that exited, by worker id (`-1`: several merged). */
+  let retired: Array<{ readonly id: number; readonly totals: MetricsJson }> = [];
 
-  /** The answers of a collection, plus the last totals of every worker that did not answer and of the exited ones. */
+  /**
+   * The answers of a collection, plus the last totals of every worker that did not answer and of the
+   * exited ones (but those that answered this collection before exiting: their answer is in already).
+   */
   const withTotals = async (c: Collection): Promise<MetricsJson[]> => {
-    if (retired.length > MAX_RETIRED) retired = [await mergeCumulative(retired)];
     const stale = [...lastTotals].filter(([id]) => !c.answered.has(id)).map(([, totals]) => totals);
-    return [...c.responses, ...stale, ...retired];
+    const gone = retired.filter((r) => !c.answered.has(r.id)).map((r) => r.totals);
+    // Merged for the collections to come (no exited worker can answer one of those).
+    if (retired.length > MAX_RETIRED && collections.size === 0) retired = [{ id: -1, totals: await mergeCumulative(retired.map((r) => r.totals)) }];
+    return [...c.responses, ...stale, ...gone];
   };
 
   const reply = (worker: Worker, msg: ScrapeResponse): void => {
@@ -132,7 +137,7 @@ export function setupClusterPrimary(options: ClusterPrimaryOptions = {}): Cluste
   const onExit = (worker: Worker): void => {
     const totals = lastTotals.get(worker.id);
     lastTotals.delete(worker.id);
-    if (totals !== undefined) retired.push(totals);
+    if (totals !== undefined) retired.push({ id: worker.id, totals });
     for (const c of [...collections.values()]) {
       if (c.expected.delete(worker.id)) {
         c.failed++;

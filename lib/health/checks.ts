@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { checkNumber, rangeError, typeError } from '../util/validate';
+import { checkNumber, MAX_TIMER_MS, rangeError, typeError } from '../util/validate';
 import {
   worst,
   type CheckEntry,
@@ -81,15 +81,16 @@ export class HealthChecks implements HealthProvider {
     if (o.interval !== undefined && o.ttl !== undefined) rangeError(`${where}.interval`, 'absent when ttl is given (pick one)', o.interval);
     if (o.critical !== undefined && typeof o.critical !== 'boolean') typeError(`${where}.critical`, 'a boolean', o.critical);
     if (o.componentType !== undefined && typeof o.componentType !== 'string') typeError(`${where}.componentType`, 'a string', o.componentType);
-    const num = (k: string, fallback: number | undefined, min: number): number | undefined =>
-      o[k] === undefined ? fallback : checkNumber(o[k], `${where}.${k}`, { min, integer: true });
+    // `timeout` and `interval` arm timers: at most Node's longest one (a longer one fires after 1 ms).
+    const num = (k: string, fallback: number | undefined, min: number, max?: number): number | undefined =>
+      o[k] === undefined ? fallback : checkNumber(o[k], `${where}.${k}`, { min, integer: true, ...(max === undefined ? {} : { max }) });
     const check: Check = {
       name,
       fn,
-      timeout: num('timeout', this.#parts.options.timeoutMs, 1) as number,
+      timeout: num('timeout', this.#parts.options.timeoutMs, 1, MAX_TIMER_MS) as number,
       critical: options.critical ?? false,
       ttl: num('ttl', this.#parts.options.cacheTtlMs, 0) as number,
-      interval: num('interval', undefined, 10),
+      interval: num('interval', undefined, 10, MAX_TIMER_MS),
       componentType: options.componentType,
       result: undefined,
       evaluating: undefined,

@@ -20,8 +20,7 @@ export class HttpPoster {
   /** Client for `url` (http: or https:); credentials in it are sent as Basic authentication. */
   constructor(url: URL) {
     this.#url = url;
-    this.#authorization =
-      url.username === '' && url.password === '' ? undefined : basicAuthorization(decodeURIComponent(url.username), decodeURIComponent(url.password));
+    this.#authorization = url.username === '' && url.password === '' ? undefined : basicAuthorization(decoded(url.username), decoded(url.password));
     // node:https (with node:tls) loads only for an https: URL: start-up cost.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const client: typeof http = url.protocol === 'https:' ? (require('node:https') as typeof http) : http;
@@ -70,6 +69,15 @@ export class HttpPoster {
   /** Close idle sockets. */
   close(): void {
     this.#agent.destroy();
+  }
+}
+
+/** A URL's percent-encoded user name or password, decoded; as written when it is not valid encoding (`100%`). */
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
   }
 }
 

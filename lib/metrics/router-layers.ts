@@ -122,10 +122,35 @@ export function consume(layer: LayerLike, path: string): Step | null {
     const m = indexed(layer.regexp).exec(path);
     if (!m) return null;
     const alternatives = declaredPaths(layer.regexp, layer.keys ?? []);
+    if (alternatives === UNREADABLE) return { consumed: stripSlash(m[0]), template: stripSlash(substituted(m, layer)) };
     const declared = alternatives === null ? undefined : alternatives.length === 1 ? alternatives[0] : alternatives.find((a) => a.re.test(path));
     return { consumed: stripSlash(m[0]), template: stripSlash(declared === undefined ? String(layer.regexp) : declared.template) };
   }
   return null;
+}
+
+/**
+ * The template of a path-to-regexp mount whose compiled form {@link readTemplate} does not read
+ * (`/files-:id`, `/:from-:to`, `/tree/:path*`): the matched text with each captured part replaced by its
+ * parameter, its other parts lower-cased when the match ignores case (so the client's letter case
+ * makes no new series).
+ */
+function substituted(m: RegExpExecArray, layer: LayerLike): string {
+  const whole = m[0];
+  const literal = (text: string): string => (layer.regexp?.ignoreCase ? text.toLowerCase() : text);
+  const indices = m.indices;
+  let out = '';
+  let cursor = 0;
+  if (indices) {
+    for (let g = 1; g < indices.length; g++) {
+      const span = indices[g];
+      if (!span || span[0] < cursor) continue;
+      const key = layer.keys?.[g - 1];
+      out += literal(whole.slice(cursor, span[0])) + (key && typeof key.name === 'string' ? `:${key.name}` : '*');
+      cursor = span[1];
+    }
+  }
+  return out + literal(whole.slice(cursor));
 }
 
 /** One path of an Express 4 mount (an array mount has several): its own RegExp and its template. */
@@ -134,19 +159,21 @@ interface DeclaredPath {
   readonly template: string;
 }
 
-const declaredByRegExp = new WeakMap<RegExp, readonly DeclaredPath[] | null>();
+/** A mount path-to-regexp compiled into a form {@link readTemplate} does not read. */
+const UNREADABLE = 'unreadable';
+const declaredByRegExp = new WeakMap<RegExp, readonly DeclaredPath[] | null | typeof UNREADABLE>();
 /** What Express 4's path-to-regexp 0.1 appends to a mount path (not strict, not anchored at the end). */
 const MOUNT_END = '\\/?(?=\\/|$)';
 
 /**
  * The paths an Express 4 mount layer's RegExp was compiled from (path-to-regexp 0.1: `^\/a(?:\/([^/]+?))\/?(?=\/|$)`
- * for `/a/:b`, alternatives joined by `|` for an array), or null when it is not one of those (the
- * application's own RegExp). Cached per RegExp.
+ * for `/a/:b`, alternatives joined by `|` for an array); null when it is not one of those (the
+ * application's own RegExp); {@link UNREADABLE} for one of a form it does not read. Cached per RegExp.
  */
-function declaredPaths(re: RegExp, keys: ReadonlyArray<{ name: string | number }>): readonly DeclaredPath[] | null {
+function declaredPaths(re: RegExp, keys: ReadonlyArray<{ name: string | number }>): readonly DeclaredPath[] | null | typeof UNREADABLE {
   const cached = declaredByRegExp.get(re);
   if (cached !== undefined) return cached;
-  let paths: DeclaredPath[] | null = [];
+  let paths: DeclaredPath[] | null | typeof UNREADABLE = [];
   let key = 0;
   for (const alternative of splitAlternatives(re.source)) {
     if (!alternative.startsWith('^') || !alternative.endsWith(MOUNT_END)) {
@@ -156,13 +183,13 @@ function declaredPaths(re: RegExp, keys: ReadonlyArray<{ name: string | number }
     const body = alternative.slice(1, alternative.length - MOUNT_END.length);
     const read = readTemplate(body, keys, key);
     if (read === null) {
-      paths = null;
+      paths = UNREADABLE;
       break;
     }
     key = read.nextKey;
     paths.push({ re: new RegExp(alternative, re.flags.replace(/[gyd]/g, '')), template: read.template });
   }
-  if (paths !== null && paths.length === 0) paths = null;
+  if (Array.isArray(paths) && paths.length === 0) paths = null;
   declaredByRegExp.set(re, paths);
   return paths;
 }

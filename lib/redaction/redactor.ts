@@ -19,8 +19,12 @@ const KEY_CACHE_MAX = 10_000;
 const COLON_PAIR = /(?<![\w$"'-])(["']?)([A-Za-z_$][\w$.-]{0,127})\1[ \t]*:[ \t]*("(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|`(?:[^`\\\n]|\\.)*`)/g;
 /** The password of a URL's userinfo (`postgres://app:pw@db`), up to the last `@` before the host, as URL parsers read it (`app:p@ss@db`). */
 const USERINFO = /\b([a-z][a-z0-9+.-]{0,31}:\/\/)([^\s:/?#@]*):([^\s/?#]+)@/gi;
-/** A JSON Web Token anywhere, glued to what precedes it too (`id_token%3DeyJ…` in an encoded URL). */
-const JWT = /eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*/g;
+/**
+ * A JSON Web Token anywhere: at the start of a word, or right after a percent-escape (`id_token%3DeyJ…`
+ * in an encoded URL). Not inside a word: every `eyJ` of `eyJeyJeyJ…` would start a scan to the word's
+ * end, quadratic in its length.
+ */
+const JWT = /(?:(?<![\w-])|(?<=%[0-9A-Fa-f]{2}))eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*/g;
 /**
  * `Bearer <token>`, also with its space encoded in a URL (`Bearer%20…`, `Bearer+…`); the token must be
  * at least 16 characters with a digit (so prose like "Bearer authentication" stays).

@@ -232,13 +232,21 @@ export class SpanStore implements SpanProcessor {
   getTrace(traceId: string): SpanRecord[] | undefined {
     const spans = this.#newestFirst(traceId).reverse();
     if (spans.length === 0) return undefined;
+    // Depth in the stored tree (ancestors before descendants), then the order they ended.
+    const byId = new Map(spans.map((sp) => [sp.spanId, sp]));
+    const depth = new Map<SpanRecord, number>();
+    const depthOf = (sp: SpanRecord): number => {
+      let d = depth.get(sp);
+      if (d === undefined) {
+        const parent = sp.parentSpanId === undefined ? undefined : byId.get(sp.parentSpanId);
+        depth.set(sp, 0); // a cycle (corrupt ids) stops here
+        d = parent === undefined ? 0 : depthOf(parent) + 1;
+        depth.set(sp, d);
+      }
+      return d;
+    };
     const ended = new Map(spans.map((sp, i) => [sp, i]));
-    return spans.sort((a, b) => {
-      if (a.startTime !== b.startTime) return a.startTime - b.startTime;
-      if (b.parentSpanId === a.spanId) return -1;
-      if (a.parentSpanId === b.spanId) return 1;
-      return (ended.get(a) as number) - (ended.get(b) as number);
-    });
+    return spans.sort((a, b) => a.startTime - b.startTime || depthOf(a) - depthOf(b) || (ended.get(a) as number) - (ended.get(b) as number));
   }
 
   /** Summaries of the stored traces matching `q`, newest first. */

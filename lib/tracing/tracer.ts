@@ -241,8 +241,9 @@ export class TracingSystem {
         span.end();
         return result;
       }
-      // Adopted as `await` adopts it: a thenable whose then() returns nothing, or throws, still settles the span.
-      return Promise.resolve(result).then(
+      // A promise keeps its class (`then` follows its species); any other thenable is adopted as `await`
+      // adopts it: one whose then() returns nothing, or throws, still settles the span.
+      return (result instanceof Promise ? result : Promise.resolve(result)).then(
         (value) => {
           span.end();
           return value;

@@ -14,28 +14,25 @@ export interface RateRule extends RuleOf<'rate'> {
 }
 
 /**
- * The rule's counter, one value per series (keyed by the JSON of its `by` label values, then of all its
- * labels): increases are taken per series, as Prometheus's `rate()` does before `sum`, so that a series
- * that goes away (`counter.remove()`) is not read as a reset of the group's sum.
+ * The rule's counter as one ever-growing total per group (keyed by the JSON of its `by` label values):
+ * each series adds its own increase since the previous evaluation (its whole value when it is new or
+ * was reset), as Prometheus's `rate()` takes increases per series before `sum`. A series that goes away
+ * (`counter.remove()`) adds nothing more, where a drop of the group's sum would read as a reset.
+ * `last` holds each series' previous value (one number per series, whatever the window).
  */
-async function seriesSample(rule: RateRule, reader: RegistryReader): Promise<Map<string, number>> {
-  const sample = new Map<string, number>();
+async function groupTotals(rule: RateRule, reader: RegistryReader, last: Map<string, number>, totals: Map<string, number>): Promise<Map<string, number>> {
+  const seen = new Set<string>();
   for (const v of (await reader.values(rule.metric)) ?? []) {
     if (!matches(v.labels, undefined, rule.matchers)) continue;
-    const labels = v.labels as Record<string, unknown>;
-    const all = Object.keys(labels)
-      .sort()
-      .map((l) => [l, String(labels[l])]);
-    sample.set(`${JSON.stringify(rule.by.map((l) => String(labels[l] ?? '')))}\n${JSON.stringify(all)}`, v.value);
+    // prom-client keeps one labels object per series: its JSON is the same at every read.
+    const series = JSON.stringify(v.labels);
+    seen.add(series);
+    const before = last.get(series);
+    last.set(series, v.value);
+    addTo(totals, JSON.stringify(rule.by.map((l) => String(v.labels[l] ?? ''))), before === undefined || v.value < before ? v.value : v.value - before);
   }
-  return sample;
-}
-
-/** Per-series increases summed by group (the part of each key before its newline). */
-function byGroup(perSeries: ReadonlyMap<string, number>): Map<string, number> {
-  const groups = new Map<string, number>();
-  for (const [key, inc] of perSeries) addTo(groups, key.slice(0, key.indexOf('\n')), inc);
-  return groups;
+  for (const series of last.keys()) if (!seen.has(series)) last.delete(series);
+  return new Map(totals);
 }
 
 /** The `rate` kind. */
@@ -56,10 +53,12 @@ export const rate: SpecKindDef<RateRule> = {
 
   evaluator(rule) {
     const ring = new WindowRing(rule.windowMs);
+    const last = new Map<string, number>();
+    const totals = new Map<string, number>();
     return async (t, reader) => {
-      const d = ring.advance(t, await seriesSample(rule, reader));
+      const d = ring.advance(t, await groupTotals(rule, reader, last, totals));
       if (!d || d.spanMs <= 0) return [];
-      return [...byGroup(d.delta)].map(([key, inc]) => {
+      return [...d.delta].map(([key, inc]) => {
         const values = JSON.parse(key) as string[];
         const value = inc / (d.spanMs / 1000);
         return { labels: Object.fromEntries(rule.by.map((l, i) => [l, values[i] as string])), value, active: compare(rule.op, value, rule.threshold) };
