@@ -55,6 +55,33 @@ describe('dashboard page state (headless Chromium)', () => {
     await page.close();
   });
 
+  it('a page in a hidden tab stops polling, and polls again as soon as it is shown', async () => {
+    const { page, problems } = await chrome.newPage();
+    const summaries: number[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/dashboard/api/summary')) summaries.push(Date.now());
+    });
+    await page.goto(`${server.url}/dashboard`);
+    await page.locator('#conn-text', { hasText: 'live' }).waitFor();
+    // A string, not a function: the test's compiler would wrap a function with helpers the page lacks.
+    const visibility = (hidden: boolean): Promise<void> =>
+      page.evaluate(`
+        Object.defineProperty(document, 'hidden', { configurable: true, get: () => ${hidden} });
+        Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => '${hidden ? 'hidden' : 'visible'}' });
+        document.dispatchEvent(new Event('visibilitychange'));
+      `);
+    await visibility(true);
+    await page.locator('#conn-text', { hasText: 'paused' }).waitFor();
+    const atPause = summaries.length;
+    await sleep(1500); // five refresh periods (refreshMs 300)
+    assert.equal(summaries.length, atPause, 'no summary asked for while hidden');
+    await visibility(false);
+    await page.locator('#conn-text', { hasText: 'live' }).waitFor();
+    assert.ok(summaries.length > atPause, 'polled again once shown');
+    assert.deepEqual(problems, []);
+    await page.close();
+  });
+
   it("an alert's traces stay listed across refreshes until a filter changes", async () => {
     // Failures of the same route long before the alert: the route filter alone would list them too.
     for (let i = 0; i < 4; i++) await request(server.url, '/fail');

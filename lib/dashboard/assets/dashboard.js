@@ -6,7 +6,7 @@ import { openTrace } from './trace-view.js';
 import { renderCharts } from './charts.js';
 
 const $ = (id) => document.getElementById(id);
-const state = { summary: null, sortKey: 'rate', sortDir: -1, detail: null, failures: 0, timer: null, rows: new Map(), chartRoute: '', chartOptions: '', alertTraces: undefined };
+const state = { summary: null, sortKey: 'rate', sortDir: -1, detail: null, failures: 0, timer: null, rows: new Map(), chartRoute: '', chartOptions: '', alertTraces: undefined, paused: false };
 
 function setConn(ok, text) {
   $('conn-dot').className = `dot ${ok ? 'live' : 'down'}`;
@@ -266,6 +266,12 @@ async function poll() {
     delay = Math.min(1000 * state.failures, 5000);
     setConn(false, `disconnected (${err.message}), retrying…`);
   }
+  // A page in a hidden tab (a dashboard left open) asks nothing of the server until it is shown again.
+  if (document.hidden) {
+    state.paused = true;
+    $('conn-text').textContent = 'paused while the tab is hidden';
+    return;
+  }
   state.timer = setTimeout(poll, delay);
 }
 
@@ -304,6 +310,11 @@ function init() {
     route();
   });
   window.addEventListener('hashchange', route);
+  document.addEventListener('visibilitychange', () => {
+    if (document.hidden || !state.paused) return;
+    state.paused = false;
+    poll();
+  });
   route();
   poll();
 }
