@@ -71,8 +71,7 @@ export class RegistryReader {
   #countsOf(h: Histogram<string>): Promise<HistogramCounts> {
     let counts = this.#histograms.get(h);
     if (counts === undefined) {
-      const defaults = this.#defaults;
-      counts = defaults === undefined ? histogramCounts(h) : histogramCounts(h).then((c) => ({ ...c, series: c.series.map((s) => ({ ...s, labels: { ...defaults, ...s.labels } })) }));
+      counts = this.#defaults === undefined ? histogramCounts(h) : histogramCounts(h).then((c) => ({ ...c, series: c.series.map((s) => this.#withDefaults(s)) }));
       this.#histograms.set(h, counts);
     }
     return counts;
@@ -80,8 +79,12 @@ export class RegistryReader {
 
   async #read(name: string): Promise<readonly MetricValue<string>[] | undefined> {
     const values = await this.#readOwn(name);
-    const defaults = this.#defaults;
-    return values === undefined || defaults === undefined ? values : values.map((v) => ({ ...v, labels: { ...defaults, ...v.labels } }));
+    return values === undefined || this.#defaults === undefined ? values : values.map((v) => this.#withDefaults(v));
+  }
+
+  /** `series` with the registry's default labels under its own (its own win, as in the exposition). */
+  #withDefaults<S extends { readonly labels: object }>(series: S): S {
+    return { ...series, labels: { ...this.#defaults, ...series.labels } };
   }
 
   async #readOwn(name: string): Promise<readonly MetricValue<string>[] | undefined> {

@@ -245,8 +245,8 @@ export class SpanStore implements SpanProcessor {
       }
       return d;
     };
-    const ended = new Map(spans.map((sp, i) => [sp, i]));
-    return spans.sort((a, b) => a.startTime - b.startTime || depthOf(a) - depthOf(b) || (ended.get(a) as number) - (ended.get(b) as number));
+    // `spans` is in the order they ended, and the sort is stable: ties beyond depth keep that order.
+    return spans.sort((a, b) => a.startTime - b.startTime || depthOf(a) - depthOf(b));
   }
 
   /** Summaries of the stored traces matching `q`, newest first. */
